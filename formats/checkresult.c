@@ -1,0 +1,149 @@
+/*
+ * checkresult.c - write results Nagios 4 reads from its check_result_path.
+ *
+ * Why these choices (FACTS.md §2, measured on Nagios 4.4.6):
+ * - file_time= first, or Nagios may skip the file as too old;
+ * - start_time/finish_time as SEC.USEC (a bare integer gives last_check=0)
+ *   and taken from the object's real last check, so the central shows when
+ *   the remote checked, not when we dumped;
+ * - output= is one line: Nagios unescapes only \n and \\, so we escape
+ *   exactly those two, which also guarantees no value ends in a single
+ *   backslash (that would swallow the next line);
+ * - '|' outside the perf data cannot be escaped; it becomes U+00A6 and the
+ *   record is reported as altered rather than silently split;
+ * - a CR or LF in a name cannot be carried at all: the record is skipped.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "checkresult.h"
+#include "text.h"
+
+struct cw {
+	struct sd_sink sink;
+	FILE *out;
+	const char *prefix;
+	time_t now;
+	int header_done;
+};
+
+/* Append s escaped for Nagios into *o; '|' replaced when bar is set. */
+static char *put_escaped(char *o, const char *s, int bar, int *altered)
+{
+	for (; *s; s++) {
+		if (*s == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else if (*s == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (*s == '|' && bar) {
+			memcpy(o, "\xc2\xa6", 2);
+			o += 2;
+			*altered = 1;
+		} else {
+			*o++ = *s;
+		}
+	}
+	return o;
+}
+
+char *checkresult_encode_output(const char *plugin_output, const char *perf_data,
+				const char *long_output, int *altered)
+{
+	size_t len = 2 * (strlen(plugin_output) + strlen(perf_data) + strlen(long_output)) + 8;
+	char *buf = malloc(len), *o = buf;
+
+	*altered = 0;
+	if (!buf)
+		return NULL;
+	o = put_escaped(o, plugin_output, 1, altered);
+	if (*perf_data) {
+		*o++ = '|';
+		o = put_escaped(o, perf_data, 0, altered);
+	}
+	if (*long_output) {
+		*o++ = '\\';
+		*o++ = 'n';
+		o = put_escaped(o, long_output, 1, altered);
+	}
+	*o = '\0';
+	return buf;
+}
+
+static void fmt_time(char *buf, size_t len, double t)
+{
+	long long sec = (long long)t;
+	long usec = (long)((t - (double)sec) * 1e6 + 0.5);
+
+	if (usec >= 1000000) {
+		sec++;
+		usec -= 1000000;
+	}
+	snprintf(buf, len, "%lld.%06ld", sec, usec);
+}
+
+static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
+{
+	struct cw *w = ctx;
+	char start[40], finish[40], *output, label[600];
+	int altered;
+
+	if (!o->has_been_checked)
+		return 0;
+	if (text_has_ctl(o->host_name, "\t") || (o->description && text_has_ctl(o->description, "\t"))) {
+		sd_fail(err, "name contains a control character (CR/LF cannot be carried in a check result)");
+		return 1;
+	}
+	if (!w->header_done) {
+		fprintf(w->out, "### sitedump check results ###\nfile_time=%lld\n\n", (long long)w->now);
+		w->header_done = 1;
+	}
+	if (!(output = checkresult_encode_output(o->plugin_output, o->perf_data, o->long_plugin_output, &altered)))
+		return sd_fail(err, "out of memory");
+	fmt_time(start, sizeof(start), o->last_check);
+	fmt_time(finish, sizeof(finish), o->last_check + (o->execution_time > 0 ? o->execution_time : 0));
+	fprintf(w->out, "host_name=%s%s\n", w->prefix, o->host_name);
+	if (o->type == SD_SERVICE)
+		fprintf(w->out, "service_description=%s\n", o->description);
+	fprintf(w->out,
+		"check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n"
+		"latency=%.3f\nstart_time=%s\nfinish_time=%s\nearly_timeout=0\nexited_ok=1\n"
+		"return_code=%d\noutput=%s\n\n",
+		o->latency > 0 ? o->latency : 0.0, start, finish, o->state, output);
+	free(output);
+	if (ferror(w->out))
+		return sd_fail(err, "write error");
+	if (altered && w->sink.warned)
+		w->sink.warned(w->sink.report_ctx, sd_object_label(o, label, sizeof(label)),
+			       "'|' in the output is written as U+00A6: Nagios would read it as the start of perf data");
+	return 0;
+}
+
+static int c_end(void *ctx, sd_error *err)
+{
+	struct cw *w = ctx;
+
+	if (!w->header_done)    /* an empty site still gives a valid file */
+		fprintf(w->out, "### sitedump check results ###\nfile_time=%lld\n\n", (long long)w->now);
+	return ferror(w->out) ? sd_fail(err, "write error") : 0;
+}
+
+struct sd_sink *checkresult_writer_new(FILE *out, const struct writer_opts *opts)
+{
+	struct cw *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->out = out;
+	w->prefix = opts->prefix ? opts->prefix : "";
+	w->now = opts->now ? opts->now : time(NULL);
+	w->sink.ctx = w;
+	w->sink.object = c_object;
+	w->sink.end = c_end;
+	return &w->sink;
+}
+
+void checkresult_writer_free(struct sd_sink *s)
+{
+	free(s);
+}

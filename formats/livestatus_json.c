@@ -1,0 +1,401 @@
+/*
+ * livestatus_json.c - streaming reader for Livestatus JSON replies (yajl).
+ *
+ * Why yajl's event parser and not a tree: livedump builds the whole reply
+ * in memory (381 MiB at 50k services). With events we hold one row, so
+ * memory stays flat whatever the site size. A row is built as a small tree
+ * of ls_value, handed to the callback, and freed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+#include <yajl/yajl_gen.h>
+#include "livestatus_json.h"
+
+struct frame {
+	struct ls_value *list;
+	int pair;               /* a [key, value] pair made from a JSON object */
+};
+
+struct lsjson_reader {
+	yajl_handle h;
+	ls_row_cb cb;
+	void *ctx;
+	int depth;              /* 0 outside, 1 in the reply array, 2+ in a row */
+	struct ls_value row;
+	struct frame stack[LSJSON_MAX_DEPTH + 2];
+	int sp;
+	size_t row_bytes;
+	long rows;
+	int done;
+	sd_error *err;          /* valid during feed/finish */
+	int cb_failed;
+};
+
+static void value_free(struct ls_value *v)
+{
+	size_t i;
+
+	if (v->type == LS_STR)
+		free(v->str);
+	if (v->type == LS_LIST) {
+		for (i = 0; i < v->n; i++)
+			value_free(&v->items[i]);
+		free(v->items);
+	}
+	memset(v, 0, sizeof(*v));
+}
+
+static int fail(struct lsjson_reader *r, const char *msg)
+{
+	if (!r->err->msg[0])
+		sd_fail(r->err, "%s", msg);
+	return 0;
+}
+
+static struct ls_value *append(struct lsjson_reader *r)
+{
+	struct ls_value *l;
+
+	if (r->depth < 2) {
+		fail(r, "malformed reply: expected a list of rows");
+		return NULL;
+	}
+	l = r->stack[r->sp].list;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct ls_value *n = realloc(l->items, cap * sizeof(*n));
+		if (!n) {
+			fail(r, "out of memory");
+			return NULL;
+		}
+		l->items = n;
+		l->cap = cap;
+	}
+	memset(&l->items[l->n], 0, sizeof(l->items[0]));
+	return &l->items[l->n++];
+}
+
+/* After a complete value: a pair frame with key and value is finished. */
+static void value_done(struct lsjson_reader *r)
+{
+	if (r->sp > 0 && r->stack[r->sp].pair && r->stack[r->sp].list->n == 2) {
+		r->sp--;
+		r->depth--;
+	}
+}
+
+static int push(struct lsjson_reader *r, struct ls_value *v, int pair)
+{
+	if (r->sp + 1 > LSJSON_MAX_DEPTH)
+		return fail(r, "malformed reply: nesting too deep");
+	v->type = LS_LIST;
+	r->stack[++r->sp].list = v;
+	r->stack[r->sp].pair = pair;
+	r->depth++;
+	return 1;
+}
+
+static int cb_null(void *ctx)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *v = append(r);
+
+	if (!v)
+		return 0;
+	v->type = LS_NULL;
+	value_done(r);
+	return 1;
+}
+
+static int cb_bool(void *ctx, int b)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *v = append(r);
+
+	if (!v)
+		return 0;
+	v->type = LS_BOOL;
+	v->b = b;
+	v->num = b;
+	value_done(r);
+	return 1;
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	struct lsjson_reader *r = ctx;
+	char buf[64];
+	struct ls_value *v;
+
+	if (len >= sizeof(buf))
+		return fail(r, "malformed reply: number too long");
+	if (!(v = append(r)))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	v->type = LS_NUM;
+	v->num = strtod(buf, NULL);
+	value_done(r);
+	return 1;
+}
+
+static int store_string(struct lsjson_reader *r, struct ls_value *v, const unsigned char *s, size_t len)
+{
+	r->row_bytes += len;
+	if (r->row_bytes > LSJSON_MAX_ROW_BYTES)
+		return fail(r, "reply row larger than 64 MiB");
+	v->type = LS_STR;
+	v->str = malloc(len + 1);
+	if (!v->str)
+		return fail(r, "out of memory");
+	memcpy(v->str, s, len);
+	v->str[len] = '\0';
+	v->len = len;
+	return 1;
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *v = append(r);
+
+	if (!v || !store_string(r, v, s, len))
+		return 0;
+	value_done(r);
+	return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *v = append(r);
+
+	return v ? push(r, v, 0) : 0;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *pair = append(r), *k;
+
+	if (!pair || !push(r, pair, 1))
+		return 0;
+	if (!(k = append(r)))
+		return 0;
+	return store_string(r, k, s, len);
+}
+
+static int end_list(struct lsjson_reader *r)
+{
+	sd_error *err = r->err;
+	struct ls_row row;
+
+	if (r->depth == 1) {            /* end of the reply */
+		r->depth = 0;
+		r->done = 1;
+		return 1;
+	}
+	if (r->depth == 2) {            /* end of a row */
+		row.cols = r->row.items;
+		row.n = r->row.n;
+		r->rows++;
+		if (r->cb(r->ctx, &row, err) < 0) {
+			r->cb_failed = 1;
+			value_free(&r->row);
+			return 0;
+		}
+		value_free(&r->row);
+		r->row_bytes = 0;
+		r->depth = 1;
+		r->sp = 0;
+		return 1;
+	}
+	r->sp--;
+	r->depth--;
+	value_done(r);
+	return 1;
+}
+
+static int cb_end_map(void *ctx)
+{
+	return end_list(ctx);
+}
+
+static int cb_start_array(void *ctx)
+{
+	struct lsjson_reader *r = ctx;
+	struct ls_value *v;
+
+	if (r->done)
+		return fail(r, "malformed reply: data after the end");
+	if (r->depth == 0) {
+		r->depth = 1;
+		return 1;
+	}
+	if (r->depth == 1) {
+		memset(&r->row, 0, sizeof(r->row));
+		r->row.type = LS_LIST;
+		r->sp = 0;
+		r->stack[0].list = &r->row;
+		r->stack[0].pair = 0;
+		r->depth = 2;
+		return 1;
+	}
+	v = append(r);
+	return v ? push(r, v, 0) : 0;
+}
+
+static int cb_end_array(void *ctx)
+{
+	return end_list(ctx);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_bool,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end_map,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_array,
+};
+
+struct lsjson_reader *lsjson_reader_new(ls_row_cb cb, void *ctx)
+{
+	struct lsjson_reader *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->cb = cb;
+	r->ctx = ctx;
+	r->h = yajl_alloc(&callbacks, NULL, r);
+	if (!r->h) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int status(struct lsjson_reader *r, yajl_status st, const void *buf, size_t len)
+{
+	unsigned char *msg;
+
+	if (st == yajl_status_ok)
+		return 0;
+	if (r->cb_failed || r->err->msg[0])
+		return -1;
+	msg = yajl_get_error(r->h, 0, buf, len);
+	sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows,
+		msg ? (char *)msg : "parse error");
+	/* yajl's message ends in a newline; one-line errors only */
+	r->err->msg[strcspn(r->err->msg, "\n")] = '\0';
+	if (msg)
+		yajl_free_error(r->h, msg);
+	return -1;
+}
+
+int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err)
+{
+	r->err = err;
+	err->msg[0] = '\0';
+	return status(r, yajl_parse(r->h, buf, len), buf, len);
+}
+
+long lsjson_reader_finish(struct lsjson_reader *r, sd_error *err)
+{
+	r->err = err;
+	err->msg[0] = '\0';
+	if (status(r, yajl_complete_parse(r->h), "", 0) < 0)
+		return -1;
+	if (!r->done)
+		return sd_fail(err, "truncated JSON reply after row %ld", r->rows);
+	return r->rows;
+}
+
+void lsjson_reader_free(struct lsjson_reader *r)
+{
+	if (!r)
+		return;
+	value_free(&r->row);
+	yajl_free(r->h);
+	free(r);
+}
+
+long long ls_int(const struct ls_value *v)
+{
+	return (long long)ls_num(v);
+}
+
+double ls_num(const struct ls_value *v)
+{
+	if (!v)
+		return 0;
+	switch (v->type) {
+	case LS_BOOL:
+		return v->b;
+	case LS_NUM:
+		return v->num;
+	case LS_STR:
+		return strtod(v->str, NULL);
+	default:
+		return 0;
+	}
+}
+
+int ls_bool(const struct ls_value *v)
+{
+	return ls_num(v) != 0;
+}
+
+const char *ls_str(const struct ls_value *v)
+{
+	return v && v->type == LS_STR ? v->str : "";
+}
+
+static void gen_print(void *ctx, const char *s, size_t len)
+{
+	fwrite(s, 1, len, ctx);
+}
+
+static void gen_value(yajl_gen g, const struct ls_value *v)
+{
+	char buf[64];
+	size_t i;
+
+	switch (v->type) {
+	case LS_NULL:
+		yajl_gen_null(g);
+		break;
+	case LS_BOOL:
+		yajl_gen_bool(g, v->b);
+		break;
+	case LS_NUM:
+		snprintf(buf, sizeof(buf), "%.17g", v->num);
+		yajl_gen_number(g, buf, strlen(buf));
+		break;
+	case LS_STR:
+		yajl_gen_string(g, (const unsigned char *)v->str, v->len);
+		break;
+	case LS_LIST:
+		yajl_gen_array_open(g);
+		for (i = 0; i < v->n; i++)
+			gen_value(g, &v->items[i]);
+		yajl_gen_array_close(g);
+		break;
+	}
+}
+
+int lsjson_write_value(FILE *out, const struct ls_value *v)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return -1;
+	yajl_gen_config(g, yajl_gen_print_callback, gen_print, out);
+	gen_value(g, v);
+	yajl_gen_free(g);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * livestatus.h - Livestatus client: connect, send one GET, stream the rows.
+ *
+ * SPEC is `unix:PATH`, `tcp:HOST:PORT` or a bare path (unix). Every query
+ * is sent with `OutputFormat: json` and `ResponseHeader: fixed16`, because
+ * without fixed16 Icinga 2 answers errors with an empty reply.
+ */
+#ifndef SITEDUMP_LIVESTATUS_H
+#define SITEDUMP_LIVESTATUS_H
+
+#include "snapshot.h"
+#include "livestatus_json.h"
+
+/* Open a connection; returns an fd or -1. timeout_ms bounds the connect. */
+int ls_connect(const char *spec, int timeout_ms, sd_error *err);
+
+/*
+ * Run `request` (a GET with its headers, no trailing blank line, no
+ * OutputFormat/ResponseHeader) and call cb per row. timeout_ms bounds every
+ * wait for the server (connect, each read). Returns the number of rows or
+ * -1; on a server error err carries the code and the server's first line.
+ */
+long ls_query(const char *spec, const char *request, int timeout_ms,
+	      ls_row_cb cb, void *ctx, sd_error *err);
+
+/* The default socket: $OMD_ROOT/tmp/run/live when OMD_ROOT is set, else NULL.
+ * Returns a static buffer. */
+const char *ls_default_spec(void);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * output.c - atomic output files: temp name in the same directory, fsync,
+ * rename. A cron job killed mid-run, a full disk or a source error must
+ * never leave a half file where a reader (or Nagios) picks it up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "output.h"
+
+struct out_file {
+	FILE *f;
+	char *path;
+	char *tmp;
+};
+
+struct out_file *out_open(const char *path, sd_error *err)
+{
+	struct out_file *of = calloc(1, sizeof(*of));
+	char *dup = NULL, *dup2 = NULL, *base;
+	mode_t um;
+	int fd;
+
+	if (!of) {
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	if (!path || !strcmp(path, "-")) {
+		of->f = stdout;
+		return of;
+	}
+	of->path = strdup(path);
+	dup = strdup(path);
+	dup2 = strdup(path);
+	if (!of->path || !dup || !dup2)
+		goto oom;
+	/* dirname/basename may modify their argument or return static storage */
+	base = basename(dup);
+	if (asprintf(&of->tmp, "%s/.%s.XXXXXX", dirname(dup2), base) < 0) {
+		of->tmp = NULL;
+		goto oom;
+	}
+	if ((fd = mkstemp(of->tmp)) < 0) {
+		sd_fail(err, "%s: cannot create temp file: %s", path, strerror(errno));
+		free(of->tmp);
+		of->tmp = NULL;
+		goto fail;
+	}
+	um = umask(0);
+	umask(um);
+	fchmod(fd, 0666 & ~um);
+	if (!(of->f = fdopen(fd, "w"))) {
+		sd_fail(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	free(dup);
+	free(dup2);
+	return of;
+oom:
+	sd_fail(err, "out of memory");
+fail:
+	free(dup);
+	free(dup2);
+	out_abort(of);
+	return NULL;
+}
+
+FILE *out_stream(struct out_file *of)
+{
+	return of->f;
+}
+
+int out_commit(struct out_file *of, sd_error *err)
+{
+	int rc = 0;
+
+	if (of->f == stdout) {
+		if (fflush(stdout) != 0 || ferror(stdout))
+			rc = sd_fail(err, "stdout: write error: %s", strerror(errno));
+		free(of);
+		return rc;
+	}
+	if (fflush(of->f) != 0 || ferror(of->f) || fsync(fileno(of->f)) != 0) {
+		sd_fail(err, "%s: write error: %s", of->path, strerror(errno));
+		out_abort(of);
+		return -1;
+	}
+	if (fclose(of->f) != 0) {
+		of->f = NULL;
+		sd_fail(err, "%s: write error: %s", of->path, strerror(errno));
+		out_abort(of);
+		return -1;
+	}
+	of->f = NULL;
+	if (rename(of->tmp, of->path) != 0) {
+		sd_fail(err, "%s: rename: %s", of->path, strerror(errno));
+		out_abort(of);
+		return -1;
+	}
+	free(of->tmp);
+	of->tmp = NULL;
+	out_abort(of);
+	return 0;
+}
+
+void out_abort(struct out_file *of)
+{
+	if (!of)
+		return;
+	if (of->f && of->f != stdout)
+		fclose(of->f);
+	if (of->tmp)
+		unlink(of->tmp);
+	free(of->tmp);
+	free(of->path);
+	free(of);
+}

@@ -1,0 +1,21 @@
+/*
+ * output.h - an output file that appears whole or not at all.
+ */
+#ifndef SITEDUMP_OUTPUT_H
+#define SITEDUMP_OUTPUT_H
+
+#include <stdio.h>
+#include "snapshot.h"
+
+struct out_file;
+
+/* path NULL or "-": stdout (commit just flushes). Otherwise a hidden temp
+ * file beside path; nothing appears under path before out_commit. */
+struct out_file *out_open(const char *path, sd_error *err);
+FILE *out_stream(struct out_file *of);
+/* flush, fsync, rename into place; frees of. Returns 0 or -1. */
+int out_commit(struct out_file *of, sd_error *err);
+/* drop the temp file; frees of; NULL ok. */
+void out_abort(struct out_file *of);
+
+#endif

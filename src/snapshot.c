@@ -1,0 +1,103 @@
+/*
+ * snapshot.c - small helpers around the record model of snapshot.h.
+ * The dispatch helpers exist so that every source reports skipped records
+ * the same way instead of each growing its own copy of the rc handling.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "snapshot.h"
+
+int sd_fail(sd_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const char *sd_object_label(const struct sd_object *o, char *buf, size_t len)
+{
+	if (o->type == SD_SERVICE)
+		snprintf(buf, len, "service '%s;%s'", o->host_name, o->description ? o->description : "");
+	else
+		snprintf(buf, len, "host '%s'", o->host_name);
+	return buf;
+}
+
+static int handle_rc(const struct sd_sink *s, int rc, const char *what, sd_error *err)
+{
+	if (rc == 1) {
+		if (s->skipped)
+			s->skipped(s->report_ctx, what, err->msg);
+		err->msg[0] = '\0';
+		return 0;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int sd_emit_object(const struct sd_sink *s, const struct sd_object *o, sd_error *err)
+{
+	char label[600];
+
+	if (!s->object)
+		return 0;
+	return handle_rc(s, s->object(s->ctx, o, err), sd_object_label(o, label, sizeof(label)), err);
+}
+
+int sd_emit_group(const struct sd_sink *s, const struct sd_group *g, sd_error *err)
+{
+	char label[600];
+
+	if (!s->group)
+		return 0;
+	snprintf(label, sizeof(label), "%s '%s'", g->type == SD_HOST ? "hostgroup" : "servicegroup", g->name);
+	return handle_rc(s, s->group(s->ctx, g, err), label, err);
+}
+
+int sd_emit_downtime(const struct sd_sink *s, const struct sd_downtime *d, sd_error *err)
+{
+	char label[128];
+
+	if (!s->downtime)
+		return 0;
+	snprintf(label, sizeof(label), "downtime %lld", d->id);
+	return handle_rc(s, s->downtime(s->ctx, d, err), label, err);
+}
+
+int sd_emit_comment(const struct sd_sink *s, const struct sd_comment *c, sd_error *err)
+{
+	char label[128];
+
+	if (!s->comment)
+		return 0;
+	snprintf(label, sizeof(label), "comment %lld", c->id);
+	return handle_rc(s, s->comment(s->ctx, c, err), label, err);
+}
+
+void sd_object_clear(struct sd_object *o)
+{
+	static char empty[] = "";
+
+	memset(o, 0, sizeof(*o));
+	o->host_name = empty;
+	o->plugin_output = o->long_plugin_output = o->perf_data = empty;
+	o->alias = o->address = o->check_command = empty;
+	o->notes = o->notes_url = o->action_url = o->icon_image = empty;
+	o->current_attempt = 1;
+	o->max_check_attempts = 1;
+}
+
+const char *sd_state_name(enum sd_objtype t, int state)
+{
+	static const char *const hs[] = { "UP", "DOWN", "UNREACHABLE" };
+	static const char *const ss[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
+
+	if (t == SD_HOST)
+		return state >= 0 && state < 3 ? hs[state] : "?";
+	return state >= 0 && state < 4 ? ss[state] : "?";
+}

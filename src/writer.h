@@ -1,0 +1,24 @@
+/*
+ * writer.h - options shared by the writers in formats/ (livedump's CLI surface).
+ *
+ * Every writer is a sink (snapshot.h) that writes to a FILE the caller owns;
+ * `*_writer_new` returns a heap sink, `*_writer_free` releases it (NULL ok)
+ * and never closes the FILE. Writers never print and never exit.
+ */
+#ifndef SITEDUMP_WRITER_H
+#define SITEDUMP_WRITER_H
+
+#include <stdio.h>
+#include <time.h>
+#include "snapshot.h"
+
+struct writer_opts {
+	const char *prefix;     /* -p: prepended to every host name (and parents) */
+	int templates;          /* -T: also write the shared templates */
+	int contact_groups;     /* -G: write contact groups instead of contacts */
+	int check_interval;     /* -i: check_interval in the templates, 0 = unset */
+	unsigned parts;         /* enum sd_part: what to write (json) */
+	time_t now;             /* file_time of checkresult output */
+};
+
+#endif
