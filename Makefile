@@ -60,7 +60,7 @@ integration: $(BINS)
 
 check: unit integration
 
-bench: $(BINS)
+bench: $(BINS) tests/bench/lsfloor
 	scripts/bench
 
 # libFuzzer targets, built with clang and ASan regardless of CC.
@@ -79,3 +79,6 @@ install: $(BINS)
 
 clean:
 	rm -f $(LIB_OBJ) src/*.o libsitedump.a $(BINS) $(UNIT_BIN) $(FUZZ_BIN)
+
+tests/bench/lsfloor: tests/bench/lsfloor.c libsitedump.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libsitedump.a $(LDLIBS)

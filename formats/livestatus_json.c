@@ -288,8 +288,11 @@ static int status(struct lsjson_reader *r, yajl_status st, const void *buf, size
 	if (r->cb_failed || r->err->msg[0])
 		return -1;
 	msg = yajl_get_error(r->h, 0, buf, len);
-	sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows,
-		msg ? (char *)msg : "parse error");
+	if (msg && strstr((char *)msg, "premature EOF"))
+		sd_fail(r->err, "truncated JSON reply after row %ld", r->rows);
+	else
+		sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows,
+			msg ? (char *)msg : "parse error");
 	/* yajl's message ends in a newline; one-line errors only */
 	r->err->msg[strcspn(r->err->msg, "\n")] = '\0';
 	if (msg)

@@ -218,7 +218,7 @@ long ls_query(const char *spec, const char *request, int timeout_ms,
 	memcpy(req, request, rl);
 	while (rl && req[rl - 1] == '\n')
 		rl--;
-	memcpy(req + rl, "\nOutputFormat: json\nResponseHeader: fixed16\n\n", 46);
+	memcpy(req + rl, LS_REQUEST_SUFFIX, sizeof(LS_REQUEST_SUFFIX));
 	if (write_all(fd, req, strlen(req), timeout_ms) < 0) {
 		sd_fail(err, "livestatus %s: send: %s", spec, strerror(errno));
 		goto out;

@@ -11,6 +11,9 @@
 #include "snapshot.h"
 #include "livestatus_json.h"
 
+/* What ls_query appends to every request. */
+#define LS_REQUEST_SUFFIX "\nOutputFormat: json\nResponseHeader: fixed16\n\n"
+
 /* Open a connection; returns an fd or -1. timeout_ms bounds the connect. */
 int ls_connect(const char *spec, int timeout_ms, sd_error *err);
 

@@ -284,41 +284,12 @@ out:
 	return rc;
 }
 
-static long run_query(const struct ls_source_opts *o, const char *table, const char *columns,
-		      const char *h1, const char *h2, ls_row_cb cb, void *ctx, sd_error *err)
-{
-	char *req;
-	long rows;
-	size_t len = strlen(table) + strlen(columns) + strlen(h1) + strlen(h2) + 16;
-
-	if (!(req = malloc(len)))
-		return sd_fail(err, "out of memory");
-	snprintf(req, len, "GET %s\n%s%s%s", table, columns, h1, h2);
-	rows = ls_query(o->spec, req, o->timeout_ms, cb, ctx, err);
-	free(req);
-	return rows;
-}
-
-static int objects(const struct ls_source_opts *o, enum sd_objtype type, const struct sd_sink *sink, sd_error *err)
-{
-	struct objctx c = { .sink = sink, .type = type };
-	char *cols;
-	long rows;
-
-	if (type == SD_HOST)
-		add_columns(&c, host_cols, NELEM(host_cols), o->parts);
-	else
-		add_columns(&c, service_cols, NELEM(service_cols), o->parts);
-	add_columns(&c, common_cols, NELEM(common_cols), o->parts);
-	if (!(cols = columns_line(&c)))
-		return sd_fail(err, "out of memory");
-	if (type == SD_HOST)
-		rows = run_query(o, "hosts", cols, o->host_headers, o->host_only_headers, object_row, &c, err);
-	else
-		rows = run_query(o, "services", cols, o->host_headers, o->service_headers, object_row, &c, err);
-	free(cols);
-	return rows < 0 ? -1 : 0;
-}
+/* One query of the export: its table, its request text, its row handler. */
+struct query {
+	enum { Q_HOSTGROUPS, Q_SERVICEGROUPS, Q_HOSTS, Q_SERVICES, Q_COMMENTS, Q_DOWNTIMES } which;
+	char *request;
+	ls_row_cb cb;
+};
 
 struct simplectx {
 	const struct sd_sink *sink;
@@ -391,25 +362,100 @@ static int comment_row(void *ctx, const struct ls_row *row, sd_error *err)
 	return sd_emit_comment(c->sink, &m, err);
 }
 
-int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *sink, sd_error *err)
+static void objctx_init(struct objctx *c, const struct ls_source_opts *o, enum sd_objtype type)
 {
-	struct simplectx c = { .sink = sink };
+	c->type = type;
+	c->ncols = 0;
+	if (type == SD_HOST)
+		add_columns(c, host_cols, NELEM(host_cols), o->parts);
+	else
+		add_columns(c, service_cols, NELEM(service_cols), o->parts);
+	add_columns(c, common_cols, NELEM(common_cols), o->parts);
+}
+
+static char *request(const char *table, const char *columns, const char *h1, const char *h2)
+{
+	char *req;
+
+	if (asprintf(&req, "GET %s\n%s%s%s", table, columns, h1, h2) < 0)
+		return NULL;
+	return req;
+}
+
+/* The export's queries in order; returns the count, or -1 (out of memory). */
+static int build_queries(const struct ls_source_opts *o, struct query q[6])
+{
+	struct objctx c;
+	char *cols;
+	int n = 0, i;
 
 	if (o->parts & SD_PART_CONFIG) {
-		c.type = SD_HOST;
-		if (run_query(o, "hostgroups", "Columns: name alias\n", "", "", group_row, &c, err) < 0)
-			return -1;
-		c.type = SD_SERVICE;
-		if (run_query(o, "servicegroups", "Columns: name alias\n", "", "", group_row, &c, err) < 0)
-			return -1;
+		q[n++] = (struct query){ Q_HOSTGROUPS, request("hostgroups", "Columns: name alias\n", "", ""), group_row };
+		q[n++] = (struct query){ Q_SERVICEGROUPS, request("servicegroups", "Columns: name alias\n", "", ""), group_row };
 	}
-	if (objects(o, SD_HOST, sink, err) < 0 || objects(o, SD_SERVICE, sink, err) < 0)
-		return -1;
+	objctx_init(&c, o, SD_HOST);
+	cols = columns_line(&c);
+	q[n++] = (struct query){ Q_HOSTS, cols ? request("hosts", cols, o->host_headers, o->host_only_headers) : NULL, object_row };
+	free(cols);
+	objctx_init(&c, o, SD_SERVICE);
+	cols = columns_line(&c);
+	q[n++] = (struct query){ Q_SERVICES, cols ? request("services", cols, o->host_headers, o->service_headers) : NULL, object_row };
+	free(cols);
 	if (o->parts & SD_PART_STATE) {
-		if (run_query(o, "comments", CO_COLS, o->host_headers, "", comment_row, &c, err) < 0)
-			return -1;
-		if (run_query(o, "downtimes", DT_COLS, o->host_headers, "", downtime_row, &c, err) < 0)
-			return -1;
+		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ""), comment_row };
+		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ""), downtime_row };
 	}
-	return 0;
+	for (i = 0; i < n; i++)
+		if (!q[i].request) {
+			while (n--)
+				free(q[n].request);
+			return -1;
+		}
+	return n;
+}
+
+int source_livestatus_requests(const struct ls_source_opts *o,
+			       int (*fn)(void *ctx, const char *request), void *ctx, sd_error *err)
+{
+	struct query q[6];
+	int n = build_queries(o, q), i, rc = 0;
+
+	if (n < 0)
+		return sd_fail(err, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && fn(ctx, q[i].request) < 0)
+			rc = -1;
+		free(q[i].request);
+	}
+	return rc;
+}
+
+int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *sink, sd_error *err)
+{
+	struct query q[6];
+	struct objctx oc = { .sink = sink };
+	struct simplectx sc = { .sink = sink };
+	int n = build_queries(o, q), i, rc = 0;
+	void *ctx;
+
+	if (n < 0)
+		return sd_fail(err, "out of memory");
+	for (i = 0; i < n && rc == 0; i++) {
+		switch (q[i].which) {
+		case Q_HOSTS:
+		case Q_SERVICES:
+			objctx_init(&oc, o, q[i].which == Q_HOSTS ? SD_HOST : SD_SERVICE);
+			ctx = &oc;
+			break;
+		default:
+			sc.type = q[i].which == Q_SERVICEGROUPS ? SD_SERVICE : SD_HOST;
+			ctx = &sc;
+			break;
+		}
+		if (ls_query(o->spec, q[i].request, o->timeout_ms, q[i].cb, ctx, err) < 0)
+			rc = -1;
+	}
+	for (i = 0; i < n; i++)
+		free(q[i].request);
+	return rc;
 }

@@ -19,4 +19,9 @@ struct ls_source_opts {
  * (state) to sink. begin/end are the caller's. Returns 0 or -1. */
 int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *sink, sd_error *err);
 
+/* The same queries without running them: fn gets each request text in
+ * order (for the benchmark's raw query floor). Returns 0 or -1. */
+int source_livestatus_requests(const struct ls_source_opts *o,
+			       int (*fn)(void *ctx, const char *request), void *ctx, sd_error *err);
+
 #endif

@@ -1,0 +1,110 @@
+#!/usr/bin/perl
+# Bad input: every failure gives one line naming the source and the problem,
+# exit code 2, and no output file. Truncated and malformed replies cannot be
+# produced on demand by a real core, so a scripted unix-socket server plays
+# the Livestatus side here (the only mock in the suite); server errors and
+# unknown columns from the real Icinga 2 are tested in 0002.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::UNIX;
+use POSIX ':sys_wait_h';
+
+my $sitedump = './sitedump';
+my $dir = tempdir(CLEANUP => 1);
+my $sock = "$dir/live";
+
+# Serve one canned reply per connection, in order; then exit.
+sub serve {
+    my @replies = @_;
+    unlink $sock;
+    my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $sock, Listen => 5)
+        or die "listen: $!";
+    my $pid = fork // die;
+    if (!$pid) {
+        local $SIG{ALRM} = sub { exit 0 };
+        alarm 20;
+        for my $r (@replies) {
+            my $c = $srv->accept or exit 0;
+            my $req = '';
+            while (defined(my $l = <$c>)) { last if $l eq "\n"; $req .= $l }
+            if ($r eq 'HANG') { sleep 10; next }
+            print $c $r;
+            close $c;
+        }
+        exit 0;
+    }
+    close $srv;
+    return $pid;
+}
+
+sub hdr { my ($code, $body) = @_; sprintf("%03d %11d\n", $code, length $body) }
+
+# Run sitedump with -o; return (exit code, stderr, output file exists?).
+sub run {
+    my (@args) = @_;
+    my $out = "$dir/out";
+    unlink $out;
+    my $err = "$dir/err";
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDERR, '>', $err or die;
+        open STDOUT, '>', '/dev/null' or die;
+        exec $sitedump, @args, '-o', $out or die;
+    }
+    waitpid $pid, 0;
+    my $rc = $? >> 8;
+    open my $fh, '<', $err or die; local $/; my $e = <$fh> // ''; close $fh;
+    opendir my $dh, $dir; my @left = grep { /^\.out\./ } readdir $dh; closedir $dh;
+    return ($rc, $e, -e $out, scalar @left);
+}
+
+sub case {
+    my ($name, $replies, $args, $like) = @_;
+    my $pid = serve(@$replies);
+    my ($rc, $err, $exists, $temps) = run('-s', "unix:$sock", @$args);
+    is($rc, 2, "$name: exit 2");
+    like($err, $like, "$name: message");
+    is(scalar(() = $err =~ /\n/g), 1, "$name: one line");
+    ok(!$exists && !$temps, "$name: no output file, no temp file");
+    kill 'KILL', $pid; waitpid $pid, 0;
+}
+
+my $good_hosts = "[]";
+case('truncated body', [hdr(200, '[["h1",0' x 50) . '[["h1",0'], [],
+     qr/^sitedump: livestatus unix:\S+: reply truncated: 8 of 400 bytes$/m);
+case('malformed JSON', [hdr(200, '[["h1",0,]]') . '[["h1",0,]]'], [],
+     qr/^sitedump: livestatus unix:\S+: malformed JSON reply after row 0: .*unallowed token/m);
+case('truncated JSON', [hdr(200, '[["h1",0') . '[["h1",0'], [],
+     qr/^sitedump: livestatus unix:\S+: truncated JSON reply after row 0$/m);
+case('wrong column count', [hdr(200, '[["h1",0]]') . '[["h1",0]]'], [],
+     qr/^sitedump: livestatus unix:\S+: reply row has 2 columns, asked for \d+$/m);
+case('garbage header', ["HTTP/1.0 400 Bad request\r\n\r\n"], [],
+     qr/^sitedump: livestatus unix:\S+: malformed reply header$/m);
+case('short header', ["200  "], [],
+     qr/^sitedump: livestatus unix:\S+: reply ended after 5 bytes of the 16-byte header$/m);
+case('server error', [hdr(404, "Table 'hosts' does not exist.\n") . "Table 'hosts' does not exist.\n"], [],
+     qr/^sitedump: livestatus unix:\S+: server error 404: Table 'hosts' does not exist\.$/m);
+case('second query fails', [hdr(200, $good_hosts) . $good_hosts, hdr(452, "Error: boom\nstack") . "Error: boom\nstack"], [],
+     qr/^sitedump: livestatus unix:\S+: server error 452: Error: boom$/m);
+case('timeout', ['HANG'], ['--timeout', '1'],
+     qr/^sitedump: livestatus unix:\S+: reading reply: Connection timed out$/m);
+
+unlink $sock;
+my ($rc, $err, $exists) = run('-s', "unix:$dir/nosuch");
+is($rc, 2, 'unreachable socket: exit 2');
+like($err, qr/^sitedump: livestatus unix:\S+nosuch: connect: No such file or directory$/, 'unreachable socket: message');
+ok(!$exists, 'unreachable socket: no output');
+
+($rc, $err) = run('-s', 'tcp:127.0.0.1:1');
+is($rc, 2, 'refused tcp: exit 2');
+like($err, qr/connect: Connection refused/, 'refused tcp: message');
+
+for my $bad (['-C', '--format', 'checkresult'], ['--format', 'xml'], ['--all'], ['-H', "Filter: a\n\nGET x"],
+             ['--status-file', 'x'], ['-i', 'abc']) {
+    ($rc, $err) = run('-s', 'unix:/nonexistent', @$bad);
+    is($rc, 2, "usage error @$bad: exit 2");
+}
+
+done_testing();
