@@ -11,7 +11,9 @@
  *   backslash (that would swallow the next line);
  * - '|' outside the perf data cannot be escaped; it becomes U+00A6 and the
  *   record is reported as altered rather than silently split;
- * - a CR or LF in a name cannot be carried at all: the record is skipped.
+ * - a CR or LF in a name cannot be carried at all: the record is skipped;
+ * - an empty output is written as one space: Nagios shows `output=` with
+ *   nothing after it as "(No output returned from plugin)", a space as "".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +111,7 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 		"check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n"
 		"latency=%.3f\nstart_time=%s\nfinish_time=%s\nearly_timeout=0\nexited_ok=1\n"
 		"return_code=%d\noutput=%s\n\n",
-		o->latency > 0 ? o->latency : 0.0, start, finish, o->state, output);
+		o->latency > 0 ? o->latency : 0.0, start, finish, o->state, *output ? output : " ");
 	free(output);
 	if (ferror(w->out))
 		return sd_fail(err, "write error");

@@ -70,6 +70,11 @@ static void records(void **state)
 		"start_time=1794999000.250000\nfinish_time=1794999001.750000\nearly_timeout=0\n"
 		"exited_ok=1\nreturn_code=2\noutput=CRIT\n\n");
 	free(out);
+
+	o.plugin_output = "";            /* empty output stays empty on Nagios */
+	out = run(&o, &rc);
+	assert_non_null(strstr(out, "\noutput= \n\n"));
+	free(out);
 }
 
 static void never_checked_and_hostile_names(void **state)
