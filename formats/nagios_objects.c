@@ -1,0 +1,471 @@
+/*
+ * nagios_objects.c - the config part as Nagios 4 object definitions.
+ *
+ * Why (measured with nagios4 4.4.6; tests/data/config/validate.sh):
+ * - Values must survive Nagios reading them *twice*: OMD's init script starts
+ *   with -pv, then -ud (the precache), and the CGIs read objects.cache; both
+ *   re-read what Nagios wrote back unescaped. `\;` and a doubled final
+ *   backslash work once, then "d\;e" becomes "d" and a value ending in '\'
+ *   swallows the next line. So nothing is escaped:
+ *   - a name with ';', a control character, outer space, a final '\' or a
+ *     character of the stock illegal_object_name_chars cannot be carried:
+ *     the record is skipped (rc 1) with the reason;
+ *   - free text is repaired and reported (warned): control characters become
+ *     spaces, outer whitespace goes (Nagios strips it anyway), ';' becomes
+ *     U+FF1B and a final '\' U+FF3C (%3B / %5C in URLs).
+ * - An empty attribute is fatal (livedump's empty contacts): left out.
+ * - The remote's check command does not exist here: objects run
+ *   check-livedump and keep it in _SITEDUMP_CHECK_COMMAND.
+ * - The prefix goes on host *and group* names: two remotes with a group of
+ *   the same name would be "Duplicate definition found for hostgroup", fatal.
+ *   Services live in their host's namespace; contacts are the central's own.
+ * - The templates need no other template (livedump's needed check_mk_default).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "nagios_objects.h"
+#include "text.h"
+
+/* illegal_object_name_chars of the stock nagios.cfg (Debian nagios4 4.4.6). */
+#define NAGIOS_ILLEGAL_NAME_CHARS "`~!$%^&*|'\"<>?,()="
+#define CHECK_COMMAND_VAR "SITEDUMP_CHECK_COMMAND"
+
+struct nw {
+	struct sd_sink sink;
+	FILE *out;
+	const char *prefix;
+	int templates;
+	int contact_groups;
+	int check_interval;
+};
+
+enum { ALT_CTL = 1, ALT_TRIM = 2, ALT_SEMI = 4, ALT_BSL = 8 };
+
+const char *nagios_name_problem(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+	const unsigned char *p;
+
+	if (n == 0)
+		return snprintf(buf, len, "empty name"), buf;
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return snprintf(buf, len, "control character 0x%02x in the name", *p), buf;
+		if (*p == ';')
+			return snprintf(buf, len, "';' in the name: it starts a comment in Nagios object "
+					"files, and objects.cache, the precache and external commands "
+					"cut the name there even when it is escaped"), buf;
+		if (strchr(NAGIOS_ILLEGAL_NAME_CHARS, *p))
+			return snprintf(buf, len, "'%c' in the name is one of Nagios's default "
+					"illegal_object_name_chars (%s)", *p, NAGIOS_ILLEGAL_NAME_CHARS), buf;
+	}
+	if (s[0] == ' ' || s[n - 1] == ' ')
+		return snprintf(buf, len, "leading or trailing space in the name: Nagios strips it"), buf;
+	if (s[n - 1] == '\\')
+		return snprintf(buf, len, "the name ends in a backslash: Nagios reads it as a line "
+				"continuation"), buf;
+	return NULL;
+}
+
+static char *concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *r = malloc(la + lb + 1);
+
+	if (r) {
+		memcpy(r, a, la);
+		memcpy(r + la, b, lb + 1);
+	}
+	return r;
+}
+
+static void warn(struct nw *w, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void warn(struct nw *w, const char *what, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	if (!w->sink.warned)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	w->sink.warned(w->sink.report_ctx, what, why);
+}
+
+/*
+ * Free text made safe for a Nagios value (see the top of the file); *alt
+ * gets the ALT_* bits of what was changed. url: percent-encode instead of
+ * using look-alike characters. malloc'd, NULL when out of memory.
+ */
+static char *clean_text(const char *s, int url, unsigned *alt)
+{
+	size_t n = strlen(s), i;
+	char *tmp = malloc(n + 1), *out = malloc(3 * n + 4), *o = out, *b, *e;
+
+	*alt = 0;
+	if (!tmp || !out) {
+		free(tmp);
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c && c != '\t' && (c < 0x20 || c == 0x7f)) {
+			c = ' ';
+			*alt |= ALT_CTL;
+		}
+		tmp[i] = (char)c;
+	}
+	for (b = tmp; *b == ' ' || *b == '\t'; b++)
+		;
+	for (e = tmp + n; e > b && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	if (b != tmp || e != tmp + n)
+		*alt |= ALT_TRIM;
+	for (; b < e; b++) {
+		if (*b == ';') {
+			memcpy(o, url ? "%3B" : "\xef\xbc\x9b", 3);
+			o += 3;
+			*alt |= ALT_SEMI;
+		} else {
+			*o++ = *b;
+		}
+	}
+	if (o > out && o[-1] == '\\') {
+		memcpy(o - 1, url ? "%5C" : "\xef\xbc\xbc", 3);
+		o += 2;
+		*alt |= ALT_BSL;
+	}
+	*o = '\0';
+	free(tmp);
+	return out;
+}
+
+static void put_kv(struct nw *w, const char *key, const char *value)
+{
+	fprintf(w->out, "    %-23s %s\n", key, value);
+}
+
+/* A free-text attribute; left out when empty. -1 on out of memory. */
+static int put_text(struct nw *w, const char *what, const char *key, const char *value, int url)
+{
+	unsigned alt;
+	char *v = clean_text(value ? value : "", url, &alt);
+
+	if (!v)
+		return -1;
+	if (*v)
+		put_kv(w, key, v);
+	if (alt) {
+		const char *part[4];
+		int n = 0;
+
+		if (alt & ALT_CTL)
+			part[n++] = "control characters (CR, LF, ...) replaced by spaces";
+		if (alt & ALT_TRIM)
+			part[n++] = "leading/trailing whitespace removed";
+		if (alt & ALT_SEMI)
+			part[n++] = url ? "';' written as %3B (it starts a comment)"
+					: "';' written as U+FF1B (it starts a comment)";
+		if (alt & ALT_BSL)
+			part[n++] = url ? "final '\\' written as %5C (line continuation)"
+					: "final '\\' written as U+FF3C (line continuation)";
+		warn(w, what, "%s altered for Nagios: %s%s%s%s%s%s%s", key, part[0],
+		     n > 1 ? "; " : "", n > 1 ? part[1] : "", n > 2 ? "; " : "", n > 2 ? part[2] : "",
+		     n > 3 ? "; " : "", n > 3 ? part[3] : "");
+	}
+	free(v);
+	return 0;
+}
+
+/* A comma-separated name list; names Nagios cannot carry are dropped and
+ * reported. Left out when empty. -1 on out of memory. */
+static int put_list(struct nw *w, const char *what, const char *key,
+		    const struct sd_strlist *l, const char *prefix)
+{
+	char *buf = NULL, why[512];
+	size_t len = 0, i;
+	FILE *m;
+	int n = 0;
+
+	if (!l->n)
+		return 0;
+	if (!(m = open_memstream(&buf, &len)))
+		return -1;
+	for (i = 0; i < l->n; i++) {
+		char *name;
+		const char *p;
+
+		if (!l->v[i] || !*l->v[i]) {
+			warn(w, what, "%s: an empty name left out", key);
+			continue;
+		}
+		if (!(name = concat(prefix, l->v[i]))) {
+			fclose(m);
+			free(buf);
+			return -1;
+		}
+		if ((p = nagios_name_problem(name, why, sizeof(why))))
+			warn(w, what, "%s: '%s' left out: %s", key, name, p);
+		else
+			fprintf(m, "%s%s", n++ ? "," : "", name);
+		free(name);
+	}
+	if (fclose(m) != 0) {
+		free(buf);
+		return -1;
+	}
+	if (n)
+		put_kv(w, key, buf);
+	free(buf);
+	return 0;
+}
+
+/* Why a custom variable name cannot be written, or NULL. */
+static const char *var_name_problem(const char *name)
+{
+	const unsigned char *p;
+
+	if (!*name)
+		return "empty custom variable name";
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == ';')
+			return "whitespace, control character or ';' in a custom variable name";
+	if (!strcasecmp(name, CHECK_COMMAND_VAR))
+		return "the name is reserved for the remote check command";
+	return NULL;
+}
+
+/* Comment text on one line that cannot continue onto the next. */
+static void put_comment_text(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)(s ? s : ""); *p; p++)
+		putc(*p < 0x20 || *p == 0x7f || (*p == '\\' && !p[1]) ? '?' : *p, f);
+}
+
+static void put_templates(struct nw *w)
+{
+	char ci[64] = "";
+
+	if (w->check_interval > 0)
+		snprintf(ci, sizeof(ci), "    %-23s %d\n", "check_interval", w->check_interval);
+	fprintf(w->out,
+		"define timeperiod {\n"
+		"    timeperiod_name         0x0\n"
+		"    alias                   Never ever\n"
+		"}\n\n"
+		"define timeperiod {\n"
+		"    timeperiod_name         livedump-24x7\n"
+		"    alias                   Always (sitedump notification period)\n"
+		"    sunday                  00:00-24:00\n"
+		"    monday                  00:00-24:00\n"
+		"    tuesday                 00:00-24:00\n"
+		"    wednesday               00:00-24:00\n"
+		"    thursday                00:00-24:00\n"
+		"    friday                  00:00-24:00\n"
+		"    saturday                00:00-24:00\n"
+		"}\n\n"
+		"define command {\n"
+		"    command_name            check-livedump\n"
+		"    command_line            echo \"UNKNOWN - sitedump shadow object: results come from "
+		"the remote site, it cannot be checked here\" && exit 3\n"
+		"}\n\n"
+		"define host {\n"
+		"    name                    livedump-host\n"
+		"    register                0\n"
+		"    active_checks_enabled   0\n"
+		"    passive_checks_enabled  1\n"
+		"    check_command           check-livedump\n"
+		"    check_period            0x0\n"
+		"    notification_period     livedump-24x7\n"
+		"    max_check_attempts      1\n"
+		"%s"
+		"}\n\n"
+		"define service {\n"
+		"    name                    livedump-service\n"
+		"    register                0\n"
+		"    active_checks_enabled   0\n"
+		"    passive_checks_enabled  1\n"
+		"    check_command           check-livedump\n"
+		"    check_period            0x0\n"
+		"    notification_period     livedump-24x7\n"
+		"    max_check_attempts      1\n"
+		"%s"
+		"}\n\n", ci, ci);
+}
+
+static int write_error(FILE *f, sd_error *err)
+{
+	return ferror(f) ? sd_fail(err, "write error") : 0;
+}
+
+static int n_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
+{
+	struct nw *w = ctx;
+	char when[32] = "?";
+	struct tm tm;
+
+	if (meta && gmtime_r(&meta->created, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fputs("# Nagios object definitions written by sitedump: shadow objects of site '", w->out);
+	put_comment_text(w->out, meta ? meta->site : "");
+	fprintf(w->out, "'\n# as of %s from ", when);
+	put_comment_text(w->out, meta ? meta->source : "");
+	fputs(".\n\n", w->out);
+	if (w->templates)
+		put_templates(w);
+	return write_error(w->out, err);
+}
+
+static int n_group(void *ctx, const struct sd_group *g, sd_error *err)
+{
+	struct nw *w = ctx;
+	const char *type = g->type == SD_HOST ? "hostgroup" : "servicegroup";
+	char key[32], why[512], what[600];
+	const char *p;
+
+	char *name;
+
+	if (!(name = concat(w->prefix, g->name ? g->name : "")))
+		return sd_fail(err, "out of memory");
+	if ((p = nagios_name_problem(name, why, sizeof(why)))) {
+		sd_fail(err, "%s_name cannot be written for Nagios: %s", type, p);
+		free(name);
+		return 1;
+	}
+	snprintf(what, sizeof(what), "%s '%s'", type, g->name);
+	snprintf(key, sizeof(key), "%s_name", type);
+	fprintf(w->out, "define %s {\n", type);
+	put_kv(w, key, name);
+	free(name);
+	if (put_text(w, what, "alias", g->alias, 0) < 0)
+		return sd_fail(err, "out of memory");
+	fputs("}\n\n", w->out);
+	return write_error(w->out, err);
+}
+
+static int object_body(struct nw *w, const struct sd_object *o, const char *host, const char *what)
+{
+	int svc = o->type == SD_SERVICE;
+	char num[64], key[600];
+	const char *p;
+	size_t i;
+
+	put_kv(w, "use", svc ? "livedump-service" : "livedump-host");
+	put_kv(w, "host_name", host);
+	if (svc) {
+		put_kv(w, "service_description", o->description);
+	} else if (put_text(w, what, "alias", o->alias, 0) < 0 ||
+		   put_text(w, what, "address", o->address, 0) < 0 ||
+		   put_list(w, what, "parents", &o->parents, w->prefix) < 0) {
+		return -1;
+	}
+	if (put_list(w, what, svc ? "servicegroups" : "hostgroups", &o->groups, w->prefix) < 0)
+		return -1;
+	if (w->contact_groups ? put_list(w, what, "contact_groups", &o->contact_groups, "") < 0
+			      : put_list(w, what, "contacts", &o->contacts, "") < 0)
+		return -1;
+	put_kv(w, "check_command", "check-livedump");
+	if (o->max_check_attempts > 0) {
+		snprintf(num, sizeof(num), "%d", o->max_check_attempts);
+		put_kv(w, "max_check_attempts", num);
+	}
+	if (o->check_interval > 0) {
+		text_fmt_double(num, sizeof(num), o->check_interval);
+		put_kv(w, "check_interval", num);
+	}
+	if (o->retry_interval > 0) {
+		text_fmt_double(num, sizeof(num), o->retry_interval);
+		put_kv(w, "retry_interval", num);
+	}
+	if (put_text(w, what, "notes", o->notes, 0) < 0 ||
+	    put_text(w, what, "notes_url", o->notes_url, 1) < 0 ||
+	    put_text(w, what, "action_url", o->action_url, 1) < 0 ||
+	    put_text(w, what, "icon_image", o->icon_image, 1) < 0 ||
+	    put_text(w, what, "_" CHECK_COMMAND_VAR, o->check_command, 0) < 0)
+		return -1;
+	for (i = 0; i < o->nvars; i++) {
+		const char *name = o->vars[i].name ? o->vars[i].name : "";
+
+		if ((p = var_name_problem(name))) {
+			warn(w, what, "custom variable '%s' left out: %s", name, p);
+			continue;
+		}
+		snprintf(key, sizeof(key), "_%s", name);
+		if (put_text(w, what, key, o->vars[i].value, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
+{
+	struct nw *w = ctx;
+	char why[512], what[600];
+	const char *p;
+	char *host;
+	int rc;
+
+	if (!(host = concat(w->prefix, o->host_name ? o->host_name : "")))
+		return sd_fail(err, "out of memory");
+	if ((p = nagios_name_problem(host, why, sizeof(why)))) {
+		sd_fail(err, "host_name cannot be written for Nagios: %s", p);
+		free(host);
+		return 1;
+	}
+	if (o->type == SD_SERVICE &&
+	    (p = nagios_name_problem(o->description ? o->description : "", why, sizeof(why)))) {
+		sd_fail(err, "service_description cannot be written for Nagios: %s", p);
+		free(host);
+		return 1;
+	}
+	sd_object_label(o, what, sizeof(what));
+	fprintf(w->out, "define %s {\n", o->type == SD_SERVICE ? "service" : "host");
+	rc = object_body(w, o, host, what);
+	fputs("}\n\n", w->out);
+	free(host);
+	if (rc < 0)
+		return sd_fail(err, "out of memory");
+	return write_error(w->out, err);
+}
+
+static int n_end(void *ctx, sd_error *err)
+{
+	struct nw *w = ctx;
+
+	if (fflush(w->out) != 0 || ferror(w->out))
+		return sd_fail(err, "write error");
+	return 0;
+}
+
+struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o)
+{
+	struct nw *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->out = out;
+	w->prefix = o && o->prefix ? o->prefix : "";
+	w->templates = o ? o->templates : 0;
+	w->contact_groups = o ? o->contact_groups : 0;
+	w->check_interval = o ? o->check_interval : 0;
+	w->sink.ctx = w;
+	w->sink.begin = n_begin;
+	w->sink.group = n_group;
+	w->sink.object = n_object;
+	w->sink.end = n_end;
+	return &w->sink;
+}
+
+void nagios_objects_writer_free(struct sd_sink *s)
+{
+	free(s);
+}

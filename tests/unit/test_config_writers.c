@@ -1,0 +1,747 @@
+/*
+ * Unit tests: Nagios object and Icinga 2 DSL config writers.
+ *
+ * The whole-site outputs are compared with the files in tests/data/config/,
+ * which tests/data/config/validate.sh feeds to the real nagios4 -v and
+ * icinga2 daemon -C: so a passing test means the writers produce exactly
+ * what the daemons were seen to accept. SITEDUMP_UPDATE_GOLDEN=1 rewrites
+ * the files instead (then run validate.sh again).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "nagios_objects.h"
+#include "icinga2_dsl.h"
+
+/* ---------------------------------------------------------------- harness */
+
+struct run {
+	char *out;
+	size_t len;
+	char *log;          /* "skipped|warned WHAT: WHY\n" lines */
+	size_t loglen;
+	FILE *logf;
+};
+
+static void on_skipped(void *ctx, const char *what, const char *why)
+{
+	fprintf(((struct run *)ctx)->logf, "skipped %s: %s\n", what, why);
+}
+
+static void on_warned(void *ctx, const char *what, const char *why)
+{
+	fprintf(((struct run *)ctx)->logf, "warned %s: %s\n", what, why);
+}
+
+enum kind { NAGIOS, ICINGA };
+
+static struct sd_sink *new_sink(enum kind k, FILE *f, const struct writer_opts *o)
+{
+	return k == NAGIOS ? nagios_objects_writer_new(f, o) : icinga2_writer_new(f, o);
+}
+
+static void free_sink(enum kind k, struct sd_sink *s)
+{
+	if (k == NAGIOS)
+		nagios_objects_writer_free(s);
+	else
+		icinga2_writer_free(s);
+}
+
+static const struct sd_meta meta = {
+	.site = "remote1",
+	.source = "livestatus:unix:/omd/sites/remote1/tmp/run/live",
+	.created = 1795000000,
+	.parts = SD_PART_CONFIG,
+};
+
+/* Feed groups and objects through the sink the way a source does. */
+static void run_site(struct run *r, enum kind k, const struct writer_opts *o,
+		     const struct sd_group *g, size_t ng, const struct sd_object *obj, size_t no)
+{
+	FILE *f = open_memstream(&r->out, &r->len);
+	struct sd_sink *s;
+	sd_error err = { "" };
+	size_t i;
+
+	assert_non_null(f);
+	r->logf = open_memstream(&r->log, &r->loglen);
+	assert_non_null(r->logf);
+	s = new_sink(k, f, o);
+	assert_non_null(s);
+	s->skipped = on_skipped;
+	s->warned = on_warned;
+	s->report_ctx = r;
+	assert_int_equal(s->begin(s->ctx, &meta, &err), 0);
+	for (i = 0; i < ng; i++)
+		assert_int_equal(sd_emit_group(s, &g[i], &err), 0);
+	for (i = 0; i < no; i++)
+		assert_int_equal(sd_emit_object(s, &obj[i], &err), 0);
+	assert_int_equal(s->end(s->ctx, &err), 0);
+	free_sink(k, s);
+	fclose(f);
+	fclose(r->logf);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->log);
+}
+
+/* One record straight into a writer without templates; returns the rc. */
+static int one(enum kind k, const struct writer_opts *o, const struct sd_object *obj,
+	       const struct sd_group *g, char **out, char *errmsg, size_t errlen)
+{
+	size_t len;
+	FILE *f = open_memstream(out, &len);
+	struct sd_sink *s = new_sink(k, f, o);
+	sd_error err = { "" };
+	int rc = g ? s->group(s->ctx, g, &err) : s->object(s->ctx, obj, &err);
+
+	snprintf(errmsg, errlen, "%s", err.msg);
+	free_sink(k, s);
+	fclose(f);
+	return rc;
+}
+
+static char *data_path(const char *name)
+{
+	const char *dir = getenv("SITEDUMP_TEST_DATA");
+	static char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data/config", name);
+	return path;
+}
+
+static void assert_golden(const char *name, const char *got, size_t len)
+{
+	const char *path = data_path(name);
+	FILE *f;
+	char *want;
+	long n;
+
+	if (getenv("SITEDUMP_UPDATE_GOLDEN")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(got, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		return;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s (run from the source root or set SITEDUMP_TEST_DATA)", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	want = malloc((size_t)n + 1);
+	assert_non_null(want);
+	assert_int_equal(fread(want, 1, (size_t)n, f), (size_t)n);
+	want[n] = '\0';
+	fclose(f);
+	if ((size_t)n != len || memcmp(want, got, len) != 0) {
+		fprintf(stderr, "---- %s differs; got:\n%s\n----\n", path, got);
+		free(want);
+		fail_msg("output differs from %s", path);
+	}
+	free(want);
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Lists live at file scope: compound literals in a function die with it. */
+#define LIST(a) ((struct sd_strlist){ a, sizeof(a) / sizeof(a[0]) })
+
+static char *l_gw[] = { "gw" };
+static char *l_linux[] = { "linux" };
+static char *l_admin[] = { "admin" };
+static char *l_admins[] = { "admins" };
+static char *l_websvc[] = { "web services" };
+static char *l_hostile_groups[] = { "linux", "web;db", "bad!grp", "" };
+static char *l_hostile_contacts[] = { "admin", "bad,contact", "" };
+static char *l_hostile_cgroups[] = { "admins", "semi;group" };
+static char *l_db_parents[] = { "gw", "web01", "bad(parent)" };
+static char *l_disk_groups[] = { "disks", "web services" };
+
+static struct sd_var web01_vars[] = {
+	{ "TAGS", "/wato/ lan prod tcp" },
+	{ "FILENAME", "/wato/hosts.mk" },
+};
+
+static struct sd_object host_web01(void)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_HOST;
+	o.host_name = "web01";
+	o.alias = "Web server 01";
+	o.address = "10.0.0.1";
+	o.parents = LIST(l_gw);
+	o.groups = LIST(l_linux);
+	o.contacts = LIST(l_admin);
+	o.contact_groups = LIST(l_admins);
+	o.check_command = "check-mk-host-ping!-w 200.00,80.00% -c 500.00,100.00%";
+	o.max_check_attempts = 3;
+	o.check_interval = 1;
+	o.retry_interval = 0.5;
+	o.notes = "Rack 4";
+	o.notes_url = "https://wiki.example.com/hosts/$HOSTNAME$";
+	o.icon_image = "linux.png";
+	o.vars = web01_vars;
+	o.nvars = 2;
+	return o;
+}
+
+static struct sd_var http_vars[] = { { "SERVICE_PERIOD", "24X7" } };
+
+static struct sd_object svc_http(void)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_SERVICE;
+	o.host_name = "web01";
+	o.description = "HTTP";
+	o.groups = LIST(l_websvc);
+	o.contacts = LIST(l_admin);
+	o.contact_groups = LIST(l_admins);
+	o.check_command = "check_http!-H www.example.com";
+	o.max_check_attempts = 4;
+	o.check_interval = 5;
+	o.retry_interval = 1;
+	o.vars = http_vars;
+	o.nvars = 1;
+	return o;
+}
+
+static struct sd_var hostile_vars[] = {
+	{ "QUOTES", "say \"hi\" \\ back $USER1$ {{{ }}} \\$" },
+	{ "MACRO", "$USER1$/check_foo -H $HOSTADDRESS$" },
+	{ "ENDS", "C:\\temp\\" },
+	{ "SEMI", "a;b;;c" },
+	{ "CTL", "bell\a|del\x7f|one\x01" "7|tab\tend" },
+	{ "MULTI", "line 1\nline 2\r\nline 3" },
+	{ "UTF8", "\xc3\xa4\xc3\xb6\xc3\xbc \xe2\x82\xac \xe6\x97\xa5\xe6\x9c\xac" },
+	{ "EMPTY", "" },
+	{ "lower_case", "v" },
+	{ "bad name", "dropped by Nagios" },
+	{ "SITEDUMP_CHECK_COMMAND", "spoofed" },
+	{ "sitedump_parents", "spoofed" },
+	{ "object", "keyword" },
+	{ "9lives", "not an identifier" },
+};
+
+static struct sd_object host_hostile(void)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_HOST;
+	o.host_name = "hostile";
+	o.alias = "  padded alias\t";
+	o.address = "fe80::1%eth0";
+	o.groups = LIST(l_hostile_groups);
+	o.contacts = LIST(l_hostile_contacts);
+	o.contact_groups = LIST(l_hostile_cgroups);
+	o.check_command = "check_nrpe!-c check_load -a '15;10;5'";
+	o.max_check_attempts = 0;      /* not set: the template's 1 applies */
+	o.notes = "first line\nsecond line; with semicolon\\";
+	o.notes_url = "http://x.example/a;b?c=d\\";
+	o.action_url = "\n";          /* nothing left: left out */
+	o.vars = hostile_vars;
+	o.nvars = sizeof(hostile_vars) / sizeof(hostile_vars[0]);
+	return o;
+}
+
+static struct sd_object plain_host(const char *name)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_HOST;
+	o.host_name = (char *)name;
+	o.max_check_attempts = 1;
+	return o;
+}
+
+static struct sd_object plain_svc(const char *host, const char *desc)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_SERVICE;
+	o.host_name = (char *)host;
+	o.description = (char *)desc;
+	o.max_check_attempts = 2;
+	return o;
+}
+
+/* The site that goes into the golden files: normal and hostile records. */
+static struct sd_group site_groups[] = {
+	{ SD_HOST, "linux", "Linux servers" },
+	{ SD_HOST, "web;db", "Web; and DB" },
+	{ SD_HOST, "bad!grp", "" },
+	{ SD_SERVICE, "web services", "Web services; all of them\n" },
+	{ SD_SERVICE, "disks", "" },
+};
+
+static size_t site_objects(struct sd_object *v)
+{
+	size_t n = 0;
+
+	v[n++] = plain_host("gw");
+	v[n++] = host_web01();
+	v[n] = plain_host("db 01");
+	v[n].alias = "Datenbank \xc3\xa4\xc3\xb6\xc3\xbc";
+	v[n].parents = LIST(l_db_parents);
+	v[n++].groups = LIST(l_linux);
+	v[n++] = host_hostile();
+	v[n++] = plain_host("semi;colon");     /* Nagios: skipped; Icinga: fine */
+	v[n++] = plain_host("bang!host");      /* both: skipped */
+	v[n++] = plain_host("new\nline");      /* both: skipped */
+	v[n++] = plain_host("trail\\");        /* Nagios: skipped */
+	v[n++] = plain_host(" lead");          /* Nagios: skipped */
+	v[n++] = plain_host("paren(1)");       /* Nagios: illegal_object_name_chars */
+	v[n++] = plain_host("quote\"d");       /* Nagios: illegal_object_name_chars */
+	v[n++] = svc_http();
+	v[n] = plain_svc("web01", "Disk /var");
+	v[n++].groups = LIST(l_disk_groups);
+	v[n++] = plain_svc("db 01", "\xc3\x9c" "mlaut-Dienst \xe2\x82\xac");
+	v[n++] = plain_svc("web01", "Disk; C:");        /* Nagios: skipped */
+	v[n++] = plain_svc("web01", "ends\\");          /* Nagios: skipped */
+	v[n++] = plain_svc("web01", "x!y");             /* both: skipped */
+	v[n++] = plain_svc("web01", "say \"cheese\"");  /* Nagios: skipped */
+	v[n++] = plain_svc("web01", "tab\there");       /* both: skipped */
+	v[n++] = plain_svc("semi;colon", "svc");        /* Nagios: skipped (host) */
+	v[n++] = plain_svc("web01", "Disk C:\\ / \xc3\xa4 #1 {x} [y] @z +-._: }");  /* both: fine */
+	return n;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void nagios_normal(void **state)
+{
+	struct writer_opts wo = { .prefix = "r1-" };
+	struct sd_object h = host_web01(), s = svc_http();
+	char *out, msg[SD_ERRLEN];
+
+	assert_int_equal(one(NAGIOS, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out,
+		"define host {\n"
+		"    use                     livedump-host\n"
+		"    host_name               r1-web01\n"
+		"    alias                   Web server 01\n"
+		"    address                 10.0.0.1\n"
+		"    parents                 r1-gw\n"
+		"    hostgroups              r1-linux\n"
+		"    contacts                admin\n"
+		"    check_command           check-livedump\n"
+		"    max_check_attempts      3\n"
+		"    check_interval          1\n"
+		"    retry_interval          0.5\n"
+		"    notes                   Rack 4\n"
+		"    notes_url               https://wiki.example.com/hosts/$HOSTNAME$\n"
+		"    icon_image              linux.png\n"
+		"    _SITEDUMP_CHECK_COMMAND check-mk-host-ping!-w 200.00,80.00% -c 500.00,100.00%\n"
+		"    _TAGS                   /wato/ lan prod tcp\n"
+		"    _FILENAME               /wato/hosts.mk\n"
+		"}\n\n");
+	free(out);
+
+	wo.contact_groups = 1;
+	assert_int_equal(one(NAGIOS, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out,
+		"define service {\n"
+		"    use                     livedump-service\n"
+		"    host_name               r1-web01\n"
+		"    service_description     HTTP\n"
+		"    servicegroups           r1-web services\n"
+		"    contact_groups          admins\n"
+		"    check_command           check-livedump\n"
+		"    max_check_attempts      4\n"
+		"    check_interval          5\n"
+		"    retry_interval          1\n"
+		"    _SITEDUMP_CHECK_COMMAND check_http!-H www.example.com\n"
+		"    _SERVICE_PERIOD         24X7\n"
+		"}\n\n");
+	free(out);
+}
+
+static void icinga_normal(void **state)
+{
+	struct writer_opts wo = { .prefix = "r1-" };
+	struct sd_object h = host_web01(), s = svc_http();
+	char *out, msg[SD_ERRLEN];
+
+	assert_int_equal(one(ICINGA, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out,
+		"object Host \"r1-web01\" {\n"
+		"  import \"livedump-host\"\n"
+		"  display_name = \"Web server 01\"\n"
+		"  address = \"10.0.0.1\"\n"
+		"  groups = [ \"r1-linux\" ]\n"
+		"  max_check_attempts = 3\n"
+		"  check_interval = 1m\n"
+		"  retry_interval = 30s\n"
+		"  notes = \"Rack 4\"\n"
+		"  notes_url = \"https://wiki.example.com/hosts/$HOSTNAME$\"\n"
+		"  icon_image = \"linux.png\"\n"
+		"  vars.sitedump_check_command = \"check-mk-host-ping!-w 200.00,80.00% -c 500.00,100.00%\"\n"
+		"  vars.sitedump_parents = [ \"r1-gw\" ]\n"
+		"  vars.sitedump_contacts = [ \"admin\" ]\n"
+		"  vars.TAGS = \"/wato/ lan prod tcp\"\n"
+		"  vars.FILENAME = \"/wato/hosts.mk\"\n"
+		"}\n\n");
+	free(out);
+
+	wo.contact_groups = 1;
+	assert_int_equal(one(ICINGA, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out,
+		"object Service \"HTTP\" {\n"
+		"  import \"livedump-service\"\n"
+		"  host_name = \"r1-web01\"\n"
+		"  groups = [ \"r1-web services\" ]\n"
+		"  max_check_attempts = 4\n"
+		"  check_interval = 5m\n"
+		"  retry_interval = 1m\n"
+		"  vars.sitedump_check_command = \"check_http!-H www.example.com\"\n"
+		"  vars.sitedump_contact_groups = [ \"admins\" ]\n"
+		"  vars.SERVICE_PERIOD = \"24X7\"\n"
+		"}\n\n");
+	free(out);
+}
+
+static void templates(void **state)
+{
+	struct writer_opts wo = { .templates = 1, .check_interval = 2 };
+	struct run r = { 0 };
+
+	run_site(&r, NAGIOS, &wo, NULL, 0, NULL, 0);
+	assert_non_null(strstr(r.out,
+		"define host {\n"
+		"    name                    livedump-host\n"
+		"    register                0\n"
+		"    active_checks_enabled   0\n"
+		"    passive_checks_enabled  1\n"
+		"    check_command           check-livedump\n"
+		"    check_period            0x0\n"
+		"    notification_period     livedump-24x7\n"
+		"    max_check_attempts      1\n"
+		"    check_interval          2\n"
+		"}\n"));
+	assert_non_null(strstr(r.out, "    command_line            echo \"UNKNOWN - "));
+	assert_null(strchr(r.out, ';'));     /* livedump's "; exit 1" was a comment */
+	run_free(&r);
+	memset(&r, 0, sizeof(r));
+
+	run_site(&r, ICINGA, &wo, NULL, 0, NULL, 0);
+	assert_non_null(strstr(r.out,
+		"template Service \"livedump-service\" {\n"
+		"  check_command = \"check-livedump\"\n"
+		"  enable_active_checks = false\n"
+		"  enable_passive_checks = true\n"
+		"  max_check_attempts = 1\n"
+		"  check_interval = 2m\n"
+		"}\n"));
+	assert_non_null(strstr(r.out, "object CheckCommand \"check-livedump\" {\n  execute = PluginCheck\n"));
+	run_free(&r);
+	memset(&r, 0, sizeof(r));
+
+	wo.templates = 0;          /* no templates: only the header comment */
+	run_site(&r, NAGIOS, &wo, NULL, 0, NULL, 0);
+	assert_string_equal(r.out,
+		"# Nagios object definitions written by sitedump: shadow objects of site 'remote1'\n"
+		"# as of 2026-11-18T11:06:40Z from livestatus:unix:/omd/sites/remote1/tmp/run/live.\n\n");
+	run_free(&r);
+}
+
+static void nagios_skips(void **state)
+{
+	static const struct { const char *host, *desc, *reason; } cases[] = {
+		{ "a;b", NULL, "';' in the name" },
+		{ "web01", "d;e", "';' in the name" },
+		{ "new\nline", NULL, "control character 0x0a" },
+		{ "cr\r", NULL, "control character 0x0d" },
+		{ "web01", "tab\tsvc", "control character 0x09" },
+		{ "trail\\", NULL, "ends in a backslash" },
+		{ "trail ", NULL, "leading or trailing space" },
+		{ "web01", " lead", "leading or trailing space" },
+		{ "h(1)", NULL, "'(' in the name is one of Nagios's default illegal_object_name_chars" },
+		{ "web01", "a,b", "','" },
+		{ "web01", "x=1", "'='" },
+		{ "web01", "50%", "'%'" },
+		{ "it's", NULL, "'''" },
+		{ "", NULL, "empty name" },
+	};
+	struct writer_opts wo = { .prefix = "" };
+	char *out, msg[SD_ERRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sd_object o = cases[i].desc ? plain_svc(cases[i].host, cases[i].desc)
+						   : plain_host(cases[i].host);
+
+		assert_int_equal(one(NAGIOS, &wo, &o, NULL, &out, msg, sizeof(msg)), 1);
+		assert_string_equal(out, "");            /* nothing half-written */
+		if (!strstr(msg, cases[i].reason))
+			fail_msg("case %zu: '%s' does not mention \"%s\"", i, msg, cases[i].reason);
+		free(out);
+	}
+	/* the prefix is part of the name */
+	wo.prefix = "bad;";
+	{
+		struct sd_object o = plain_host("ok");
+		struct sd_group g = { SD_HOST, "ok", "" };
+
+		assert_int_equal(one(NAGIOS, &wo, &o, NULL, &out, msg, sizeof(msg)), 1);
+		free(out);
+		assert_int_equal(one(NAGIOS, &wo, NULL, &g, &out, msg, sizeof(msg)), 1);
+		assert_non_null(strstr(msg, "hostgroup_name"));
+		free(out);
+	}
+	/* names Nagios can carry */
+	wo.prefix = "";
+	{
+		struct sd_object o = plain_svc("db 01", "Disk C:\\ / \xc3\xa4 #1 {x} [y] @z +-._:");
+
+		assert_int_equal(one(NAGIOS, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+		assert_non_null(strstr(out, "    service_description     Disk C:\\ / \xc3\xa4 #1 {x} [y] @z +-._:\n"));
+		free(out);
+	}
+}
+
+static void nagios_text(void **state)
+{
+	struct writer_opts wo = { .prefix = "" };
+	struct sd_object o = host_hostile();
+	char *out, msg[SD_ERRLEN];
+
+	assert_int_equal(one(NAGIOS, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+	/* outer whitespace trimmed (Nagios would strip it anyway) */
+	assert_non_null(strstr(out, "    alias                   padded alias\n"));
+	/* newline -> space, ';' -> U+FF1B, final backslash -> U+FF3C */
+	assert_non_null(strstr(out, "    notes                   first line second line\xef\xbc\x9b with semicolon\xef\xbc\xbc\n"));
+	/* URLs: percent-encoded instead */
+	assert_non_null(strstr(out, "    notes_url               http://x.example/a%3Bb?c=d%5C\n"));
+	assert_null(strstr(out, "action_url"));                 /* nothing left */
+	assert_null(strstr(out, "max_check_attempts"));         /* 0: template's */
+	/* lists: bad names dropped, empty ones too */
+	assert_non_null(strstr(out, "    hostgroups              linux\n"));
+	assert_non_null(strstr(out, "    contacts                admin\n"));
+	/* custom variables */
+	assert_non_null(strstr(out, "    _SITEDUMP_CHECK_COMMAND check_nrpe!-c check_load -a '15\xef\xbc\x9b" "10\xef\xbc\x9b" "5'\n"));
+	assert_non_null(strstr(out, "    _QUOTES                 say \"hi\" \\ back $USER1$ {{{ }}} \\$\n"));
+	assert_non_null(strstr(out, "    _ENDS                   C:\\temp\xef\xbc\xbc\n"));
+	assert_non_null(strstr(out, "    _CTL                    bell |del |one 7|tab\tend\n"));
+	assert_non_null(strstr(out, "    _MULTI                  line 1 line 2  line 3\n"));
+	assert_null(strstr(out, "_EMPTY"));            /* empty value reads back as "null" */
+	assert_non_null(strstr(out, "    _lower_case             v\n"));
+	assert_null(strstr(out, "bad name"));
+	assert_null(strstr(out, "_SITEDUMP_CHECK_COMMAND spoofed"));
+	/* no ';' can reach the file, and no line ends in a backslash */
+	assert_null(strchr(out, ';'));
+	assert_null(strstr(out, "\\\n"));
+	free(out);
+}
+
+static void icinga_skips(void **state)
+{
+	static const struct { const char *host, *desc, *reason; } cases[] = {
+		{ "a!b", NULL, "'!'" },
+		{ "web01", "x!y", "'!'" },
+		{ "new\nline", NULL, "control character" },
+		{ "web01", "tab\tsvc", "control character" },
+		{ "", NULL, "empty name" },
+		{ "web01", "", "empty name" },
+	};
+	struct writer_opts wo = { .prefix = "" };
+	char *out, msg[SD_ERRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sd_object o = cases[i].desc ? plain_svc(cases[i].host, cases[i].desc)
+						   : plain_host(cases[i].host);
+
+		assert_int_equal(one(ICINGA, &wo, &o, NULL, &out, msg, sizeof(msg)), 1);
+		assert_string_equal(out, "");
+		if (!strstr(msg, cases[i].reason))
+			fail_msg("case %zu: '%s' does not mention \"%s\"", i, msg, cases[i].reason);
+		free(out);
+	}
+	{
+		struct sd_group g = { SD_SERVICE, "g!1", "" };
+
+		assert_int_equal(one(ICINGA, &wo, NULL, &g, &out, msg, sizeof(msg)), 1);
+		free(out);
+	}
+	/* what Nagios refuses, Icinga carries */
+	{
+		struct sd_object o = plain_svc("semi;colon (1)", "say \"cheese\"; C:\\");
+
+		assert_int_equal(one(ICINGA, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+		assert_non_null(strstr(out, "object Service \"say \\\"cheese\\\"; C:\\\\\" {\n"));
+		assert_non_null(strstr(out, "  host_name = \"semi;colon (1)\"\n"));
+		free(out);
+	}
+}
+
+static void icinga_strings(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain", "\"plain\"" },
+		{ "q\"b\\s", "\"q\\\"b\\\\s\"" },
+		{ "a\nb\rc\td\be\ff", "\"a\\nb\\rc\\td\\be\\ff\"" },
+		{ "$HOSTNAME$ {{{x}}}", "\"$HOSTNAME$ {{{x}}}\"" },
+		{ "\x01", "\"\\001\"" },
+		{ "\x01" "7", "\"\\001\\067\"" },        /* "\0017" would be a bad escape */
+		{ "\x01" "78x9", "\"\\001\\067\\070x9\"" },
+		{ "\x7f" "0", "\"\\177\\060\"" },
+		{ "\xc3\xa4\xff", "\"\xc3\xa4\xff\"" },  /* bytes pass: the lexer takes them */
+		{ "", "\"\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf;
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+
+		icinga2_put_string(f, cases[i].in);
+		fclose(f);
+		assert_string_equal(buf, cases[i].out);
+		free(buf);
+	}
+}
+
+static void icinga_vars(void **state)
+{
+	struct writer_opts wo = { .prefix = "" };
+	struct sd_object o = host_hostile();
+	char *out, msg[SD_ERRLEN];
+
+	assert_int_equal(one(ICINGA, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "  display_name = \"  padded alias\\t\"\n"));   /* unchanged */
+	assert_non_null(strstr(out, "  notes = \"first line\\nsecond line; with semicolon\\\\\"\n"));
+	assert_non_null(strstr(out, "  action_url = \"\\n\"\n"));
+	assert_non_null(strstr(out, "  groups = [ \"linux\", \"web;db\" ]\n"));
+	assert_non_null(strstr(out, "  vars.sitedump_contacts = [ \"admin\", \"bad,contact\" ]\n"));
+	assert_non_null(strstr(out, "  vars.CTL = \"bell\\007|del\\177|one\\001\\067|tab\\tend\"\n"));
+	assert_non_null(strstr(out, "  vars.EMPTY = \"\"\n"));
+	/* odd number of '$': Icinga refuses it in vars, so "$$" */
+	assert_non_null(strstr(out, "  vars.QUOTES = \"say \\\"hi\\\" \\\\ back $$USER1$$ {{{ }}} \\\\$$\"\n"));
+	assert_non_null(strstr(out, "  vars.MACRO = \"$USER1$/check_foo -H $HOSTADDRESS$\"\n"));
+	assert_non_null(strstr(out, "  vars[\"bad name\"] = \"dropped by Nagios\"\n"));
+	assert_non_null(strstr(out, "  vars[\"object\"] = \"keyword\"\n"));
+	assert_non_null(strstr(out, "  vars[\"9lives\"] = \"not an identifier\"\n"));
+	assert_non_null(strstr(out, "  vars.SITEDUMP_CHECK_COMMAND = \"spoofed\"\n"));  /* case differs */
+	assert_null(strstr(out, "vars.sitedump_parents"));  /* the record's own is dropped */
+	free(out);
+}
+
+static void durations(void **state)
+{
+	struct writer_opts wo = { .prefix = "" };
+	struct sd_object o = plain_host("h");
+	char *out, msg[SD_ERRLEN];
+
+	o.check_interval = 1.0 / 3.0;    /* 20 s */
+	o.retry_interval = 0.0125;       /* 0.75 s */
+	assert_int_equal(one(ICINGA, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "  check_interval = 20s\n  retry_interval = 0.75s\n"));
+	free(out);
+	assert_int_equal(one(NAGIOS, &wo, &o, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "    check_interval          0.3333333333333333\n"));
+	assert_non_null(strstr(out, "    retry_interval          0.0125\n"));
+	free(out);
+}
+
+/* The whole site against the files validate.sh checked with the daemons. */
+static void golden(void **state)
+{
+	struct sd_object objs[40];
+	size_t n = site_objects(objs), ng = sizeof(site_groups) / sizeof(site_groups[0]);
+	struct writer_opts a = { .prefix = "r1-", .templates = 1, .check_interval = 1 };
+	struct writer_opts b = { .prefix = "r2-", .contact_groups = 1 };
+	struct run r[4];
+	char *report;
+	size_t reportlen;
+	FILE *f;
+
+	memset(r, 0, sizeof(r));
+	run_site(&r[0], NAGIOS, &a, site_groups, ng, objs, n);
+	run_site(&r[1], NAGIOS, &b, site_groups, ng, objs, n);
+	run_site(&r[2], ICINGA, &a, site_groups, ng, objs, n);
+	run_site(&r[3], ICINGA, &b, site_groups, ng, objs, n);
+	assert_golden("nagios_r1.cfg", r[0].out, r[0].len);
+	assert_golden("nagios_r2.cfg", r[1].out, r[1].len);
+	assert_golden("icinga2_r1.conf", r[2].out, r[2].len);
+	assert_golden("icinga2_r2.conf", r[3].out, r[3].len);
+
+	f = open_memstream(&report, &reportlen);
+	fprintf(f, "# skipped/warned reports of the r1 runs (nagios_r1.cfg, icinga2_r1.conf)\n\n## nagios\n%s\n## icinga2\n%s",
+		r[0].log, r[2].log);
+	fclose(f);
+	assert_golden("reports_r1.txt", report, reportlen);
+	free(report);
+
+	/* both formats skip by name, so both runs of a format skip alike */
+	assert_non_null(strstr(r[0].log, "skipped host 'semi;colon': host_name cannot be written"));
+	assert_null(strstr(r[2].log, "skipped host 'semi;colon'"));
+	assert_non_null(strstr(r[2].log, "skipped host 'bang!host'"));
+	for (n = 0; n < 4; n++)
+		run_free(&r[n]);
+}
+
+static void write_error(void **state)
+{
+	struct writer_opts wo = { .templates = 1 };
+	FILE *f = fopen("/dev/full", "w");
+	struct sd_object o = host_web01();
+	sd_error err = { "" };
+	enum kind k;
+
+	if (!f)
+		skip();
+	for (k = NAGIOS; k <= ICINGA; k++) {
+		struct sd_sink *s = new_sink(k, f, &wo);
+		int rc = 0, i;
+
+		setvbuf(f, NULL, _IONBF, 0);
+		rc |= s->begin(s->ctx, &meta, &err);
+		for (i = 0; i < 3; i++)
+			rc |= s->object(s->ctx, &o, &err);
+		rc |= s->end(s->ctx, &err);
+		assert_int_equal(rc, -1);
+		assert_string_equal(err.msg, "write error");
+		free_sink(k, s);
+		clearerr(f);
+	}
+	fclose(f);
+	nagios_objects_writer_free(NULL);
+	icinga2_writer_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nagios_normal),
+		cmocka_unit_test(icinga_normal),
+		cmocka_unit_test(templates),
+		cmocka_unit_test(nagios_skips),
+		cmocka_unit_test(nagios_text),
+		cmocka_unit_test(icinga_skips),
+		cmocka_unit_test(icinga_strings),
+		cmocka_unit_test(icinga_vars),
+		cmocka_unit_test(durations),
+		cmocka_unit_test(golden),
+		cmocka_unit_test(write_error),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
