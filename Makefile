@@ -8,7 +8,7 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 VERSION   ?= 0.1.0
 
-PKGS      := yajl zlib libsodium libarchive
+PKGS      := yajl zlib libzstd libsodium libarchive
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))

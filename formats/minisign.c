@@ -273,7 +273,7 @@ char *ms_sign(const struct ms_seckey *sk, const void *msg, size_t len,
 	free(both);
 	b64_encode(bin, sizeof(bin), b64, sizeof(b64));
 	b64_encode(gsig, sizeof(gsig), gb64, sizeof(gb64));
-	if (asprintf(&out, "untrusted comment: signature from sitedump secret key\n%s\ntrusted comment: %s\n%s\n",
+	if (asprintf(&out, MS_SIG_UNTRUSTED "%s\ntrusted comment: %s\n%s\n",
 		     b64, trusted_comment, gb64) < 0) {
 		sd_fail(err, "out of memory");
 		return NULL;
@@ -345,4 +345,16 @@ int ms_verify(const struct ms_pubkey *pk, const void *msg, size_t len,
 	memcpy(trusted, tc + 17, tl + 1);
 	free(tc);
 	return 0;
+}
+
+void ms_sign_raw(const struct ms_seckey *sk, const unsigned char *m, size_t len,
+		 unsigned char sig[64], unsigned char keynum[MS_KEYNUMBYTES])
+{
+	crypto_sign_detached(sig, NULL, m, len, sk->sk);
+	memcpy(keynum, sk->keynum, MS_KEYNUMBYTES);
+}
+
+int ms_verify_raw(const struct ms_pubkey *pk, const unsigned char *m, size_t len, const unsigned char sig[64])
+{
+	return crypto_sign_verify_detached(sig, m, len, pk->pk) == 0 ? 0 : -1;
 }

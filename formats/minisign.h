@@ -15,6 +15,8 @@
 
 #define MS_KEYNUMBYTES 8
 #define MS_TRUSTED_MAX 8192
+/* The first line of every signature sitedump writes. */
+#define MS_SIG_UNTRUSTED "untrusted comment: signature from sitedump secret key\n"
 
 struct ms_pubkey {
 	unsigned char keynum[MS_KEYNUMBYTES];
@@ -57,5 +59,11 @@ char *ms_sign(const struct ms_seckey *sk, const void *msg, size_t len,
  */
 int ms_verify(const struct ms_pubkey *pk, const void *msg, size_t len,
 	      const char *sigtext, size_t siglen, char *trusted, size_t trusted_len, sd_error *err);
+
+/* Raw Ed25519 over a short message, with the key's key number (for the
+ * bundles' outer signature). */
+void ms_sign_raw(const struct ms_seckey *sk, const unsigned char *m, size_t len,
+		 unsigned char sig[64], unsigned char keynum[MS_KEYNUMBYTES]);
+int ms_verify_raw(const struct ms_pubkey *pk, const unsigned char *m, size_t len, const unsigned char sig[64]);
 
 #endif

@@ -1,0 +1,37 @@
+/*
+ * statusdat.h - read a site from a Nagios 4 status.dat + objects.cache pair
+ * (or Icinga 2's StatusDataWriter variant of both), for sites without Livestatus.
+ */
+#ifndef SITEDUMP_STATUSDAT_H
+#define SITEDUMP_STATUSDAT_H
+
+#include <stdio.h>
+#include "snapshot.h"
+
+/*
+ * Reads and emits records to `sink` in this order: (config part) groups,
+ * then hosts, services; (state part) hosts, services, comments, downtimes.
+ * `parts` is SD_PART_STATE or SD_PART_CONFIG, not both (the caller runs two
+ * passes). begin/end of the sink are the caller's.
+ *
+ * Both files are checked completely before the first record is emitted: on
+ * a damaged, truncated or mismatched pair nothing is emitted and -1 is
+ * returned with err set to one line naming the file, the line and the fault.
+ * A sink's own -1 is passed through with its err. Never prints, never exits.
+ *
+ * status_path may be NULL for SD_PART_CONFIG: the host/service count
+ * cross-check against status.dat is then skipped.
+ */
+int statusdat_read(const char *status_path, const char *objects_path, unsigned parts,
+		   const struct sd_sink *sink, sd_error *err);
+
+/*
+ * The same on already-open streams (fmemopen in tests and the fuzz target).
+ * The streams must be seekable: they are read several times from their
+ * current position. The names are used in messages (NULL: "status.dat",
+ * "objects.cache"). The streams are left open.
+ */
+int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
+		      unsigned parts, const struct sd_sink *sink, sd_error *err);
+
+#endif

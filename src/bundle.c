@@ -1,0 +1,805 @@
+/*
+ * bundle.c - write and read sitedump bundles with libarchive.
+ *
+ * Why this shape: the manifest (sizes and BLAKE2b hashes of every member)
+ * and its minisign signature are the first two tar members, so a reader
+ * verifies the signature before it reads a single byte of data, and then
+ * checks each member's hash while it streams it to disk. A member must be
+ * spooled to a temp file before it goes into the tar (tar headers carry
+ * the size), which keeps memory flat whatever the site size; the hash is
+ * computed on the way to the temp file through an fopencookie stream.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <sodium.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+#include "bundle.h"
+#include "zstream.h"
+
+#define MAX_MEMBERS 16
+#define HASH_BYTES 32
+#define MANIFEST_MAX (1 << 20)
+#define SIGNATURE_MAX (16 << 10)
+
+const struct bundle_limits bundle_default_limits = {
+	.max_members = MAX_MEMBERS,
+	.max_member_size = 4LL << 30,
+	.max_total_size = 8LL << 30,
+};
+
+struct member {
+	char name[64];
+	char *path;
+	int fd;
+	FILE *f;
+	crypto_generichash_state hs;
+	unsigned char hash[HASH_BYTES];
+	long long size;
+};
+
+struct bundle_writer {
+	char *dir;
+	struct member m[MAX_MEMBERS];
+	int n;
+	long long hosts, services, comments, downtimes;
+};
+
+static int name_ok(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len >= 64 || name[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", name[i]))
+			return 0;
+	return 1;
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	sodium_bin2hex(out, 2 * n + 1, b, n);
+}
+
+static char *private_dir(const char *tmpdir, sd_error *err)
+{
+	char *d;
+
+	if (!tmpdir && !(tmpdir = getenv("TMPDIR")))
+		tmpdir = "/tmp";
+	if (asprintf(&d, "%s/sitedump.XXXXXX", tmpdir) < 0) {
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	if (!mkdtemp(d)) {     /* mode 0700 */
+		sd_fail(err, "%s: cannot create a private temp dir: %s", tmpdir, strerror(errno));
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void remove_dir(char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char *p;
+
+	if (!dir)
+		return;
+	if ((d = opendir(dir))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+			    asprintf(&p, "%s/%s", dir, e->d_name) >= 0) {
+				unlink(p);
+				free(p);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+/* ---- writer ---------------------------------------------------------- */
+
+static ssize_t member_write(void *cookie, const char *buf, size_t len)
+{
+	struct member *m = cookie;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(m->fd, buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return done ? (ssize_t)done : -1;
+		}
+		crypto_generichash_update(&m->hs, (const unsigned char *)buf + done, (size_t)n);
+		done += (size_t)n;
+	}
+	m->size += (long long)len;
+	return (ssize_t)len;
+}
+
+static int member_close(void *cookie)
+{
+	struct member *m = cookie;
+
+	crypto_generichash_final(&m->hs, m->hash, HASH_BYTES);
+	return close(m->fd);
+}
+
+struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err)
+{
+	struct bundle_writer *b;
+
+	if (sodium_init() < 0) {
+		sd_fail(err, "libsodium failed to initialise");
+		return NULL;
+	}
+	if (!(b = calloc(1, sizeof(*b)))) {
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	if (!(b->dir = private_dir(tmpdir, err))) {
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
+{
+	static const cookie_io_functions_t io = { .write = member_write, .close = member_close };
+	struct member *m;
+	int i;
+
+	if (!name_ok(name) || !strcmp(name, BUNDLE_MANIFEST) || !strcmp(name, BUNDLE_SIGNATURE)) {
+		sd_fail(err, "bundle: bad member name '%s'", name);
+		return NULL;
+	}
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->m[i].name, name)) {
+			sd_fail(err, "bundle: member '%s' twice", name);
+			return NULL;
+		}
+	if (b->n == MAX_MEMBERS) {
+		sd_fail(err, "bundle: too many members");
+		return NULL;
+	}
+	m = &b->m[b->n];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	if (asprintf(&m->path, "%s/%s", b->dir, name) < 0) {
+		m->path = NULL;
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	m->fd = open(m->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (m->fd < 0) {
+		sd_fail(err, "%s: %s", m->path, strerror(errno));
+		free(m->path);
+		return NULL;
+	}
+	crypto_generichash_init(&m->hs, NULL, 0, HASH_BYTES);
+	if (!(m->f = fopencookie(m, "w", io))) {
+		close(m->fd);
+		free(m->path);
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	b->n++;
+	return m->f;
+}
+
+void bundle_count(struct bundle_writer *b, long long hosts, long long services,
+		  long long comments, long long downtimes)
+{
+	b->hosts = hosts;
+	b->services = services;
+	b->comments = comments;
+	b->downtimes = downtimes;
+}
+
+static void gen_print(void *ctx, const char *s, size_t len)
+{
+	fwrite(s, 1, len, ctx);
+}
+
+static void gstr(yajl_gen g, const char *s)
+{
+	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static char *manifest_text(const struct bundle_writer *b, const struct bundle_info *info, size_t *len)
+{
+	char *buf = NULL, h[2 * HASH_BYTES + 1];
+	FILE *f = open_memstream(&buf, len);
+	yajl_gen g;
+	int i;
+
+	if (!f)
+		return NULL;
+	if (!(g = yajl_gen_alloc(NULL))) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_config(g, yajl_gen_print_callback, gen_print, f);
+	yajl_gen_map_open(g);
+	gstr(g, "format"); gstr(g, "sitedump-bundle");
+	gstr(g, "version"); yajl_gen_integer(g, BUNDLE_FORMAT_VERSION);
+	gstr(g, "site"); gstr(g, info->site);
+	gstr(g, "sequence"); yajl_gen_integer(g, (long long)info->sequence);
+	gstr(g, "created"); yajl_gen_integer(g, info->created);
+	gstr(g, "kind"); gstr(g, info->kind);
+	gstr(g, "generator"); gstr(g, info->generator);
+	gstr(g, "counts");
+	yajl_gen_map_open(g);
+	gstr(g, "hosts"); yajl_gen_integer(g, b->hosts);
+	gstr(g, "services"); yajl_gen_integer(g, b->services);
+	gstr(g, "comments"); yajl_gen_integer(g, b->comments);
+	gstr(g, "downtimes"); yajl_gen_integer(g, b->downtimes);
+	yajl_gen_map_close(g);
+	gstr(g, "members");
+	yajl_gen_array_open(g);
+	for (i = 0; i < b->n; i++) {
+		yajl_gen_map_open(g);
+		gstr(g, "name"); gstr(g, b->m[i].name);
+		gstr(g, "size"); yajl_gen_integer(g, b->m[i].size);
+		hex(b->m[i].hash, HASH_BYTES, h);
+		gstr(g, "blake2b"); gstr(g, h);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+struct wctx {
+	struct zs_writer *zw;
+	sd_error *err;
+};
+
+static la_ssize_t tar_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct wctx *w = ctx;
+
+	if (zs_write(w->zw, buf, len, w->err) < 0) {
+		archive_set_error(a, EIO, "%s", w->err->msg);
+		return -1;
+	}
+	return (la_ssize_t)len;
+}
+
+struct rctx {
+	struct zs_reader *zr;
+	int corrupt;
+	sd_error err;
+};
+
+static la_ssize_t tar_read(struct archive *a, void *ctx, const void **buf)
+{
+	struct rctx *r = ctx;
+	ssize_t n = zs_read(r->zr, buf, &r->corrupt, &r->err);
+
+	if (n < 0) {
+		archive_set_error(a, EIO, "%s", r->err.msg);
+		return -1;
+	}
+	return n;
+}
+
+static void trusted_comment(const struct bundle_info *i, char *out, size_t len)
+{
+	snprintf(out, len, "sitedump-bundle site:%s seq:%llu kind:%s created:%lld",
+		 i->site, i->sequence, i->kind, i->created);
+}
+
+static int add_entry(struct archive *a, const char *name, long long size, time_t mtime,
+		     const void *data, int fd, sd_error *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	char buf[65536];
+	ssize_t n;
+	long long left = size;
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_size(e, size);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK) {
+		archive_entry_free(e);
+		return sd_fail(err, "bundle: %s", archive_error_string(a));
+	}
+	archive_entry_free(e);
+	if (data) {
+		if (archive_write_data(a, data, (size_t)size) != size)
+			return sd_fail(err, "bundle: %s", archive_error_string(a));
+		return 0;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return sd_fail(err, "bundle: %s", strerror(errno));
+	while (left > 0) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return sd_fail(err, "bundle: temp file shrank");
+		if (archive_write_data(a, buf, (size_t)n) != n)
+			return sd_fail(err, "bundle: %s", archive_error_string(a));
+		left -= n;
+	}
+	return 0;
+}
+
+int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *info,
+		 enum bundle_compress c, const struct ms_seckey *sk, sd_error *err)
+{
+	char tc[600], *manifest = NULL, *sig = NULL;
+	size_t mlen = 0;
+	struct archive *a = NULL;
+	struct zs_writer *zw = NULL;
+	struct wctx wctx;
+	int i, rc = -1;
+
+	err->msg[0] = '\0';
+	for (i = 0; i < b->n; i++) {
+		int fd = dup(b->m[i].fd);       /* keep an fd to copy from */
+		if (fd < 0 || fflush(b->m[i].f) != 0 || fclose(b->m[i].f) != 0) {
+			b->m[i].f = NULL;
+			if (fd >= 0)
+				close(fd);
+			return sd_fail(err, "bundle: writing member %s: %s", b->m[i].name, strerror(errno));
+		}
+		b->m[i].f = NULL;
+		b->m[i].fd = fd;
+	}
+	if (!(manifest = manifest_text(b, info, &mlen))) {
+		sd_fail(err, "out of memory");
+		goto out;
+	}
+	trusted_comment(info, tc, sizeof(tc));
+	if (!(sig = ms_sign(sk, manifest, mlen, tc, err)))
+		goto out;
+	a = archive_write_new();
+	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK) {
+		sd_fail(err, "bundle: libarchive: cannot write tar");
+		goto out;
+	}
+	/* libarchive writes plain tar; zstream compresses (see zstream.h) */
+	if (!(zw = zs_writer_new(out, c == BUNDLE_GZIP ? ZS_GZIP : c == BUNDLE_ZSTD ? ZS_ZSTD : ZS_NONE, sk, err)))
+		goto out;
+	wctx.zw = zw;
+	wctx.err = err;
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open2(a, &wctx, NULL, tar_write, NULL, NULL) != ARCHIVE_OK) {
+		sd_fail(err, "bundle: %s", archive_error_string(a));
+		goto out;
+	}
+	if (add_entry(a, BUNDLE_MANIFEST, (long long)mlen, info->created, manifest, -1, err) < 0 ||
+	    add_entry(a, BUNDLE_SIGNATURE, (long long)strlen(sig), info->created, sig, -1, err) < 0)
+		goto out;
+	for (i = 0; i < b->n; i++)
+		if (add_entry(a, b->m[i].name, b->m[i].size, info->created, NULL, b->m[i].fd, err) < 0)
+			goto out;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		if (!err->msg[0])
+			sd_fail(err, "bundle: %s", archive_error_string(a));
+		goto out;
+	}
+	if (zs_writer_finish(zw, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	zs_writer_free(zw);
+	free(manifest);
+	free(sig);
+	return rc;
+}
+
+void bundle_free(struct bundle_writer *b)
+{
+	int i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++) {
+		if (b->m[i].f)
+			fclose(b->m[i].f);
+		else if (b->m[i].fd >= 0)
+			close(b->m[i].fd);
+		free(b->m[i].path);
+	}
+	remove_dir(b->dir);
+	free(b);
+}
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct expect {
+	char name[64];
+	long long size;
+	unsigned char hash[HASH_BYTES];
+	int seen;
+	char *path;
+};
+
+struct bundle_reader {
+	char *dir;
+	struct bundle_info info;
+	struct expect m[MAX_MEMBERS];
+	int n;
+	const char *names[MAX_MEMBERS + 1];
+};
+
+static int bad(int *vf, sd_error *err, const char *fmt, const char *a)
+{
+	*vf = 1;
+	return sd_fail(err, fmt, a);
+}
+
+/* Read the whole current entry into memory (small members only). */
+static char *read_small(struct archive *a, struct archive_entry *e, size_t max, size_t *len,
+			int *vf, sd_error *err)
+{
+	la_int64_t size = archive_entry_size(e);
+	char *buf;
+	la_ssize_t n;
+	size_t got = 0;
+
+	if (archive_entry_filetype(e) != AE_IFREG || size < 0 || (size_t)size > max) {
+		bad(vf, err, "bundle: %s is not a regular file of acceptable size", archive_entry_pathname(e));
+		return NULL;
+	}
+	if (!(buf = malloc((size_t)size + 1))) {
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	while ((n = archive_read_data(a, buf + got, (size_t)size - got + 1)) > 0) {
+		got += (size_t)n;
+		if (got > (size_t)size)
+			break;
+	}
+	if (n < 0 || got != (size_t)size) {
+		bad(vf, err, "bundle: %s: truncated or corrupt", archive_entry_pathname(e));
+		free(buf);
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+static const char *tstr(yajl_val root, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+
+	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int tint(yajl_val root, const char *k1, const char *k2, long long *out)
+{
+	const char *path[] = { k1, k2, NULL };
+	yajl_val v = yajl_tree_get(root, path, yajl_t_number);
+
+	if (!v || !YAJL_IS_INTEGER(v))
+		return -1;
+	*out = YAJL_GET_INTEGER(v);
+	return 0;
+}
+
+static int parse_manifest(struct bundle_reader *r, const char *text, int *vf, sd_error *err)
+{
+	char ebuf[256];
+	yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf)), members;
+	const char *s, *mpath[] = { "members", NULL };
+	long long v;
+	size_t i;
+	int rc = -1;
+
+	if (!root)
+		return bad(vf, err, "bundle: manifest is not valid JSON%s", "");
+	if (!(s = tstr(root, "format")) || strcmp(s, "sitedump-bundle")) {
+		bad(vf, err, "bundle: manifest: not a sitedump bundle%s", "");
+		goto out;
+	}
+	if (tint(root, "version", NULL, &v) < 0 || v != BUNDLE_FORMAT_VERSION) {
+		bad(vf, err, "bundle: manifest: unsupported format version%s", "");
+		goto out;
+	}
+	r->info.version = (int)v;
+	if (!(s = tstr(root, "site")) || !*s || strlen(s) >= sizeof(r->info.site)) {
+		bad(vf, err, "bundle: manifest: bad site%s", "");
+		goto out;
+	}
+	strcpy(r->info.site, s);
+	if (!(s = tstr(root, "kind")) || (strcmp(s, "state") && strcmp(s, "config") && strcmp(s, "both"))) {
+		bad(vf, err, "bundle: manifest: bad kind%s", "");
+		goto out;
+	}
+	strcpy(r->info.kind, s);
+	if (!(s = tstr(root, "generator")) || strlen(s) >= sizeof(r->info.generator)) {
+		bad(vf, err, "bundle: manifest: bad generator%s", "");
+		goto out;
+	}
+	strcpy(r->info.generator, s);
+	if (tint(root, "sequence", NULL, &v) < 0 || v < 1 ||
+	    tint(root, "created", NULL, &r->info.created) < 0 ||
+	    tint(root, "counts", "hosts", &r->info.hosts) < 0 ||
+	    tint(root, "counts", "services", &r->info.services) < 0 ||
+	    tint(root, "counts", "comments", &r->info.comments) < 0 ||
+	    tint(root, "counts", "downtimes", &r->info.downtimes) < 0) {
+		bad(vf, err, "bundle: manifest: missing or bad sequence, created or counts%s", "");
+		goto out;
+	}
+	r->info.sequence = (unsigned long long)v;
+	members = yajl_tree_get(root, mpath, yajl_t_array);
+	if (!members || !YAJL_GET_ARRAY(members)->len || YAJL_GET_ARRAY(members)->len > MAX_MEMBERS) {
+		bad(vf, err, "bundle: manifest: bad member list%s", "");
+		goto out;
+	}
+	for (i = 0; i < YAJL_GET_ARRAY(members)->len; i++) {
+		yajl_val m = YAJL_GET_ARRAY(members)->values[i];
+		const char *name = tstr(m, "name"), *h = tstr(m, "blake2b");
+		struct expect *x = &r->m[r->n];
+		size_t hl;
+		int j;
+
+		if (!name || !name_ok(name) || !strcmp(name, BUNDLE_MANIFEST) || !strcmp(name, BUNDLE_SIGNATURE) ||
+		    tint(m, "size", NULL, &x->size) < 0 || x->size < 0 || !h ||
+		    sodium_hex2bin(x->hash, HASH_BYTES, h, strlen(h), NULL, &hl, NULL) != 0 || hl != HASH_BYTES) {
+			bad(vf, err, "bundle: manifest: bad member entry%s", "");
+			goto out;
+		}
+		for (j = 0; j < r->n; j++)
+			if (!strcmp(r->m[j].name, name)) {
+				bad(vf, err, "bundle: manifest: member %s listed twice", name);
+				goto out;
+			}
+		strcpy(x->name, name);
+		r->names[r->n] = x->name;
+		r->n++;
+	}
+	rc = 0;
+out:
+	yajl_tree_free(root);
+	return rc;
+}
+
+/* trusted comment must say what the manifest says */
+static int check_trusted(const struct bundle_reader *r, const char *tc, int *vf, sd_error *err)
+{
+	char want[600];
+
+	trusted_comment(&r->info, want, sizeof(want));
+	if (strcmp(tc, want))
+		return bad(vf, err, "bundle: trusted comment does not match the manifest: %s", tc);
+	return 0;
+}
+
+static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
+		   const struct bundle_limits *lim, long long *total, int *vf, sd_error *err)
+{
+	crypto_generichash_state hs;
+	unsigned char h[HASH_BYTES];
+	char buf[65536];
+	long long got = 0;
+	la_ssize_t n;
+	int fd;
+
+	if (asprintf(&x->path, "%s/%s", r->dir, x->name) < 0) {
+		x->path = NULL;
+		return sd_fail(err, "out of memory");
+	}
+	fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sd_fail(err, "%s: %s", x->path, strerror(errno));
+	crypto_generichash_init(&hs, NULL, 0, HASH_BYTES);
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		got += n;
+		*total += n;
+		/* stop early: more than declared, or over the caps (decompression bomb) */
+		if (got > x->size || got > lim->max_member_size || *total > lim->max_total_size) {
+			close(fd);
+			return bad(vf, err, "bundle: %s is larger than its manifest entry or the size limit", x->name);
+		}
+		crypto_generichash_update(&hs, (unsigned char *)buf, (size_t)n);
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return sd_fail(err, "%s: %s", x->path, strerror(errno));
+		}
+	}
+	if (close(fd) != 0)
+		return sd_fail(err, "%s: %s", x->path, strerror(errno));
+	if (n < 0)
+		return bad(vf, err, "bundle: %s: truncated or corrupt archive", x->name);
+	crypto_generichash_final(&hs, h, HASH_BYTES);
+	if (got != x->size)
+		return bad(vf, err, "bundle: %s: size differs from the manifest", x->name);
+	if (sodium_memcmp(h, x->hash, HASH_BYTES))
+		return bad(vf, err, "bundle: %s: hash differs from the manifest", x->name);
+	x->seen = 1;
+	return 0;
+}
+
+struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const struct bundle_limits *lim,
+				  const char *tmpdir, int *verify_failed, sd_error *err)
+{
+	struct bundle_reader *r = NULL;
+	struct archive *a = NULL;
+	struct archive_entry *e;
+	char *manifest = NULL, *sig = NULL, tc[MS_TRUSTED_MAX];
+	size_t mlen, slen;
+	long long total = 0, entries = 0;
+	struct rctx rc_ = { 0 };
+	int i, rc;
+
+	*verify_failed = 0;
+	if (!lim)
+		lim = &bundle_default_limits;
+	if (sodium_init() < 0) {
+		sd_fail(err, "libsodium failed to initialise");
+		return NULL;
+	}
+	if (!(r = calloc(1, sizeof(*r))) || !(a = archive_read_new())) {
+		sd_fail(err, "out of memory");
+		goto fail;
+	}
+	if (!(r->dir = private_dir(tmpdir, err)))
+		goto fail;
+	/* decompression is zstream's (strict); libarchive only reads tar */
+	if (!(rc_.zr = zs_reader_new(fd, err)))
+		goto fail;
+	archive_read_support_filter_none(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open2(a, &rc_, NULL, tar_read, NULL, NULL) != ARCHIVE_OK) {
+		bad(verify_failed, err, "bundle: not a bundle: %s", archive_error_string(a));
+		goto fail;
+	}
+	/* 1: the manifest, 2: its signature; verified before anything else */
+	if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		bad(verify_failed, err, "bundle: not a bundle: %s", archive_error_string(a));
+		goto fail;
+	}
+	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST)) {
+		bad(verify_failed, err, "bundle: first member is not " BUNDLE_MANIFEST ": %s", archive_entry_pathname(e));
+		goto fail;
+	}
+	if (!(manifest = read_small(a, e, MANIFEST_MAX, &mlen, verify_failed, err)))
+		goto fail;
+	if (archive_read_next_header(a, &e) != ARCHIVE_OK || strcmp(archive_entry_pathname(e), BUNDLE_SIGNATURE)) {
+		bad(verify_failed, err, "bundle: second member is not " BUNDLE_SIGNATURE "%s", "");
+		goto fail;
+	}
+	if (!(sig = read_small(a, e, SIGNATURE_MAX, &slen, verify_failed, err)))
+		goto fail;
+	/* minisign leaves the first line unsigned; ours is fixed, so nothing
+	 * in an uncompressed bundle can change unnoticed */
+	if (slen < strlen(MS_SIG_UNTRUSTED) || memcmp(sig, MS_SIG_UNTRUSTED, strlen(MS_SIG_UNTRUSTED))) {
+		bad(verify_failed, err, "bundle: %s does not start with sitedump's line", BUNDLE_SIGNATURE);
+		goto fail;
+	}
+	if (parse_manifest(r, manifest, verify_failed, err) < 0)
+		goto fail;
+	if (pk) {
+		if (ms_verify(pk, manifest, mlen, sig, slen, tc, sizeof(tc), err) < 0) {
+			char msg[SD_ERRLEN];
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			bad(verify_failed, err, "bundle: %s", msg);
+			goto fail;
+		}
+		if (check_trusted(r, tc, verify_failed, err) < 0)
+			goto fail;
+		r->info.signature_checked = 1;
+		ms_keyid_hex(pk->keynum, r->info.keyid);
+	}
+	entries = 2;
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *name = archive_entry_pathname(e);
+		struct expect *x = NULL;
+
+		if (++entries > lim->max_members + 2) {
+			bad(verify_failed, err, "bundle: more members than the limit%s", "");
+			goto fail;
+		}
+		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e)) {
+			bad(verify_failed, err, "bundle: %s is not a regular file", name);
+			goto fail;
+		}
+		for (i = 0; i < r->n; i++)
+			if (!strcmp(r->m[i].name, name))
+				x = &r->m[i];
+		if (!x) {
+			bad(verify_failed, err, "bundle: member %s is not in the manifest", name);
+			goto fail;
+		}
+		if (x->seen || x->path) {
+			bad(verify_failed, err, "bundle: member %s appears twice", name);
+			goto fail;
+		}
+		if (archive_entry_size(e) != x->size) {
+			bad(verify_failed, err, "bundle: %s: size differs from the manifest", name);
+			goto fail;
+		}
+		if (extract(r, a, x, lim, &total, verify_failed, err) < 0)
+			goto fail;
+	}
+	if (rc != ARCHIVE_EOF) {
+		bad(verify_failed, err, "bundle: truncated or corrupt archive: %s", archive_error_string(a));
+		goto fail;
+	}
+	/* what follows the tar's end marker must be zeros, then the stream's end */
+	if (zs_reader_drain(rc_.zr, pk, &rc_.corrupt, &rc_.err) < 0) {
+		bad(verify_failed, err, "%s", rc_.err.msg);
+		goto fail;
+	}
+	for (i = 0; i < r->n; i++)
+		if (!r->m[i].seen) {
+			bad(verify_failed, err, "bundle: member %s is missing", r->m[i].name);
+			goto fail;
+		}
+	archive_read_free(a);
+	zs_reader_free(rc_.zr);
+	free(manifest);
+	free(sig);
+	r->names[r->n] = NULL;
+	return r;
+fail:
+	if (a)
+		archive_read_free(a);
+	zs_reader_free(rc_.zr);
+	free(manifest);
+	free(sig);
+	bundle_reader_free(r);
+	return NULL;
+}
+
+const struct bundle_info *bundle_reader_info(const struct bundle_reader *r)
+{
+	return &r->info;
+}
+
+const char *bundle_reader_path(const struct bundle_reader *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->m[i].name, name))
+			return r->m[i].path;
+	return NULL;
+}
+
+const char *const *bundle_reader_members(const struct bundle_reader *r)
+{
+	return r->names;
+}
+
+void bundle_reader_free(struct bundle_reader *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		free(r->m[i].path);
+	remove_dir(r->dir);
+	free(r);
+}
