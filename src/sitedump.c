@@ -4,24 +4,42 @@
  * Only this file prints and exits. Exit codes: 0 everything written;
  * 1 written, but some objects were skipped (each reported on stderr);
  * 2 usage error or bad input (socket, server error, malformed reply or
- * status.dat): nothing is written, no output file is left behind.
+ * status.dat, key, state dir): nothing is written, no output file is left.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sodium.h>
+#include "bundle.h"
 #include "checkresult.h"
 #include "icinga2_dsl.h"
 #include "livestatus.h"
+#include "minisign.h"
 #include "nagios_objects.h"
 #include "output.h"
+#include "seqstate.h"
 #include "snapshot_json.h"
 #include "source_livestatus.h"
 #include "statusdat.h"
+#include "tee.h"
 
 enum format { F_DEFAULT, F_CHECKRESULT, F_JSON, F_NAGIOS, F_ICINGA2 };
+
+struct opts {
+	struct ls_source_opts lo;
+	struct writer_opts wo;
+	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir;
+	enum format fmt;
+	enum bundle_compress compress;
+	int config, all, mark;
+	char source[4200];
+};
 
 static int skipped_count;
 
@@ -43,12 +61,16 @@ static void usage(FILE *f)
 		"                [-p PREFIX] [-i MINUTES] [--format checkresult|json|nagios|icinga2] [--all]\n"
 		"                [--status-file PATH --objects-cache PATH] [-o FILE] [--timeout SECONDS]\n"
 		"                [--site NAME]\n"
+		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
+		"                [--state-dir DIR] [--site NAME] [source options]\n"
+		"       sitedump keygen -o NAME [-f]\n"
 		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
 		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
 		"  -M          mark mode: first line says \"status\" or \"config SITE\"\n"
 		"  -H/-S/-O    Livestatus header for host+service / service / host queries\n"
 		"  -p PREFIX   prefix host names; -i MINUTES check_interval in the templates\n"
 		"  -o FILE     write atomically to FILE (default stdout)\n"
+		"  -k KEY      write a signed bundle with this secret key\n"
 		"See sitedump(1).\n");
 }
 
@@ -82,9 +104,323 @@ static int parse_num(const char *s, int min, int max, int *out)
 	return 0;
 }
 
+/* ---- keygen ------------------------------------------------------------ */
+
+/* Create path exclusively (no symlink following), mode 0600 or 0644. */
+static int write_new(const char *path, const char *text, mode_t mode, int force, sd_error *err)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	if (force && unlink(path) < 0 && errno != ENOENT)
+		return sd_fail(err, "%s: %s", path, strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return sd_fail(err, "%s: %s%s", path, strerror(errno),
+			       errno == EEXIST ? " (use -f to overwrite)" : "");
+	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+		sd_fail(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return close(fd) == 0 ? 0 : sd_fail(err, "%s: %s", path, strerror(errno));
+}
+
+static int keygen_main(int argc, char **argv)
+{
+	const char *name = NULL;
+	char *keypath = NULL, *pubpath = NULL, *sec = NULL, *pub = NULL, id[17];
+	struct ms_pubkey pk;
+	struct ms_seckey *sk = NULL;
+	sd_error err = { "" };
+	int c, force = 0, rc = 2;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "o:f")) != -1) {
+		if (c == 'o')
+			name = optarg;
+		else if (c == 'f')
+			force = 1;
+		else
+			return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+	}
+	if (!name || optind < argc)
+		return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+	if (asprintf(&keypath, "%s.key", name) < 0 || asprintf(&pubpath, "%s.pub", name) < 0)
+		return fprintf(stderr, "sitedump: out of memory\n"), 2;
+	if (!force && (!access(keypath, F_OK) || !access(pubpath, F_OK))) {
+		fprintf(stderr, "sitedump: keygen: %s or %s exists; use -f to overwrite\n", keypath, pubpath);
+		goto out;
+	}
+	if (!(sk = ms_keygen(&pk, &err)) || !(sec = ms_seckey_format(sk)) || !(pub = ms_pubkey_format(&pk))) {
+		fprintf(stderr, "sitedump: keygen: %s\n", err.msg[0] ? err.msg : "out of memory");
+		goto out;
+	}
+	if (write_new(keypath, sec, 0600, force, &err) < 0 || write_new(pubpath, pub, 0644, force, &err) < 0) {
+		fprintf(stderr, "sitedump: keygen: %s\n", err.msg);
+		goto out;
+	}
+	ms_keyid_hex(pk.keynum, id);
+	printf("sitedump: wrote %s (secret, keep it on this site) and %s (copy it to the central site)\n"
+	       "key id %s\n"
+	       "check a bundle:          siteload verify -p %s BUNDLE\n"
+	       "or, after tar -xzf:      minisign -V -p %s -m manifest.json\n",
+	       keypath, pubpath, id, pubpath, pubpath);
+	rc = 0;
+out:
+	if (sec)
+		ms_secret_text_free(sec);
+	ms_seckey_free(sk);
+	free(pub);
+	free(keypath);
+	free(pubpath);
+	return rc;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+/* begin, one source pass, end. */
+static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_error *err)
+{
+	struct sd_meta meta = { .site = o->site, .source = o->source, .created = o->wo.now, .parts = parts };
+	int rc;
+
+	o->lo.parts = parts;
+	rc = sink->begin ? sink->begin(sink->ctx, &meta, err) : 0;
+	if (rc == 0)
+		rc = o->status_file ? statusdat_read(o->status_file, o->objects_cache, parts, sink, err)
+				    : source_livestatus_run(&o->lo, sink, err);
+	if (rc == 0 && sink->end)
+		rc = sink->end(sink->ctx, err);
+	return rc;
+}
+
+static struct sd_sink *new_writer(enum format f, FILE *out, const struct writer_opts *wo)
+{
+	struct sd_sink *s;
+
+	switch (f) {
+	case F_JSON: s = snapshot_json_writer_new(out, wo); break;
+	case F_NAGIOS: s = nagios_objects_writer_new(out, wo); break;
+	case F_ICINGA2: s = icinga2_writer_new(out, wo); break;
+	default: s = checkresult_writer_new(out, wo); break;
+	}
+	if (s) {
+		s->skipped = report_skip;
+		s->warned = report_warn;
+	}
+	return s;
+}
+
+static void free_writer(enum format f, struct sd_sink *s)
+{
+	switch (f) {
+	case F_JSON: snapshot_json_writer_free(s); break;
+	case F_NAGIOS: nagios_objects_writer_free(s); break;
+	case F_ICINGA2: icinga2_writer_free(s); break;
+	default: checkresult_writer_free(s); break;
+	}
+}
+
+static int run_plain(struct opts *o)
+{
+	struct out_file *of;
+	struct sd_sink *sink;
+	sd_error err = { "" };
+	int rc;
+
+	if (!(of = out_open(o->outpath, &err))) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	if (!(sink = new_writer(o->fmt, out_stream(of), &o->wo))) {
+		fprintf(stderr, "sitedump: out of memory\n");
+		out_abort(of);
+		return 2;
+	}
+	if (o->mark)
+		fprintf(out_stream(of), o->config ? "config %s\n" : "status\n", o->site);
+	rc = run_source(o, o->wo.parts, sink, &err);
+	if (rc == 0)
+		rc = out_commit(of, &err);
+	else
+		out_abort(of);
+	free_writer(o->fmt, sink);
+	if (rc < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	return skipped_count ? 1 : 0;
+}
+
+static struct ms_seckey *load_key(const char *path, sd_error *err)
+{
+	char *buf;
+	struct ms_seckey *sk;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		sd_fail(err, "key %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!(buf = sodium_malloc(4096))) {
+		close(fd);
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	n = read(fd, buf, 4095);
+	close(fd);
+	if (n < 0) {
+		sodium_free(buf);
+		sd_fail(err, "key %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	sk = ms_seckey_parse(buf, (size_t)n, err);
+	sodium_free(buf);       /* wipes */
+	if (!sk) {
+		char msg[SD_ERRLEN];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		sd_fail(err, "key %s: %s", path, msg);
+	}
+	return sk;
+}
+
+static const char *compress_ext(enum bundle_compress c)
+{
+	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
+}
+
+/*
+ * A signed bundle: one member per view of the data, written from one source
+ * pass per part through a tee; the sequence number is reserved durably
+ * before the bundle is released under its final name.
+ */
+static int run_bundle(struct opts *o)
+{
+	struct writer_opts state_wo = o->wo, config_wo = o->wo;
+	struct bundle_writer *bw = NULL;
+	struct ms_seckey *sk = NULL;
+	struct bundle_info info = { 0 };
+	struct sd_sink *w[4] = { 0 }, *tee = NULL;
+	const char *names[4];
+	enum format fmts[4];
+	struct out_file *of = NULL;
+	char *outpath = NULL;
+	const char *kind;
+	struct stat st;
+	sd_error err = { "" };
+	int n = 0, i, rc = -1, pass;
+	struct tee_counts total = { 0 };
+
+	kind = o->all ? "both" : o->config ? "config" : "state";
+	if (!seq_site_ok(o->site)) {
+		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
+		return 2;
+	}
+	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, &err)))
+		goto out;
+	state_wo.parts = SD_PART_STATE;
+	state_wo.templates = 0;
+	config_wo.parts = SD_PART_CONFIG;
+	config_wo.templates = 0;        /* siteload writes the shared templates once */
+	for (pass = 0; pass < 2; pass++) {
+		unsigned parts = pass == 0 ? SD_PART_STATE : SD_PART_CONFIG;
+		FILE *f;
+
+		if ((parts == SD_PART_STATE && o->config && !o->all) || (parts == SD_PART_CONFIG && !o->config && !o->all))
+			continue;
+		n = 0;
+		if (parts == SD_PART_STATE) {
+			names[n] = "state.json";
+			fmts[n++] = F_JSON;
+		} else {
+			names[n] = "config.json";
+			fmts[n++] = F_JSON;
+			names[n] = "nagios.cfg";
+			fmts[n++] = F_NAGIOS;
+			names[n] = "icinga2.conf";
+			fmts[n++] = F_ICINGA2;
+		}
+		for (i = 0; i < n; i++) {
+			if (!(f = bundle_member(bw, names[i], &err)) ||
+			    !(w[i] = new_writer(fmts[i], f, parts == SD_PART_STATE ? &state_wo : &config_wo))) {
+				if (!err.msg[0])
+					sd_fail(&err, "out of memory");
+				goto out;
+			}
+		}
+		if (!(tee = tee_new(w, names, n))) {
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+		tee->skipped = report_skip;
+		if (run_source(o, parts, tee, &err) < 0)
+			goto out;
+		if (parts == SD_PART_STATE || !total.hosts) {
+			const struct tee_counts *c = tee_counts(tee);
+			total.hosts = c->hosts;
+			total.services = c->services;
+			if (parts == SD_PART_STATE) {
+				total.comments = c->comments;
+				total.downtimes = c->downtimes;
+			}
+		}
+		tee_free(tee);
+		tee = NULL;
+		for (i = 0; i < n; i++) {
+			free_writer(fmts[i], w[i]);
+			w[i] = NULL;
+		}
+	}
+	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	/* the number is on disk before the bundle can be seen */
+	if (seq_next(o->state_dir, o->site, &info.sequence, &err) < 0)
+		goto out;
+	snprintf(info.site, sizeof(info.site), "%s", o->site);
+	snprintf(info.kind, sizeof(info.kind), "%s", kind);
+	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
+	info.created = (long long)o->wo.now;
+	if (o->outpath && strcmp(o->outpath, "-") &&
+	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
+		size_t dl = strlen(o->outpath);
+		while (dl > 1 && o->outpath[dl - 1] == '/')
+			dl--;
+		if (asprintf(&outpath, "%.*s/%s-%llu-%s.%s", (int)dl, o->outpath, o->site, info.sequence, kind,
+			     compress_ext(o->compress)) < 0) {
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+	}
+	if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
+		goto out;
+	if (bundle_close(bw, out_stream(of), &info, o->compress, sk, &err) < 0) {
+		out_abort(of);
+		goto out;
+	}
+	rc = out_commit(of, &err);
+	if (rc == 0 && outpath)
+		fprintf(stderr, "sitedump: wrote %s\n", outpath);
+out:
+	if (tee)
+		tee_free(tee);
+	for (i = 0; i < 4; i++)
+		if (w[i])
+			free_writer(fmts[i], w[i]);
+	bundle_free(bw);
+	ms_seckey_free(sk);
+	free(outpath);
+	if (rc < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	return skipped_count ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE };
+	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, 0, 's' },
 		{ "config", no_argument, 0, 'C' },
@@ -97,37 +433,39 @@ int main(int argc, char **argv)
 		{ "service-header", required_argument, 0, 'S' },
 		{ "host-only-header", required_argument, 0, 'O' },
 		{ "output", required_argument, 0, 'o' },
+		{ "key", required_argument, 0, 'k' },
 		{ "format", required_argument, 0, O_FORMAT },
 		{ "all", no_argument, 0, O_ALL },
 		{ "status-file", required_argument, 0, O_STATUS },
 		{ "objects-cache", required_argument, 0, O_OBJECTS },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "site", required_argument, 0, O_SITE },
+		{ "compress", required_argument, 0, O_COMPRESS },
+		{ "state-dir", required_argument, 0, O_STATEDIR },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	struct ls_source_opts lo = { .timeout_ms = 30000 };
-	struct writer_opts wo = { .prefix = "" };
-	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost", source[4200];
-	const char *outpath = NULL, *status_file = NULL, *objects_cache = NULL, *site = NULL;
-	enum format fmt = F_DEFAULT;
-	int config = 0, all = 0, mark = 0, c, rc, secs;
-	struct sd_sink *sink = NULL;
-	struct out_file *of;
-	struct sd_meta meta;
-	sd_error err = { "" };
+	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" } };
+	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost";
+	int c, secs, rc;
 
-	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:hV", longopts, NULL)) != -1) {
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sitedump: libsodium failed to initialise\n");
+		return 2;
+	}
+	if (argc > 1 && !strcmp(argv[1], "keygen"))
+		return keygen_main(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': lo.spec = optarg; break;
-		case 'C': config = 1; break;
-		case 'T': wo.templates = 1; break;
-		case 'G': wo.contact_groups = 1; break;
-		case 'M': mark = 1; break;
-		case 'p': wo.prefix = optarg; break;
+		case 's': o.lo.spec = optarg; break;
+		case 'C': o.config = 1; break;
+		case 'T': o.wo.templates = 1; break;
+		case 'G': o.wo.contact_groups = 1; break;
+		case 'M': o.mark = 1; break;
+		case 'p': o.wo.prefix = optarg; break;
 		case 'i':
-			if (parse_num(optarg, 1, 1000000, &wo.check_interval) < 0) {
+			if (parse_num(optarg, 1, 1000000, &o.wo.check_interval) < 0) {
 				fprintf(stderr, "sitedump: -i: not a positive number of minutes: %s\n", optarg);
 				return 2;
 			}
@@ -138,28 +476,39 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'o': outpath = optarg; break;
+		case 'o': o.outpath = optarg; break;
+		case 'k': o.key = optarg; break;
 		case O_FORMAT:
-			if (!strcmp(optarg, "checkresult")) fmt = F_CHECKRESULT;
-			else if (!strcmp(optarg, "json")) fmt = F_JSON;
-			else if (!strcmp(optarg, "nagios")) fmt = F_NAGIOS;
-			else if (!strcmp(optarg, "icinga2")) fmt = F_ICINGA2;
+			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;
+			else if (!strcmp(optarg, "json")) o.fmt = F_JSON;
+			else if (!strcmp(optarg, "nagios")) o.fmt = F_NAGIOS;
+			else if (!strcmp(optarg, "icinga2")) o.fmt = F_ICINGA2;
 			else {
 				fprintf(stderr, "sitedump: --format: unknown format '%s'\n", optarg);
 				return 2;
 			}
 			break;
-		case O_ALL: all = 1; break;
-		case O_STATUS: status_file = optarg; break;
-		case O_OBJECTS: objects_cache = optarg; break;
+		case O_ALL: o.all = 1; break;
+		case O_STATUS: o.status_file = optarg; break;
+		case O_OBJECTS: o.objects_cache = optarg; break;
 		case O_TIMEOUT:
 			if (parse_num(optarg, 1, 86400, &secs) < 0) {
 				fprintf(stderr, "sitedump: --timeout: not a number of seconds: %s\n", optarg);
 				return 2;
 			}
-			lo.timeout_ms = secs * 1000;
+			o.lo.timeout_ms = secs * 1000;
 			break;
-		case O_SITE: site = optarg; break;
+		case O_SITE: o.site = optarg; break;
+		case O_COMPRESS:
+			if (!strcmp(optarg, "gzip")) o.compress = BUNDLE_GZIP;
+			else if (!strcmp(optarg, "zstd")) o.compress = BUNDLE_ZSTD;
+			else if (!strcmp(optarg, "none")) o.compress = BUNDLE_NONE;
+			else {
+				fprintf(stderr, "sitedump: --compress: gzip, zstd or none, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_STATEDIR: o.state_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -170,98 +519,58 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (fmt == F_DEFAULT)
-		fmt = config ? F_NAGIOS : F_CHECKRESULT;
-	if (fmt == F_NAGIOS || fmt == F_ICINGA2)
-		config = 1;
-	if (fmt == F_CHECKRESULT && config) {
+	if (o.key && (o.fmt != F_DEFAULT || o.mark || o.wo.templates)) {
+		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
+		return 2;
+	}
+	if (o.fmt == F_DEFAULT)
+		o.fmt = o.config ? F_NAGIOS : F_CHECKRESULT;
+	if (o.fmt == F_NAGIOS || o.fmt == F_ICINGA2)
+		o.config = 1;
+	if (!o.key && o.fmt == F_CHECKRESULT && o.config) {
 		fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n");
 		return 2;
 	}
-	if (all && fmt != F_JSON) {
-		fprintf(stderr, "sitedump: --all is for --format json\n");
+	if (o.all && !o.key && o.fmt != F_JSON) {
+		fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n");
 		return 2;
 	}
-	wo.parts = all ? SD_PART_STATE | SD_PART_CONFIG : config ? SD_PART_CONFIG : SD_PART_STATE;
-	if (!!status_file != !!objects_cache) {
+	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
+	if (!!o.status_file != !!o.objects_cache) {
 		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");
 		return 2;
 	}
-	if (status_file && all) {
-		fprintf(stderr, "sitedump: --all needs Livestatus; export state and config separately\n");
+	if (o.status_file && o.all && !o.key) {
+		fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n");
 		return 2;
 	}
-	if (status_file && (hh || sh || oh || lo.spec)) {
+	if (o.status_file && (hh || sh || oh || o.lo.spec)) {
 		fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n");
 		return 2;
 	}
-	if (!status_file && !lo.spec && !(lo.spec = ls_default_spec())) {
+	if (!o.status_file && !o.lo.spec && !(o.lo.spec = ls_default_spec())) {
 		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
 				"or --status-file and --objects-cache\n");
 		return 2;
 	}
-	if (!site && !(site = getenv("OMD_SITE"))) {
+	if (!o.site && !(o.site = getenv("OMD_SITE"))) {
 		gethostname(hostname, sizeof(hostname) - 1);
-		site = hostname;
+		o.site = hostname;
 	}
-	lo.host_headers = hh ? hh : "";
-	lo.service_headers = sh ? sh : "";
-	lo.host_only_headers = oh ? oh : "";
-	lo.parts = wo.parts;
-	wo.now = time(NULL);
-
-	if (!(of = out_open(outpath, &err))) {
-		fprintf(stderr, "sitedump: %s\n", err.msg);
-		return 2;
-	}
-	switch (fmt) {
-	case F_JSON: sink = snapshot_json_writer_new(out_stream(of), &wo); break;
-	case F_NAGIOS: sink = nagios_objects_writer_new(out_stream(of), &wo); break;
-	case F_ICINGA2: sink = icinga2_writer_new(out_stream(of), &wo); break;
-	default: sink = checkresult_writer_new(out_stream(of), &wo); break;
-	}
-	if (!sink) {
-		fprintf(stderr, "sitedump: out of memory\n");
-		out_abort(of);
-		return 2;
-	}
-	sink->skipped = report_skip;
-	sink->warned = report_warn;
-
-	if (status_file)
-		snprintf(source, sizeof(source), "statusdat:%s", status_file);
+	if (!o.state_dir)
+		o.state_dir = seq_default_dir();
+	o.lo.host_headers = hh ? hh : "";
+	o.lo.service_headers = sh ? sh : "";
+	o.lo.host_only_headers = oh ? oh : "";
+	o.wo.now = time(NULL);
+	if (o.status_file)
+		snprintf(o.source, sizeof(o.source), "statusdat:%s", o.status_file);
 	else
-		snprintf(source, sizeof(source), "livestatus:%s", lo.spec);
-	meta = (struct sd_meta){ .site = site, .source = source, .created = wo.now, .parts = wo.parts };
-	if (mark)
-		fprintf(out_stream(of), config ? "config %s\n" : "status\n", site);
+		snprintf(o.source, sizeof(o.source), "livestatus:%s", o.lo.spec);
 
-	rc = sink->begin ? sink->begin(sink->ctx, &meta, &err) : 0;
-	if (rc == 0) {
-		if (status_file)
-			rc = statusdat_read(status_file, objects_cache, wo.parts, sink, &err);
-		else
-			rc = source_livestatus_run(&lo, sink, &err);
-	}
-	if (rc == 0 && sink->end)
-		rc = sink->end(sink->ctx, &err);
-	if (rc == 0)
-		rc = out_commit(of, &err);
-	else
-		out_abort(of);
-
-	switch (fmt) {
-	case F_JSON: snapshot_json_writer_free(sink); break;
-	case F_NAGIOS: nagios_objects_writer_free(sink); break;
-	case F_ICINGA2: icinga2_writer_free(sink); break;
-	default: checkresult_writer_free(sink); break;
-	}
+	rc = o.key ? run_bundle(&o) : run_plain(&o);
 	free(hh);
 	free(sh);
 	free(oh);
-	if (rc < 0) {
-		fprintf(stderr, "sitedump: %s\n", err.msg);
-		return 2;
-	}
-	return skipped_count ? 1 : 0;
+	return rc;
 }

@@ -71,6 +71,5 @@ int main(int argc, char **argv)
 		  !strcmp(argv[2], "all") ? SD_PART_STATE | SD_PART_CONFIG : SD_PART_STATE;
 	if (source_livestatus_requests(&o, send_discard, &o, &err) < 0)
 		return 1;
-	fprintf(stderr, "lsfloor: %lld bytes\n", total);
 	return 0;
 }
