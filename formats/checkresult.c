@@ -72,22 +72,35 @@ char *checkresult_encode_output(const char *plugin_output, const char *perf_data
 	return buf;
 }
 
-static void fmt_time(char *buf, size_t len, double t)
+/* "SEC.FRAC" with `digits` decimals, without printf (hot path). */
+static void fmt_fixed(char *buf, double t, int digits)
 {
-	long long sec = (long long)t;
-	long usec = (long)((t - (double)sec) * 1e6 + 0.5);
+	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	long long v = (long long)(t * (double)scale[digits] + 0.5), sec = v / scale[digits], frac = v % scale[digits];
+	char tmp[24], *p = tmp + sizeof(tmp);
+	int i;
 
-	if (usec >= 1000000) {
-		sec++;
-		usec -= 1000000;
-	}
-	snprintf(buf, len, "%lld.%06ld", sec, usec);
+	*--p = '\0';
+	for (i = 0; i < digits; i++, frac /= 10)
+		*--p = (char)('0' + frac % 10);
+	*--p = '.';
+	do
+		*--p = (char)('0' + sec % 10);
+	while (sec /= 10);
+	strcpy(buf, p);
+}
+
+static void put(FILE *f, const char *key, const char *value)
+{
+	fputs(key, f);
+	fputs(value, f);
+	putc('\n', f);
 }
 
 static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 {
 	struct cw *w = ctx;
-	char start[40], finish[40], *output, label[600];
+	char start[40], finish[40], latency[40], rc[2] = "0", *output, label[600];
 	int altered;
 
 	if (!o->has_been_checked)
@@ -102,16 +115,25 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 	}
 	if (!(output = checkresult_encode_output(o->plugin_output, o->perf_data, o->long_plugin_output, &altered)))
 		return sd_fail(err, "out of memory");
-	fmt_time(start, sizeof(start), o->last_check);
-	fmt_time(finish, sizeof(finish), o->last_check + (o->execution_time > 0 ? o->execution_time : 0));
-	fprintf(w->out, "host_name=%s%s\n", w->prefix, o->host_name);
+	fmt_fixed(start, o->last_check > 0 ? o->last_check : 0, 6);
+	fmt_fixed(finish, (o->last_check > 0 ? o->last_check : 0) + (o->execution_time > 0 ? o->execution_time : 0), 6);
+	fmt_fixed(latency, o->latency > 0 ? o->latency : 0, 3);
+	rc[0] = (char)('0' + (o->state >= 0 && o->state <= 9 ? o->state : 3));
+	fputs("host_name=", w->out);
+	fputs(w->prefix, w->out);
+	fputs(o->host_name, w->out);
+	putc('\n', w->out);
 	if (o->type == SD_SERVICE)
-		fprintf(w->out, "service_description=%s\n", o->description);
-	fprintf(w->out,
-		"check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n"
-		"latency=%.3f\nstart_time=%s\nfinish_time=%s\nearly_timeout=0\nexited_ok=1\n"
-		"return_code=%d\noutput=%s\n\n",
-		o->latency > 0 ? o->latency : 0.0, start, finish, o->state, *output ? output : " ");
+		put(w->out, "service_description=", o->description);
+	fputs("check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n", w->out);
+	put(w->out, "latency=", latency);
+	put(w->out, "start_time=", start);
+	put(w->out, "finish_time=", finish);
+	fputs("early_timeout=0\nexited_ok=1\n", w->out);
+	put(w->out, "return_code=", rc);
+	fputs("output=", w->out);
+	fputs(*output ? output : " ", w->out);
+	fputs("\n\n", w->out);
 	free(output);
 	if (ferror(w->out))
 		return sd_fail(err, "write error");

@@ -4,13 +4,59 @@
  * Why yajl's event parser and not a tree: livedump builds the whole reply
  * in memory (381 MiB at 50k services). With events we hold one row, so
  * memory stays flat whatever the site size. A row is built as a small tree
- * of ls_value, handed to the callback, and freed.
+ * of ls_value, handed to the callback, and dropped; its strings live in an
+ * arena that is reset per row, so a row costs no malloc in the steady state.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 #include <yajl/yajl_gen.h>
 #include "livestatus_json.h"
+
+/* Chunked arena for a row's strings; reset after every row. */
+struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+#define CHUNK_SIZE (64 * 1024 - 64)
+
+static char *arena_alloc(struct chunk **head, size_t n)
+{
+	struct chunk *c = *head;
+	size_t cap;
+
+	if (!c || c->cap - c->used < n) {
+		cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+		if (!(c = malloc(sizeof(*c) + cap)))
+			return NULL;
+		c->used = 0;
+		c->cap = cap;
+		c->next = *head;
+		*head = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* Keep one standard chunk for the next row, free the rest. */
+static void arena_reset(struct chunk **head)
+{
+	struct chunk *c = *head, *keep = NULL, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (!keep && c->cap == CHUNK_SIZE) {
+			keep = c;
+			keep->used = 0;
+			keep->next = NULL;
+		} else {
+			free(c);
+		}
+	}
+	*head = keep;
+}
 
 struct frame {
 	struct ls_value *list;
@@ -30,20 +76,34 @@ struct lsjson_reader {
 	int done;
 	sd_error *err;          /* valid during feed/finish */
 	int cb_failed;
+	struct chunk *arena;
+	int nested;             /* the row holds lists that need freeing */
 };
 
+/* Free nested lists; strings belong to the arena. */
 static void value_free(struct ls_value *v)
 {
 	size_t i;
 
-	if (v->type == LS_STR)
-		free(v->str);
 	if (v->type == LS_LIST) {
 		for (i = 0; i < v->n; i++)
 			value_free(&v->items[i]);
 		free(v->items);
 	}
 	memset(v, 0, sizeof(*v));
+}
+
+/* Drop the row's values but keep its item array for the next row. */
+static void row_reset(struct lsjson_reader *r)
+{
+	size_t i;
+
+	if (r->nested)
+		for (i = 0; i < r->row.n; i++)
+			value_free(&r->row.items[i]);
+	r->nested = 0;
+	r->row.n = 0;
+	arena_reset(&r->arena);
 }
 
 static int fail(struct lsjson_reader *r, const char *msg)
@@ -87,6 +147,7 @@ static void value_done(struct lsjson_reader *r)
 
 static int push(struct lsjson_reader *r, struct ls_value *v, int pair)
 {
+	r->nested = 1;
 	if (r->sp + 1 > LSJSON_MAX_DEPTH)
 		return fail(r, "malformed reply: nesting too deep");
 	v->type = LS_LIST;
@@ -132,9 +193,21 @@ static int cb_number(void *ctx, const char *s, size_t len)
 		return fail(r, "malformed reply: number too long");
 	if (!(v = append(r)))
 		return 0;
+	v->type = LS_NUM;
+	/* most columns are small integers: skip strtod for them */
+	if (len < 16) {
+		size_t i = s[0] == '-';
+		long long n = 0;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			n = n * 10 + (s[i] - '0');
+		if (i == len && len > (size_t)(s[0] == '-')) {
+			v->num = (double)(s[0] == '-' ? -n : n);
+			value_done(r);
+			return 1;
+		}
+	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	v->type = LS_NUM;
 	v->num = strtod(buf, NULL);
 	value_done(r);
 	return 1;
@@ -146,7 +219,7 @@ static int store_string(struct lsjson_reader *r, struct ls_value *v, const unsig
 	if (r->row_bytes > LSJSON_MAX_ROW_BYTES)
 		return fail(r, "reply row larger than 64 MiB");
 	v->type = LS_STR;
-	v->str = malloc(len + 1);
+	v->str = arena_alloc(&r->arena, len + 1);
 	if (!v->str)
 		return fail(r, "out of memory");
 	memcpy(v->str, s, len);
@@ -202,10 +275,10 @@ static int end_list(struct lsjson_reader *r)
 		r->rows++;
 		if (r->cb(r->ctx, &row, err) < 0) {
 			r->cb_failed = 1;
-			value_free(&r->row);
+			row_reset(r);
 			return 0;
 		}
-		value_free(&r->row);
+		row_reset(r);
 		r->row_bytes = 0;
 		r->depth = 1;
 		r->sp = 0;
@@ -234,7 +307,7 @@ static int cb_start_array(void *ctx)
 		return 1;
 	}
 	if (r->depth == 1) {
-		memset(&r->row, 0, sizeof(r->row));
+		row_reset(r);
 		r->row.type = LS_LIST;
 		r->sp = 0;
 		r->stack[0].list = &r->row;
@@ -322,7 +395,10 @@ void lsjson_reader_free(struct lsjson_reader *r)
 {
 	if (!r)
 		return;
-	value_free(&r->row);
+	row_reset(r);
+	free(r->row.items);
+	arena_reset(&r->arena);
+	free(r->arena);
 	yajl_free(r->h);
 	free(r);
 }

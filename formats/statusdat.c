@@ -1035,8 +1035,13 @@ static int ob_members(struct block *b, enum sd_objtype t, const char *name)
 		if (t == SD_HOST) {
 			mi = ht_get(&c->members[t], c->groups.v[i], strlen(c->groups.v[i]), 1);
 		} else {
-			if (i + 1 >= c->groups.n)
-				return bad_value(b, O_MEMBERS, "is not a list of host,service pairs");
+			if (i + 1 >= c->groups.n) {
+				char what[120];
+
+				snprintf(what, sizeof(what), "servicegroup members: %zu names, not host,service pairs",
+					 c->groups.n);
+				return fail_at(c, b->r, b->v[O_MEMBERS].line, what, NULL);
+			}
 			hl = strlen(c->groups.v[i]);
 			if (val_put(&c->key, c->groups.v[i], hl, 0) < 0 ||
 			    val_put(&c->key, c->groups.v[i + 1], strlen(c->groups.v[i + 1]), 1) < 0)

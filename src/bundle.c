@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <archive.h>
@@ -197,6 +198,7 @@ FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
 		sd_fail(err, "out of memory");
 		return NULL;
 	}
+	__fsetlocking(m->f, FSETLOCKING_BYCALLER);
 	b->n++;
 	return m->f;
 }

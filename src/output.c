@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,7 @@ struct out_file *out_open(const char *path, sd_error *err)
 	}
 	if (!path || !strcmp(path, "-")) {
 		of->f = stdout;
+		__fsetlocking(stdout, FSETLOCKING_BYCALLER);    /* one thread: skip stdio locks */
 		return of;
 	}
 	of->path = strdup(path);
@@ -58,6 +60,7 @@ struct out_file *out_open(const char *path, sd_error *err)
 		close(fd);
 		goto fail;
 	}
+	__fsetlocking(of->f, FSETLOCKING_BYCALLER);
 	free(dup);
 	free(dup2);
 	return of;

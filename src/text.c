@@ -45,6 +45,10 @@ int text_utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		if (!((unsigned char)s[i] & 0x80)) {   /* ASCII: the common case */
+			i++;
+			continue;
+		}
 		if (!(n = seq_len((const unsigned char *)s + i, len - i)))
 			return 0;
 		i += n;
@@ -88,6 +92,11 @@ void text_fmt_double(char *buf, size_t len, double d)
 {
 	int prec;
 
+	/* most values are whole seconds or counts: no need for %g and strtod */
+	if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
+		snprintf(buf, len, "%lld", (long long)d);
+		return;
+	}
 	for (prec = 15; prec <= 17; prec++) {
 		snprintf(buf, len, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)
