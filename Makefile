@@ -75,7 +75,9 @@ fuzz: $(FUZZ_BIN)
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
 	rm -f $(LIB_OBJ) src/*.o libsitedump.a $(BINS) $(UNIT_BIN) $(FUZZ_BIN)
