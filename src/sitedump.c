@@ -23,6 +23,7 @@
 #include "minisign.h"
 #include "nagios_objects.h"
 #include "output.h"
+#include "seal.h"
 #include "seqstate.h"
 #include "snapshot_json.h"
 #include "source_livestatus.h"
@@ -34,7 +35,7 @@ enum format { F_DEFAULT, F_CHECKRESULT, F_JSON, F_NAGIOS, F_ICINGA2 };
 struct opts {
 	struct ls_source_opts lo;
 	struct writer_opts wo;
-	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir;
+	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
 	enum format fmt;
 	enum bundle_compress compress;
 	int config, all, mark;
@@ -62,7 +63,7 @@ static void usage(FILE *f)
 		"                [--status-file PATH --objects-cache PATH] [-o FILE] [--timeout SECONDS]\n"
 		"                [--site NAME]\n"
 		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
-		"                [--state-dir DIR] [--site NAME] [source options]\n"
+		"                [--state-dir DIR] [--site NAME] [--encrypt-to CENTRAL.pub] [source options]\n"
 		"       sitedump keygen -o NAME [-f]\n"
 		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
 		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
@@ -313,6 +314,7 @@ static int run_bundle(struct opts *o)
 	sd_error err = { "" };
 	int n = 0, i, rc = -1, pass;
 	struct tee_counts total = { 0 };
+	struct seal_pub to;
 
 	kind = o->all ? "both" : o->config ? "config" : "state";
 	if (!seq_site_ok(o->site)) {
@@ -320,6 +322,8 @@ static int run_bundle(struct opts *o)
 		return 2;
 	}
 	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, &err)))
+		goto out;
+	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
 	state_wo.parts = SD_PART_STATE;
 	state_wo.templates = 0;
@@ -395,7 +399,21 @@ static int run_bundle(struct opts *o)
 	}
 	if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
 		goto out;
-	if (bundle_close(bw, out_stream(of), &info, o->compress, sk, &err) < 0) {
+	if (o->encrypt_to) {
+		/* sign, then encrypt: the sealed stream wraps the whole signed bundle */
+		FILE *sealed = seal_writer(out_stream(of), &to, &err);
+		if (!sealed || bundle_close(bw, sealed, &info, o->compress, sk, &err) < 0) {
+			if (sealed)
+				fclose(sealed);
+			out_abort(of);
+			goto out;
+		}
+		if (fclose(sealed) != 0 || ferror(out_stream(of))) {
+			sd_fail(&err, "writing the encrypted bundle: %s", strerror(errno));
+			out_abort(of);
+			goto out;
+		}
+	} else if (bundle_close(bw, out_stream(of), &info, o->compress, sk, &err) < 0) {
 		out_abort(of);
 		goto out;
 	}
@@ -420,7 +438,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR };
+	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, 0, 's' },
 		{ "config", no_argument, 0, 'C' },
@@ -442,6 +460,7 @@ int main(int argc, char **argv)
 		{ "site", required_argument, 0, O_SITE },
 		{ "compress", required_argument, 0, O_COMPRESS },
 		{ "state-dir", required_argument, 0, O_STATEDIR },
+		{ "encrypt-to", required_argument, 0, O_ENCRYPT },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -509,6 +528,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case O_STATEDIR: o.state_dir = optarg; break;
+		case O_ENCRYPT: o.encrypt_to = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -517,6 +537,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "sitedump: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if (o.encrypt_to && !o.key) {
+		fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n");
 		return 2;
 	}
 	if (o.key && (o.fmt != F_DEFAULT || o.mark || o.wo.templates)) {

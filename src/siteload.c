@@ -17,12 +17,14 @@
 #include <yajl/yajl_gen.h>
 #include "bundle.h"
 #include "minisign.h"
+#include "seal.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: siteload verify -p SITE.pub [LIMITS] BUNDLE|-\n"
-		"       siteload inspect [-p SITE.pub] [--json] [LIMITS] BUNDLE|-\n"
+		"usage: siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
+		"       siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n"
+		"       siteload keygen -o NAME [-f]    (encryption key pair for --encrypt-to)\n"
 		"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
 		"See siteload(1).\n");
 }
@@ -134,19 +136,21 @@ static void print_json(const char *name, const struct bundle_info *i, const char
 
 static int check_main(int argc, char **argv, int inspect)
 {
-	enum { O_JSON = 256, O_MAXM, O_MAXS, O_MAXT };
+	enum { O_JSON = 256, O_MAXM, O_MAXS, O_MAXT, O_DECRYPT };
 	static const struct option longopts[] = {
 		{ "pubkey", required_argument, 0, 'p' },
 		{ "json", no_argument, 0, O_JSON },
 		{ "max-members", required_argument, 0, O_MAXM },
 		{ "max-member-size", required_argument, 0, O_MAXS },
 		{ "max-total-size", required_argument, 0, O_MAXT },
+		{ "decrypt-key", required_argument, 0, O_DECRYPT },
 		{ 0, 0, 0, 0 },
 	};
 	struct bundle_limits lim = bundle_default_limits;
 	struct ms_pubkey pk;
 	struct bundle_reader *r;
-	const char *pub = NULL, *path;
+	const char *pub = NULL, *path, *decrypt = NULL;
+	struct seal_sec *dk = NULL;
 	int c, json = 0, fd, vf;
 	sd_error err = { "" };
 
@@ -155,6 +159,7 @@ static int check_main(int argc, char **argv, int inspect)
 		switch (c) {
 		case 'p': pub = optarg; break;
 		case O_JSON: json = 1; break;
+		case O_DECRYPT: decrypt = optarg; break;
 		case O_MAXM: case O_MAXS: case O_MAXT: {
 			long long v;
 			if (parse_size(optarg, &v) < 0) {
@@ -181,6 +186,24 @@ static int check_main(int argc, char **argv, int inspect)
 	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "siteload: %s: %s\n", path, strerror(errno));
 		return 2;
+	}
+	if (decrypt) {
+		int plain;
+		if (!(dk = seal_sec_load(decrypt, &err))) {
+			fprintf(stderr, "siteload: %s\n", err.msg);
+			if (fd)
+				close(fd);
+			return 2;
+		}
+		plain = seal_open(fd, dk, NULL, &vf, &err);
+		seal_sec_free(dk);
+		if (fd)
+			close(fd);
+		if (plain < 0) {
+			fprintf(stderr, "siteload: %s: %s\n", path, err.msg);
+			return vf ? 1 : 2;
+		}
+		fd = plain;
 	}
 	r = bundle_read(fd, pub ? &pk : NULL, &lim, NULL, &vf, &err);
 	if (fd)
@@ -211,6 +234,31 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[1], "keygen")) {
+		const char *name = NULL;
+		char msg[1024];
+		sd_error err = { "" };
+		int c, force = 0;
+
+		optind = 1;
+		while ((c = getopt(argc - 1, argv + 1, "o:f")) != -1) {
+			if (c == 'o')
+				name = optarg;
+			else if (c == 'f')
+				force = 1;
+			else
+				return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+		}
+		if (!name || optind < argc - 1)
+			return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+		if (seal_keygen(name, force, msg, sizeof(msg), &err) < 0) {
+			fprintf(stderr, "siteload: keygen: %s\n", err.msg);
+			return 2;
+		}
+		printf("siteload: %s\nremote sites encrypt with: sitedump -k SITE.key --encrypt-to %s.pub ...\n"
+		       "here: siteload verify -p SITE.pub --decrypt-key %s.key BUNDLE\n", msg, name, name);
+		return 0;
 	}
 	if (!strcmp(argv[1], "verify"))
 		return check_main(argc - 1, argv + 1, 0);

@@ -332,6 +332,11 @@ struct zs_reader *zs_reader_new(int fd, sd_error *err)
 		free(r);
 		return NULL;
 	}
+	if (r->in_len >= 8 && !memcmp(r->in, "SDSEAL1\n", 8)) {
+		free(r);
+		sd_fail(err, "bundle is encrypted: give siteload --decrypt-key CENTRAL.key");
+		return NULL;
+	}
 	/* a pipe may deliver fewer bytes; two are enough to tell gzip */
 	if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
 		r->kind = ZS_GZIP;
