@@ -245,14 +245,6 @@ static int reserved_var(const char *name)
 	       !strcmp(name, "sitedump_contacts") || !strcmp(name, "sitedump_contact_groups");
 }
 
-static void put_comment_text(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++)
-		putc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
-
 static void put_templates(struct iw *w)
 {
 	char ci[64] = "";
@@ -289,16 +281,7 @@ static int write_error(FILE *f, sd_error *err)
 static int i_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
 {
 	struct iw *w = ctx;
-	char when[32] = "?";
-	struct tm tm;
-
-	if (meta && gmtime_r(&meta->created, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fputs("# Icinga 2 objects written by sitedump: shadow objects of site '", w->out);
-	put_comment_text(w->out, meta ? meta->site : "");
-	fprintf(w->out, "'\n# as of %s from ", when);
-	put_comment_text(w->out, meta ? meta->source : "");
-	fputs(".\n\n", w->out);
+	writer_put_header(w->out, "Icinga 2 objects", meta);
 	if (w->templates)
 		put_templates(w);
 	return write_error(w->out, err);

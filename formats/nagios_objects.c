@@ -252,14 +252,6 @@ static const char *var_name_problem(const char *name)
 }
 
 /* Comment text on one line that cannot continue onto the next. */
-static void put_comment_text(FILE *f, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++)
-		putc(*p < 0x20 || *p == 0x7f || (*p == '\\' && !p[1]) ? '?' : *p, f);
-}
-
 static void put_templates(struct nw *w)
 {
 	char ci[64] = "";
@@ -319,16 +311,7 @@ static int write_error(FILE *f, sd_error *err)
 static int n_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
 {
 	struct nw *w = ctx;
-	char when[32] = "?";
-	struct tm tm;
-
-	if (meta && gmtime_r(&meta->created, &tm))
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fputs("# Nagios object definitions written by sitedump: shadow objects of site '", w->out);
-	put_comment_text(w->out, meta ? meta->site : "");
-	fprintf(w->out, "'\n# as of %s from ", when);
-	put_comment_text(w->out, meta ? meta->source : "");
-	fputs(".\n\n", w->out);
+	writer_put_header(w->out, "Nagios object definitions", meta);
 	if (w->templates)
 		put_templates(w);
 	return write_error(w->out, err);

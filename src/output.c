@@ -123,3 +123,24 @@ void out_abort(struct out_file *of)
 	free(of->path);
 	free(of);
 }
+
+int out_write_new(const char *path, const char *text, unsigned mode, int force, sd_error *err)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	if (force && unlink(path) < 0 && errno != ENOENT)
+		return sd_fail(err, "%s: %s", path, strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		return sd_fail(err, "%s: %s%s", path, strerror(errno),
+			       errno == EEXIST ? " (use -f to overwrite)" : "");
+	/* fchmod: the umask must not widen or narrow a key file's mode */
+	if (fchmod(fd, (mode_t)mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+		sd_fail(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return close(fd) == 0 ? 0 : sd_fail(err, "%s: %s", path, strerror(errno));
+}

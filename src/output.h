@@ -18,4 +18,8 @@ int out_commit(struct out_file *of, sd_error *err);
 /* drop the temp file; frees of; NULL ok. */
 void out_abort(struct out_file *of);
 
+/* A new small file (keys): created with O_EXCL|O_NOFOLLOW and `mode`,
+ * fsynced; with force an existing one is removed first. 0 or -1. */
+int out_write_new(const char *path, const char *text, unsigned mode, int force, sd_error *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "output.h"
 #include "seal.h"
 
 #define PLAIN 65536
@@ -26,24 +27,6 @@ struct seal_sec {
 	unsigned char pk[32];
 	unsigned char sk[32];
 };
-
-static int write_file(const char *path, const char *text, mode_t mode, int force, sd_error *err)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	if (force && unlink(path) < 0 && errno != ENOENT)
-		return sd_fail(err, "%s: %s", path, strerror(errno));
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
-		return sd_fail(err, "%s: %s%s", path, strerror(errno), errno == EEXIST ? " (use -f)" : "");
-	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		sd_fail(err, "%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return close(fd) == 0 ? 0 : sd_fail(err, "%s: %s", path, strerror(errno));
-}
 
 int seal_keygen(const char *name, int force, char *msg, size_t msglen, sd_error *err)
 {
@@ -75,7 +58,7 @@ int seal_keygen(const char *name, int force, char *msg, size_t msglen, sd_error 
 	sodium_bin2base64(sb64, sizeof(pb64), sbin, sizeof(bin), sodium_base64_VARIANT_ORIGINAL);
 	snprintf(pubtext, sizeof(pubtext), "untrusted comment: sitedump encryption public key\n%s\n", pb64);
 	snprintf(text, sizeof(pb64) + 128, "untrusted comment: sitedump encryption secret key\n%s\n", sb64);
-	if (write_file(keypath, text, 0600, force, err) < 0 || write_file(pubpath, pubtext, 0644, force, err) < 0)
+	if (out_write_new(keypath, text, 0600, force, err) < 0 || out_write_new(pubpath, pubtext, 0644, force, err) < 0)
 		goto out;
 	snprintf(msg, msglen, "wrote %s (secret, keep it on the central site) and %s (give it to the remote sites)",
 		 keypath, pubpath);

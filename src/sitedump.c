@@ -107,27 +107,6 @@ static int parse_num(const char *s, int min, int max, int *out)
 
 /* ---- keygen ------------------------------------------------------------ */
 
-/* Create path exclusively (no symlink following), mode 0600 or 0644. */
-static int write_new(const char *path, const char *text, mode_t mode, int force, sd_error *err)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	if (force && unlink(path) < 0 && errno != ENOENT)
-		return sd_fail(err, "%s: %s", path, strerror(errno));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return sd_fail(err, "%s: %s%s", path, strerror(errno),
-			       errno == EEXIST ? " (use -f to overwrite)" : "");
-	if (fchmod(fd, mode) != 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		sd_fail(err, "%s: %s", path, strerror(errno));
-		close(fd);
-		unlink(path);
-		return -1;
-	}
-	return close(fd) == 0 ? 0 : sd_fail(err, "%s: %s", path, strerror(errno));
-}
-
 static int keygen_main(int argc, char **argv)
 {
 	const char *name = NULL;
@@ -158,7 +137,7 @@ static int keygen_main(int argc, char **argv)
 		fprintf(stderr, "sitedump: keygen: %s\n", err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
-	if (write_new(keypath, sec, 0600, force, &err) < 0 || write_new(pubpath, pub, 0644, force, &err) < 0) {
+	if (out_write_new(keypath, sec, 0600, force, &err) < 0 || out_write_new(pubpath, pub, 0644, force, &err) < 0) {
 		fprintf(stderr, "sitedump: keygen: %s\n", err.msg);
 		goto out;
 	}

@@ -21,4 +21,7 @@ struct writer_opts {
 	time_t now;             /* file_time of checkresult output */
 };
 
+/* "# TITLE written by sitedump: shadow objects of site 'S'\n# as of T from SRC.\n\n" */
+void writer_put_header(FILE *f, const char *title, const struct sd_meta *meta);
+
 #endif
