@@ -460,7 +460,7 @@ static int parse_dbl(const char *s, double *out)
 			return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (*end || end == s || !isfinite(v) || (errno == ERANGE && fabs(v) > 1))
+	if (*end || end == s || !isfinite(v) || (errno == ERANGE && (v > 1 || v < -1)))
 		return -1;
 	*out = v;
 	return 0;
@@ -620,6 +620,7 @@ static int st_object(struct block *b, enum sd_objtype t, struct sd_object *o, in
 {
 	struct val *v = b->v;
 	int active = 1;
+	double own = 0;
 
 	sd_object_clear(o);
 	o->type = t;
@@ -649,9 +650,13 @@ static int st_object(struct block *b, enum sd_objtype t, struct sd_object *o, in
 		return -1;
 	if (v[S_LONG_PLUGIN_OUTPUT].set)
 		unescape(o->long_plugin_output, b->c->icinga_st);
-	if (b->c->icinga_st && t == SD_SERVICE && o->has_been_checked &&
-	    get_time(b, S_LAST_TIME_OK + o->state, OPT, &o->last_check) < 0)
-		return -1;      /* Icinga's last_check there is the host's; last_time_<state> is the service's */
+	if (b->c->icinga_st && t == SD_SERVICE && o->has_been_checked) {
+		/* Icinga writes the host's last_check here; last_time_<state> is the service's */
+		if (get_time(b, S_LAST_TIME_OK + o->state, OPT, &own) < 0)
+			return -1;
+		if (own > 0)
+			o->last_check = own;
+	}
 	if (o->last_check < 0)
 		o->last_check = 0;      /* Icinga: -1 = never */
 	if (!v[S_CHECK_TYPE].set)       /* Icinga omits it; its Livestatus derives it so */
@@ -739,20 +744,19 @@ static int st_block(struct ctx *c, enum kind k, const char *type, long start, un
 	case K_SERVICE:
 		if (st_object(&b, t, &o, &depth) < 0)
 			return -1;
-		c->depth_sum += depth;
-		return emit & EM_HOST && t == SD_HOST ? sd_emit_object(c->sink, &o, c->err) :
-		       emit & EM_SERVICE && t == SD_SERVICE ? sd_emit_object(c->sink, &o, c->err) : 0;
+		c->depth_sum += c->checking ? depth : 0;
+		return emit & kind_em[k] ? sd_emit_object(c->sink, &o, c->err) : 0;
 	case K_HOSTCOMMENT:
 	case K_SERVICECOMMENT:
 		if (st_comment(&b, t, &m) < 0)
 			return -1;
-		c->dt_comments += m.entry_type == 2;
+		c->dt_comments += c->checking && m.entry_type == 2;
 		return emit & EM_COMMENT ? sd_emit_comment(c->sink, &m, c->err) : 0;
 	case K_HOSTDOWNTIME:
 	case K_SERVICEDOWNTIME:
 		if (st_downtime(&b, t, &d, &in_effect) < 0)
 			return -1;
-		c->in_effect += in_effect;
+		c->in_effect += c->checking ? in_effect : 0;
 		return emit & EM_DOWNTIME ? sd_emit_downtime(c->sink, &d, c->err) : 0;
 	default:
 		return 0;

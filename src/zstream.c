@@ -346,7 +346,10 @@ struct zs_reader *zs_reader_new(int fd, sd_error *err)
 			return NULL;
 		}
 		r->crc = crc32(0, NULL, 0);
-	} else if (r->in_len >= 1 && r->in[0] == skip_magic[0]) {
+	} else if ((r->in_len >= 1 && r->in[0] == skip_magic[0]) ||
+		   (r->in_len >= 4 && !memcmp(r->in, zstd_magic, 4))) {
+		/* a plain zstd stream is ours too, minus the signature frame:
+		 * read_container then says exactly that */
 		r->kind = ZS_ZSTD;
 		if (!(r->zd = ZSTD_createDCtx())) {
 			free(r);

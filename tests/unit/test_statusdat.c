@@ -642,6 +642,12 @@ static void bad_values(void **state)
 	s = replace(ST_OK, "\thost_name=h\n\thas_been_checked=1\n\tcurrent_state=1", "\thost_name=\n\thas_been_checked=1\n\tcurrent_state=1");
 	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:13: host_name is empty");
 	free(s);
+	s = replace(ST_OK, "state_type=0\n", "state_type=0\n\tcheck_latency=0,5\n");
+	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:33: check_latency is not a number: '0,5'");
+	free(s);
+	s = replace(OB_OK, "define host {", "define servicegroup {\n\tservicegroup_name\tsg\n\tmembers\th,s,h\n\t}\ndefine host {");
+	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: servicegroup members: 3 names, not host,service pairs");
+	free(s);
 	/* config numbers are checked in the config part only */
 	s = replace(OB_OK, "max_check_attempts\t3", "max_check_attempts\tthree");
 	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: max_check_attempts is not an integer: 'three'");
@@ -771,6 +777,58 @@ static void icinga_quirks(void **state)
 	free(s);
 }
 
+/* 300 hosts, 900 services, groups with many members: the membership maps grow. */
+static void many_objects(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	char *st = NULL, *ob = NULL;
+	size_t stl = 0, obl = 0;
+	FILE *fs = open_memstream(&st, &stl), *fo = open_memstream(&ob, &obl);
+	int h, v, i;
+
+	fputs("programstatus {\n\tnagios_pid=1\n\t}\n", fs);
+	fputs("define hostgroup {\n\thostgroup_name\teven\n\tmembers\t", fo);
+	for (h = 0, i = 0; h < 300; h += 2)
+		fprintf(fo, "%shost%03d", i++ ? "," : "", h);
+	fputs("\n\t}\ndefine hostgroup {\n\thostgroup_name\tall\n\tmembers\t", fo);
+	for (h = 0; h < 300; h++)
+		fprintf(fo, "%shost%03d", h ? "," : "", h);
+	fputs("\n\t}\ndefine servicegroup {\n\tservicegroup_name\tsvc1\n\tmembers\t", fo);
+	for (h = 0; h < 300; h++)
+		fprintf(fo, "%shost%03d,svc 1", h ? "," : "", h);
+	fputs("\n\t}\n", fo);
+	for (h = 0; h < 300; h++) {
+		fprintf(fs, "hoststatus {\n\thost_name=host%03d\n\thas_been_checked=1\n\tcurrent_state=0\n"
+			"\tstate_type=1\n\tcurrent_attempt=1\n\tmax_attempts=3\n\tlast_check=%d\n"
+			"\tlast_state_change=0\n\t}\n", h, 1000 + h);
+		fprintf(fo, "define host {\n\thost_name\thost%03d\n\t}\n", h);
+	}
+	for (h = 0; h < 300; h++)
+		for (v = 0; v < 3; v++) {
+			fprintf(fs, "servicestatus {\n\thost_name=host%03d\n\tservice_description=svc %d\n"
+				"\thas_been_checked=1\n\tcurrent_state=%d\n\tstate_type=1\n\tcurrent_attempt=1\n"
+				"\tmax_attempts=3\n\tlast_check=1\n\tlast_state_change=0\n\t}\n", h, v, v);
+			fprintf(fo, "define service {\n\thost_name\thost%03d\n\tservice_description\tsvc %d\n\t}\n", h, v);
+		}
+	fclose(fs);
+	fclose(fo);
+	assert_int_equal(run(st, stl, ob, obl, SD_PART_STATE, &c, &err), 0);
+	assert_int_equal(c.n, 1200);
+	assert_string_equal(c.rec[299], "H host299 st=0/1 att=1/3 chk=1 out=[] long=[] perf=[] lc=1299.000 lsc=0 "
+			    "lhs=0 flap=0 lat=0.000 exec=0.000 ct=0 ack=0/0");
+	coll_free(&c);
+	assert_int_equal(run(st, stl, ob, obl, SD_PART_CONFIG, &c, &err), 0);
+	assert_int_equal(c.n, 1203);
+	assert_non_null(strstr(find(&c, "H host298"), " groups=[even,all] "));
+	assert_non_null(strstr(find(&c, "H host299"), " groups=[all] "));
+	assert_non_null(strstr(find(&c, "S host123;svc 1"), " groups=[svc1] "));
+	assert_non_null(strstr(find(&c, "S host123;svc 2"), " groups=[] "));
+	coll_free(&c);
+	free(st);
+	free(ob);
+}
+
 static void sink_results(void **state)
 {
 	struct fixture fx = load("nagios4");
@@ -857,6 +915,7 @@ int main(void)
 		cmocka_unit_test(nul_and_huge_lines),
 		cmocka_unit_test(cross_checks),
 		cmocka_unit_test(icinga_quirks),
+		cmocka_unit_test(many_objects),
 		cmocka_unit_test(sink_results),
 		cmocka_unit_test(api_errors),
 		cmocka_unit_test(stream_offset),
