@@ -586,6 +586,17 @@ out:
 	return rc;
 }
 
+/* libarchive failed: if our stream layer said why, that is the reason;
+ * else libarchive's own message. */
+static void bad_archive(const struct rctx *rc, struct archive *a, int *vf, sd_error *err, const char *what)
+{
+	*vf = 1;
+	if (rc->err.msg[0])
+		sd_fail(err, "%s", rc->err.msg);
+	else
+		sd_fail(err, "bundle: %s: %s", what, archive_error_string(a));
+}
+
 /* trusted comment must say what the manifest says */
 static int check_trusted(const struct bundle_reader *r, const char *tc, int *vf, sd_error *err)
 {
@@ -673,12 +684,12 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 	archive_read_support_filter_none(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open2(a, &rc_, NULL, tar_read, NULL, NULL) != ARCHIVE_OK) {
-		bad(verify_failed, err, "bundle: not a bundle: %s", archive_error_string(a));
+		bad_archive(&rc_, a, verify_failed, err, "not a bundle");
 		goto fail;
 	}
 	/* 1: the manifest, 2: its signature; verified before anything else */
 	if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		bad(verify_failed, err, "bundle: not a bundle: %s", archive_error_string(a));
+		bad_archive(&rc_, a, verify_failed, err, "not a bundle");
 		goto fail;
 	}
 	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST)) {
@@ -745,7 +756,7 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 			goto fail;
 	}
 	if (rc != ARCHIVE_EOF) {
-		bad(verify_failed, err, "bundle: truncated or corrupt archive: %s", archive_error_string(a));
+		bad_archive(&rc_, a, verify_failed, err, "truncated or corrupt archive");
 		goto fail;
 	}
 	/* what follows the tar's end marker must be zeros, then the stream's end */

@@ -14,6 +14,7 @@
  * signature can precede them without holding them in memory.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -385,6 +386,19 @@ static int walk(struct zs_reader *r, const unsigned char *p, size_t n, int *corr
 				r->ts = T_END;
 				r->end_bytes = 512;
 				break;
+			}
+			/* we write plain ustar regular files only: pax ('x', 'g') and GNU
+			 * headers would be applied by libarchive without a word, links
+			 * and devices are never content */
+			if (r->hdr[156] != '0' && r->hdr[156] != '\0') {
+				char name[65], msg[160];
+				for (i = 0; i < 64 && r->hdr[i]; i++)
+					name[i] = r->hdr[i] >= 0x20 && r->hdr[i] < 0x7f ? (char)r->hdr[i] : '?';
+				name[i] = '\0';
+				snprintf(msg, sizeof(msg), "%s is not a regular file (tar type '%c'; sitedump "
+					 "writes plain ustar members only)", name,
+					 r->hdr[156] >= 0x20 && r->hdr[156] < 0x7f ? r->hdr[156] : '?');
+				return corrupt_fail(corrupt, err, msg);
 			}
 			if (r->hdr[124] & 0x80)
 				return corrupt_fail(corrupt, err, "tar header with a binary size field");
