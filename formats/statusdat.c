@@ -657,8 +657,10 @@ static int st_object(struct block *b, enum sd_objtype t, struct sd_object *o, in
 		if (own > 0)
 			o->last_check = own;
 	}
-	if (o->last_check < 0)
-		o->last_check = 0;      /* Icinga: -1 = never */
+	/* never checked means no last check (snapshot schema: 0), whatever the
+	 * file says: Icinga writes the host's last_check into such services */
+	if (o->last_check < 0 || !o->has_been_checked)
+		o->last_check = 0;
 	if (!v[S_CHECK_TYPE].set)       /* Icinga omits it; its Livestatus derives it so */
 		o->check_type = active ? 0 : 1;
 	if (!o->acknowledged)           /* Nagios keeps the type after a removal */
