@@ -349,6 +349,9 @@ struct lsjson_reader *lsjson_reader_new(ls_row_cb cb, void *ctx)
 		free(r);
 		return NULL;
 	}
+	/* bytes pass through; the JSON writer repairs invalid UTF-8 where it
+	 * must (text.c), so yajl's own check is a second pass for nothing */
+	yajl_config(r->h, yajl_dont_validate_strings, 1);
 	return r;
 }
 

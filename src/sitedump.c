@@ -169,7 +169,8 @@ static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_e
 	o->lo.parts = parts;
 	rc = sink->begin ? sink->begin(sink->ctx, &meta, err) : 0;
 	if (rc == 0)
-		rc = o->status_file ? statusdat_read(o->status_file, o->objects_cache, parts, sink, err)
+		rc = o->status_file ? statusdat_read(o->status_file, o->objects_cache,
+						     parts == SD_PART_RESULT ? SD_PART_STATE : parts, sink, err)
 				    : source_livestatus_run(&o->lo, sink, err);
 	if (rc == 0 && sink->end)
 		rc = sink->end(sink->ctx, err);
@@ -539,6 +540,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
+	if (!o.key && o.fmt == F_CHECKRESULT)
+		o.wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
 	if (!!o.status_file != !!o.objects_cache) {
 		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");
 		return 2;

@@ -36,6 +36,9 @@ int sd_fail(sd_error *err, const char *fmt, ...)
 enum sd_part {
 	SD_PART_STATE = 1,
 	SD_PART_CONFIG = 2,
+	/* Only what a check result needs (state, output, times): the subset of
+	 * SD_PART_STATE the checkresult text uses; no comments or downtimes. */
+	SD_PART_RESULT = 4,
 };
 
 struct sd_strlist {

@@ -2,7 +2,7 @@
  * lsfloor - the benchmark's raw query floor: send exactly the Livestatus
  * requests sitedump would send (taken from the same code) and discard the
  * replies unparsed. sitedump's time over this is its own cost.
- * usage: lsfloor SOCKET state|config|all
+ * usage: lsfloor SOCKET result|state|config|all (result: the checkresult text's queries)
  */
 #include <errno.h>
 #include <poll.h>
@@ -63,11 +63,12 @@ int main(int argc, char **argv)
 	sd_error err;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: lsfloor SOCKET state|config|all\n");
+		fprintf(stderr, "usage: lsfloor SOCKET result|state|config|all\n");
 		return 2;
 	}
 	o.spec = argv[1];
-	o.parts = !strcmp(argv[2], "config") ? SD_PART_CONFIG :
+	o.parts = !strcmp(argv[2], "result") ? SD_PART_RESULT :
+		  !strcmp(argv[2], "config") ? SD_PART_CONFIG :
 		  !strcmp(argv[2], "all") ? SD_PART_STATE | SD_PART_CONFIG : SD_PART_STATE;
 	if (source_livestatus_requests(&o, send_discard, &o, &err) < 0)
 		return 1;
