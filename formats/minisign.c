@@ -60,10 +60,15 @@ static int get_line(const char *text, size_t len, int n, char *buf, size_t bufle
 	return 0;
 }
 
-static int b64_decode(const char *s, unsigned char *out, size_t want)
+int ms_b64_decode(const char *s, unsigned char *out, size_t want)
 {
-	size_t got = 0;
+	size_t got = 0, i;
 
+	/* libsodium 1.0.18 decodes any byte >= 0x80 as '/' (signed char), so a
+	 * changed byte could pass unnoticed: allow the alphabet only */
+	for (i = 0; s[i]; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", s[i]))
+			return -1;
 	if (sodium_base642bin(out, want, s, strlen(s), NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0)
 		return -1;
 	return got == want ? 0 : -1;
@@ -95,7 +100,7 @@ int ms_pubkey_parse(const char *text, size_t len, struct ms_pubkey *pk, sd_error
 		return sd_fail(err, "public key: empty or malformed");
 	if (!strncmp(line, "untrusted comment:", 18) && get_line(text, len, 1, line, sizeof(line)) < 0)
 		return sd_fail(err, "public key: missing key line");
-	if (b64_decode(line, bin, sizeof(bin)) < 0)
+	if (ms_b64_decode(line, bin, sizeof(bin)) < 0)
 		return sd_fail(err, "public key: not a minisign public key");
 	if (memcmp(bin, "Ed", 2))
 		return sd_fail(err, "public key: unsupported signature algorithm");
@@ -151,7 +156,7 @@ struct ms_seckey *ms_seckey_parse(const char *text, size_t len, sd_error *err)
 		sd_fail(err, "secret key: not a minisign secret key file");
 		goto fail;
 	}
-	if (get_line(text, len, 1, line, linelen) < 0 || b64_decode(line, bin, SK_BIN_LEN) < 0) {
+	if (get_line(text, len, 1, line, linelen) < 0 || ms_b64_decode(line, bin, SK_BIN_LEN) < 0) {
 		sd_fail(err, "secret key: malformed key line");
 		goto fail;
 	}
@@ -294,7 +299,7 @@ int ms_verify(const struct ms_pubkey *pk, const void *msg, size_t len,
 		return -1;
 	if (get_line(sigtext, siglen, 0, line, sizeof(line)) < 0 || strncmp(line, "untrusted comment:", 18))
 		return sd_fail(err, "signature: malformed (no untrusted comment line)");
-	if (get_line(sigtext, siglen, 1, line, sizeof(line)) < 0 || b64_decode(line, bin, sizeof(bin)) < 0)
+	if (get_line(sigtext, siglen, 1, line, sizeof(line)) < 0 || ms_b64_decode(line, bin, sizeof(bin)) < 0)
 		return sd_fail(err, "signature: malformed signature line");
 	if (!(tc = malloc(MS_TRUSTED_MAX)))
 		return sd_fail(err, "out of memory");
@@ -302,7 +307,7 @@ int ms_verify(const struct ms_pubkey *pk, const void *msg, size_t len,
 		free(tc);
 		return sd_fail(err, "signature: malformed trusted comment line");
 	}
-	if (get_line(sigtext, siglen, 3, line, sizeof(line)) < 0 || b64_decode(line, gsig, sizeof(gsig)) < 0) {
+	if (get_line(sigtext, siglen, 3, line, sizeof(line)) < 0 || ms_b64_decode(line, gsig, sizeof(gsig)) < 0) {
 		free(tc);
 		return sd_fail(err, "signature: malformed comment signature line");
 	}

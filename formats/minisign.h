@@ -60,6 +60,9 @@ char *ms_sign(const struct ms_seckey *sk, const void *msg, size_t len,
 int ms_verify(const struct ms_pubkey *pk, const void *msg, size_t len,
 	      const char *sigtext, size_t siglen, char *trusted, size_t trusted_len, sd_error *err);
 
+/* Strict base64 (original alphabet only) of exactly `want` bytes. 0 or -1. */
+int ms_b64_decode(const char *s, unsigned char *out, size_t want);
+
 /* Raw Ed25519 over a short message, with the key's key number (for the
  * bundles' outer signature). */
 void ms_sign_raw(const struct ms_seckey *sk, const unsigned char *m, size_t len,

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio_ext.h>
@@ -23,6 +22,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 #include "bundle.h"
+#include "output.h"
 #include "zstream.h"
 
 #define MAX_MEMBERS 16
@@ -38,8 +38,7 @@ const struct bundle_limits bundle_default_limits = {
 
 struct member {
 	char name[64];
-	char *path;
-	int fd;
+	int fd;                 /* unlinked spool file */
 	FILE *f;
 	crypto_generichash_state hs;
 	unsigned char hash[HASH_BYTES];
@@ -47,7 +46,7 @@ struct member {
 };
 
 struct bundle_writer {
-	char *dir;
+	char *tmpdir;           /* where spool files live, unlinked; NULL: $TMPDIR */
 	struct member m[MAX_MEMBERS];
 	int n;
 	long long hosts, services, comments, downtimes;
@@ -68,45 +67,6 @@ static int name_ok(const char *name)
 static void hex(const unsigned char *b, size_t n, char *out)
 {
 	sodium_bin2hex(out, 2 * n + 1, b, n);
-}
-
-static char *private_dir(const char *tmpdir, sd_error *err)
-{
-	char *d;
-
-	if (!tmpdir && !(tmpdir = getenv("TMPDIR")))
-		tmpdir = "/tmp";
-	if (asprintf(&d, "%s/sitedump.XXXXXX", tmpdir) < 0) {
-		sd_fail(err, "out of memory");
-		return NULL;
-	}
-	if (!mkdtemp(d)) {     /* mode 0700 */
-		sd_fail(err, "%s: cannot create a private temp dir: %s", tmpdir, strerror(errno));
-		free(d);
-		return NULL;
-	}
-	return d;
-}
-
-static void remove_dir(char *dir)
-{
-	DIR *d;
-	struct dirent *e;
-	char *p;
-
-	if (!dir)
-		return;
-	if ((d = opendir(dir))) {
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-			    asprintf(&p, "%s/%s", dir, e->d_name) >= 0) {
-				unlink(p);
-				free(p);
-			}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
 }
 
 /* ---- writer ---------------------------------------------------------- */
@@ -151,8 +111,9 @@ struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err)
 		sd_fail(err, "out of memory");
 		return NULL;
 	}
-	if (!(b->dir = private_dir(tmpdir, err))) {
+	if (tmpdir && !(b->tmpdir = strdup(tmpdir))) {
 		free(b);
+		sd_fail(err, "out of memory");
 		return NULL;
 	}
 	return b;
@@ -180,21 +141,12 @@ FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
 	m = &b->m[b->n];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
-	if (asprintf(&m->path, "%s/%s", b->dir, name) < 0) {
-		m->path = NULL;
-		sd_fail(err, "out of memory");
+	/* unlinked: a killed run leaves no copy of the site's data behind */
+	if ((m->fd = out_anon_file(b->tmpdir, err)) < 0)
 		return NULL;
-	}
-	m->fd = open(m->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (m->fd < 0) {
-		sd_fail(err, "%s: %s", m->path, strerror(errno));
-		free(m->path);
-		return NULL;
-	}
 	crypto_generichash_init(&m->hs, NULL, 0, HASH_BYTES);
 	if (!(m->f = fopencookie(m, "w", io))) {
 		close(m->fd);
-		free(m->path);
 		sd_fail(err, "out of memory");
 		return NULL;
 	}
@@ -384,7 +336,8 @@ int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *i
 		goto out;
 	}
 	/* libarchive writes plain tar; zstream compresses (see zstream.h) */
-	if (!(zw = zs_writer_new(out, c == BUNDLE_GZIP ? ZS_GZIP : c == BUNDLE_ZSTD ? ZS_ZSTD : ZS_NONE, sk, err)))
+	if (!(zw = zs_writer_new(out, c == BUNDLE_GZIP ? ZS_GZIP : c == BUNDLE_ZSTD ? ZS_ZSTD : ZS_NONE, sk,
+				 b->tmpdir, err)))
 		goto out;
 	wctx.zw = zw;
 	wctx.err = err;
@@ -427,9 +380,8 @@ void bundle_free(struct bundle_writer *b)
 			fclose(b->m[i].f);
 		else if (b->m[i].fd >= 0)
 			close(b->m[i].fd);
-		free(b->m[i].path);
 	}
-	remove_dir(b->dir);
+	free(b->tmpdir);
 	free(b);
 }
 
@@ -440,11 +392,11 @@ struct expect {
 	long long size;
 	unsigned char hash[HASH_BYTES];
 	int seen;
-	char *path;
+	int fd;                 /* unpacked into an unlinked file; -1 before */
 };
 
 struct bundle_reader {
-	char *dir;
+	const char *tmpdir;
 	struct bundle_info info;
 	struct expect m[MAX_MEMBERS];
 	int n;
@@ -577,6 +529,7 @@ static int parse_manifest(struct bundle_reader *r, const char *text, int *vf, sd
 				goto out;
 			}
 		strcpy(x->name, name);
+		x->fd = -1;
 		r->names[r->n] = x->name;
 		r->n++;
 	}
@@ -618,13 +571,8 @@ static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
 	la_ssize_t n;
 	int fd;
 
-	if (asprintf(&x->path, "%s/%s", r->dir, x->name) < 0) {
-		x->path = NULL;
-		return sd_fail(err, "out of memory");
-	}
-	fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sd_fail(err, "%s: %s", x->path, strerror(errno));
+	if ((fd = out_anon_file(r->tmpdir, err)) < 0)
+		return -1;
 	crypto_generichash_init(&hs, NULL, 0, HASH_BYTES);
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
 		got += n;
@@ -637,11 +585,10 @@ static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
 		crypto_generichash_update(&hs, (unsigned char *)buf, (size_t)n);
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
-			return sd_fail(err, "%s: %s", x->path, strerror(errno));
+			return sd_fail(err, "temp file for %s: %s", x->name, strerror(errno));
 		}
 	}
-	if (close(fd) != 0)
-		return sd_fail(err, "%s: %s", x->path, strerror(errno));
+	x->fd = fd;
 	if (n < 0)
 		return bad(vf, err, "bundle: %s: truncated or corrupt archive", x->name);
 	crypto_generichash_final(&hs, h, HASH_BYTES);
@@ -676,8 +623,7 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 		sd_fail(err, "out of memory");
 		goto fail;
 	}
-	if (!(r->dir = private_dir(tmpdir, err)))
-		goto fail;
+	r->tmpdir = tmpdir;
 	/* decompression is zstream's (strict); libarchive only reads tar */
 	if (!(rc_.zr = zs_reader_new(fd, err)))
 		goto fail;
@@ -744,7 +690,7 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 			bad(verify_failed, err, "bundle: member %s is not in the manifest", name);
 			goto fail;
 		}
-		if (x->seen || x->path) {
+		if (x->seen || x->fd >= 0) {
 			bad(verify_failed, err, "bundle: member %s appears twice", name);
 			goto fail;
 		}
@@ -790,14 +736,16 @@ const struct bundle_info *bundle_reader_info(const struct bundle_reader *r)
 	return &r->info;
 }
 
-const char *bundle_reader_path(const struct bundle_reader *r, const char *name)
+int bundle_reader_fd(const struct bundle_reader *r, const char *name)
 {
 	int i;
 
 	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->m[i].name, name))
-			return r->m[i].path;
-	return NULL;
+		if (!strcmp(r->m[i].name, name) && r->m[i].fd >= 0) {
+			lseek(r->m[i].fd, 0, SEEK_SET);
+			return r->m[i].fd;
+		}
+	return -1;
 }
 
 const char *const *bundle_reader_members(const struct bundle_reader *r)
@@ -812,7 +760,7 @@ void bundle_reader_free(struct bundle_reader *r)
 	if (!r)
 		return;
 	for (i = 0; i < r->n; i++)
-		free(r->m[i].path);
-	remove_dir(r->dir);
+		if (r->m[i].fd >= 0)
+			close(r->m[i].fd);
 	free(r);
 }

@@ -35,7 +35,7 @@ struct bundle_info {
 
 struct bundle_writer;
 
-/* Temp files go to a private directory under tmpdir (NULL: $TMPDIR or /tmp). */
+/* Members are spooled to unlinked files in tmpdir (NULL: $TMPDIR or /tmp). */
 struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err);
 /* A stream for member `name`; owned by the writer. NULL on error. */
 FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err);
@@ -58,17 +58,18 @@ struct bundle_reader;
 /*
  * Read a bundle from fd. With pk, the signature must verify against it;
  * without (inspect), everything but the signature is checked. Members are
- * unpacked into a private temp dir and checked against the manifest's
- * sizes and hashes. Returns NULL with err set; *verify_failed is 1 when
+ * unpacked into unlinked temp files (nothing stays on disk, even if the
+ * process is killed) and checked against the manifest's sizes and hashes. Returns NULL with err set; *verify_failed is 1 when
  * the bundle itself is bad (exit 1) and 0 for I/O or usage trouble (exit 2).
  */
 struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const struct bundle_limits *lim,
 				  const char *tmpdir, int *verify_failed, sd_error *err);
 const struct bundle_info *bundle_reader_info(const struct bundle_reader *r);
-/* Path of an unpacked member, or NULL if the bundle has none of that name. */
-const char *bundle_reader_path(const struct bundle_reader *r, const char *name);
+/* An unpacked member, rewound to its start, owned by the reader; -1 if the
+ * bundle has none of that name. */
+int bundle_reader_fd(const struct bundle_reader *r, const char *name);
 /* Member names in bundle order (NULL-terminated). */
 const char *const *bundle_reader_members(const struct bundle_reader *r);
-void bundle_reader_free(struct bundle_reader *r);   /* removes the temp dir; NULL ok */
+void bundle_reader_free(struct bundle_reader *r);   /* closes the members; NULL ok */
 
 #endif

@@ -144,3 +144,24 @@ int out_write_new(const char *path, const char *text, unsigned mode, int force, 
 	}
 	return close(fd) == 0 ? 0 : sd_fail(err, "%s: %s", path, strerror(errno));
 }
+
+int out_anon_file(const char *dir, sd_error *err)
+{
+	char *tmpl;
+	int fd;
+
+	if (!dir && !(dir = getenv("TMPDIR")))
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	/* filesystems without O_TMPFILE: create and unlink at once */
+	if (asprintf(&tmpl, "%s/.sitedump.XXXXXX", dir) < 0)
+		return sd_fail(err, "out of memory");
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(tmpl);
+	else
+		sd_fail(err, "%s: cannot create a temp file: %s", dir, strerror(errno));
+	free(tmpl);
+	return fd;
+}

@@ -22,4 +22,8 @@ void out_abort(struct out_file *of);
  * fsynced; with force an existing one is removed first. 0 or -1. */
 int out_write_new(const char *path, const char *text, unsigned mode, int force, sd_error *err);
 
+/* An unlinked read-write file in dir (NULL: $TMPDIR or /tmp): nothing of
+ * it stays on disk when the process dies, even by SIGKILL. fd or -1. */
+int out_anon_file(const char *dir, sd_error *err);
+
 #endif

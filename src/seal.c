@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "minisign.h"
 #include "output.h"
 #include "seal.h"
 
@@ -78,7 +79,6 @@ static int load_line(const char *path, unsigned char *out, size_t len, const cha
 {
 	char *buf = sodium_malloc(1024), *nl, *line;
 	ssize_t n;
-	size_t got = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 
 	if (!buf)
@@ -100,8 +100,7 @@ static int load_line(const char *path, unsigned char *out, size_t len, const cha
 	}
 	line = nl + 1;
 	line[strcspn(line, "\r\n")] = '\0';
-	if (sodium_base642bin(out, len, line, strlen(line), NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) ||
-	    got != len || memcmp(out, "X1", 2)) {
+	if (ms_b64_decode(line, out, len) < 0 || memcmp(out, "X1", 2)) {
 		sd_fail(err, "%s: not a sitedump %s", path, what);
 		goto out;
 	}

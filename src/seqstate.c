@@ -2,10 +2,12 @@
  * seqstate.c - the sequence file of a site: DIR/SITE.seq holding the last
  * number handed out, guarded by flock on DIR/SITE.seq.lock.
  *
- * Why max(last + 1, now): sequence numbers only protect the central if they
- * never go backwards. A remote whose state file is lost (new disk, restored
- * backup) would otherwise start again at 1 and have every bundle refused as
- * old; the clock keeps it ahead as long as the clock itself is sane.
+ * Why max(last + 1, now in milliseconds): sequence numbers only protect the
+ * central if they never go backwards. A remote whose state file is lost
+ * (new disk, restored backup) would otherwise start again at 1 and have
+ * every bundle refused as old; the clock keeps it ahead as long as the clock
+ * is sane and fewer than 1000 bundles a second were made (seconds were not
+ * enough: five bundles in one second, then a lost file, repeated a number).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,7 +67,8 @@ static int read_last(const char *path, unsigned long long *last, sd_error *err)
 int seq_next(const char *dir, const char *site, unsigned long long *seq, sd_error *err)
 {
 	char *path = NULL, *tmp = NULL, *lock = NULL;
-	unsigned long long last, now = (unsigned long long)time(NULL);
+	unsigned long long last, now;
+	struct timespec ts;
 	int lfd = -1, fd = -1, dfd = -1, rc = -1;
 	FILE *f;
 
@@ -84,6 +87,8 @@ int seq_next(const char *dir, const char *site, unsigned long long *seq, sd_erro
 	}
 	if (read_last(path, &last, err) < 0)
 		goto out;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000ULL + (unsigned long long)ts.tv_nsec / 1000000ULL;
 	*seq = last + 1 > now ? last + 1 : now;
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
 	    !(f = fdopen(fd, "w"))) {

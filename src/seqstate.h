@@ -12,7 +12,7 @@ const char *seq_default_dir(void);
 
 /*
  * Reserve the next sequence number for site: under a lock, read the last,
- * take max(last + 1, now), and write it durably (temp file, fsync, rename,
+ * take max(last + 1, now in epoch milliseconds), and write it durably (temp file, fsync, rename,
  * fsync of the directory) before returning. A crash after this only leaves
  * a gap; a number is never handed out twice. 0 or -1.
  */

@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
+#include "output.h"
 #include "zstream.h"
 
 #define CHUNK 65536
@@ -60,9 +61,11 @@ static void emit(struct zs_writer *w, const void *buf, size_t len)
 	fwrite(buf, 1, len, w->spool);
 }
 
-struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_seckey *sk, sd_error *err)
+struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_seckey *sk,
+				const char *tmpdir, sd_error *err)
 {
 	struct zs_writer *w = calloc(1, sizeof(*w));
+	int fd;
 
 	if (!w) {
 		sd_fail(err, "out of memory");
@@ -77,7 +80,12 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 			sd_fail(err, "bundle: a compressed bundle needs a signing key");
 			return NULL;
 		}
-		if (!(w->spool = tmpfile())) {
+		if ((fd = out_anon_file(tmpdir, err)) < 0) {
+			free(w);
+			return NULL;
+		}
+		if (!(w->spool = fdopen(fd, "w+"))) {
+			close(fd);
 			free(w);
 			sd_fail(err, "bundle: temp file: %s", strerror(errno));
 			return NULL;

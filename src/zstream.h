@@ -27,8 +27,10 @@
 enum zs_kind { ZS_GZIP, ZS_ZSTD, ZS_NONE };
 
 struct zs_writer;
-/* sk signs the compressed bytes (required for gzip and zstd). */
-struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_seckey *sk, sd_error *err);
+/* sk signs the compressed bytes (required for gzip and zstd); they are
+ * spooled to an unlinked file in tmpdir (NULL: $TMPDIR or /tmp). */
+struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_seckey *sk,
+				const char *tmpdir, sd_error *err);
 int zs_write(struct zs_writer *w, const void *buf, size_t len, sd_error *err);
 int zs_writer_finish(struct zs_writer *w, sd_error *err);       /* flush the trailer */
 void zs_writer_free(struct zs_writer *w);
