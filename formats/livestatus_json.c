@@ -408,7 +408,12 @@ void lsjson_reader_free(struct lsjson_reader *r)
 
 long long ls_int(const struct ls_value *v)
 {
-	return (long long)ls_num(v);
+	double d = ls_num(v);
+
+	/* a hostile reply may send 1e300 or NaN: converting those is undefined */
+	if (!(d > -9.2e18 && d < 9.2e18))
+		return 0;
+	return (long long)d;
 }
 
 double ls_num(const struct ls_value *v)

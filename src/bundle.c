@@ -197,6 +197,7 @@ static char *manifest_text(const struct bundle_writer *b, const struct bundle_in
 	gstr(g, "sequence"); yajl_gen_integer(g, (long long)info->sequence);
 	gstr(g, "created"); yajl_gen_integer(g, info->created);
 	gstr(g, "kind"); gstr(g, info->kind);
+	gstr(g, "compression"); gstr(g, info->compression);
 	gstr(g, "generator"); gstr(g, info->generator);
 	gstr(g, "counts");
 	yajl_gen_map_open(g);
@@ -261,8 +262,8 @@ static la_ssize_t tar_read(struct archive *a, void *ctx, const void **buf)
 
 static void trusted_comment(const struct bundle_info *i, char *out, size_t len)
 {
-	snprintf(out, len, "sitedump-bundle site:%s seq:%llu kind:%s created:%lld",
-		 i->site, i->sequence, i->kind, i->created);
+	snprintf(out, len, "sitedump-bundle site:%s seq:%llu kind:%s created:%lld compression:%s",
+		 i->site, i->sequence, i->kind, i->created, i->compression);
 }
 
 static int add_entry(struct archive *a, const char *name, long long size, time_t mtime,
@@ -304,6 +305,7 @@ static int add_entry(struct archive *a, const char *name, long long size, time_t
 int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *info,
 		 enum bundle_compress c, const struct ms_seckey *sk, sd_error *err)
 {
+	struct bundle_info inf = *info;
 	char tc[600], *manifest = NULL, *sig = NULL;
 	size_t mlen = 0;
 	struct archive *a = NULL;
@@ -314,15 +316,18 @@ int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *i
 	err->msg[0] = '\0';
 	for (i = 0; i < b->n; i++) {
 		int fd = dup(b->m[i].fd);       /* keep an fd to copy from */
-		if (fd < 0 || fflush(b->m[i].f) != 0 || fclose(b->m[i].f) != 0) {
-			b->m[i].f = NULL;
-			if (fd >= 0)
-				close(fd);
-			return sd_fail(err, "bundle: writing member %s: %s", b->m[i].name, strerror(errno));
-		}
+		int bad_io = fd < 0 || fflush(b->m[i].f) != 0;
+		/* fclose always: it closes the cookie's fd, so m->fd becomes the dup */
+		if (fclose(b->m[i].f) != 0)
+			bad_io = 1;
 		b->m[i].f = NULL;
 		b->m[i].fd = fd;
+		if (bad_io)
+			return sd_fail(err, "bundle: writing member %s: %s", b->m[i].name, strerror(errno));
 	}
+	snprintf(inf.compression, sizeof(inf.compression), "%s",
+		 c == BUNDLE_GZIP ? "gzip" : c == BUNDLE_ZSTD ? "zstd" : "none");
+	info = &inf;
 	if (!(manifest = manifest_text(b, info, &mlen))) {
 		sd_fail(err, "out of memory");
 		goto out;
@@ -460,16 +465,41 @@ static int tint(yajl_val root, const char *k1, const char *k2, long long *out)
 	return 0;
 }
 
+/* yajl's tree parser and free recurse: refuse deep nesting before parsing */
+static int depth_ok(const char *t)
+{
+	int depth = 0, in_str = 0;
+
+	for (; *t; t++) {
+		if (in_str) {
+			if (*t == '\\' && t[1])
+				t++;
+			else if (*t == '"')
+				in_str = 0;
+		} else if (*t == '"') {
+			in_str = 1;
+		} else if (*t == '[' || *t == '{') {
+			if (++depth > 8)
+				return 0;
+		} else if (*t == ']' || *t == '}') {
+			depth--;
+		}
+	}
+	return 1;
+}
+
 static int parse_manifest(struct bundle_reader *r, const char *text, int *vf, sd_error *err)
 {
 	char ebuf[256];
-	yajl_val root = yajl_tree_parse(text, ebuf, sizeof(ebuf)), members;
+	yajl_val root = NULL, members;
 	const char *s, *mpath[] = { "members", NULL };
 	long long v;
 	size_t i;
 	int rc = -1;
 
-	if (!root)
+	if (!depth_ok(text))
+		return bad(vf, err, "bundle: manifest nested too deeply%s", "");
+	if (!(root = yajl_tree_parse(text, ebuf, sizeof(ebuf))))
 		return bad(vf, err, "bundle: manifest is not valid JSON%s", "");
 	if (!(s = tstr(root, "format")) || strcmp(s, "sitedump-bundle")) {
 		bad(vf, err, "bundle: manifest: not a sitedump bundle%s", "");
@@ -480,7 +510,7 @@ static int parse_manifest(struct bundle_reader *r, const char *text, int *vf, sd
 		goto out;
 	}
 	r->info.version = (int)v;
-	if (!(s = tstr(root, "site")) || !*s || strlen(s) >= sizeof(r->info.site)) {
+	if (!(s = tstr(root, "site")) || !name_ok(s) || strlen(s) > 64) {
 		bad(vf, err, "bundle: manifest: bad site%s", "");
 		goto out;
 	}
@@ -490,6 +520,11 @@ static int parse_manifest(struct bundle_reader *r, const char *text, int *vf, sd
 		goto out;
 	}
 	strcpy(r->info.kind, s);
+	if (!(s = tstr(root, "compression")) || (strcmp(s, "gzip") && strcmp(s, "zstd") && strcmp(s, "none"))) {
+		bad(vf, err, "bundle: manifest: bad compression%s", "");
+		goto out;
+	}
+	strcpy(r->info.compression, s);
 	if (!(s = tstr(root, "generator")) || strlen(s) >= sizeof(r->info.generator)) {
 		bad(vf, err, "bundle: manifest: bad generator%s", "");
 		goto out;
@@ -610,6 +645,7 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 	size_t mlen, slen;
 	long long total = 0, entries = 0;
 	struct rctx rc_ = { 0 };
+	time_t mtime0 = 0, mtime1 = 0;
 	int i, rc;
 
 	*verify_failed = 0;
@@ -639,15 +675,17 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 		goto fail;
 	}
 	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST)) {
-		bad(verify_failed, err, "bundle: first member is not " BUNDLE_MANIFEST ": %s", archive_entry_pathname(e));
+		bad(verify_failed, err, "bundle: first member is not " BUNDLE_MANIFEST "%s", "");
 		goto fail;
 	}
+	mtime0 = archive_entry_mtime(e);
 	if (!(manifest = read_small(a, e, MANIFEST_MAX, &mlen, verify_failed, err)))
 		goto fail;
 	if (archive_read_next_header(a, &e) != ARCHIVE_OK || strcmp(archive_entry_pathname(e), BUNDLE_SIGNATURE)) {
 		bad(verify_failed, err, "bundle: second member is not " BUNDLE_SIGNATURE "%s", "");
 		goto fail;
 	}
+	mtime1 = archive_entry_mtime(e);
 	if (!(sig = read_small(a, e, SIGNATURE_MAX, &slen, verify_failed, err)))
 		goto fail;
 	/* minisign leaves the first line unsigned; ours is fixed, so nothing
@@ -656,19 +694,47 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 		bad(verify_failed, err, "bundle: %s does not start with sitedump's line", BUNDLE_SIGNATURE);
 		goto fail;
 	}
+	/* exactly the four LF-terminated lines ms_sign writes: nothing after,
+	 * no CR (the minisign reader would skip either without a word) */
+	{
+		size_t k, nl = 0;
+		for (k = 0; k < slen; k++)
+			nl += sig[k] == '\n';
+		if (nl != 4 || sig[slen - 1] != '\n' || memchr(sig, '\r', slen)) {
+			bad(verify_failed, err, "bundle: %s is not in the form sitedump writes", BUNDLE_SIGNATURE);
+			goto fail;
+		}
+	}
+	/* the signature over the raw bytes first: nothing unauthenticated is
+	 * parsed when a key is given */
+	if (pk && ms_verify(pk, manifest, mlen, sig, slen, tc, sizeof(tc), err) < 0) {
+		char msg[SD_ERRLEN];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		bad(verify_failed, err, "bundle: %s", msg);
+		goto fail;
+	}
 	if (parse_manifest(r, manifest, verify_failed, err) < 0)
 		goto fail;
 	if (pk) {
-		if (ms_verify(pk, manifest, mlen, sig, slen, tc, sizeof(tc), err) < 0) {
-			char msg[SD_ERRLEN];
-			snprintf(msg, sizeof(msg), "%s", err->msg);
-			bad(verify_failed, err, "bundle: %s", msg);
-			goto fail;
-		}
 		if (check_trusted(r, tc, verify_failed, err) < 0)
 			goto fail;
 		r->info.signature_checked = 1;
 		ms_keyid_hex(pk->keynum, r->info.keyid);
+	}
+	/* the file must be what the signed manifest says: no stripped or
+	 * swapped compression (that would drop the outer signature) */
+	{
+		enum zs_kind k = zs_reader_kind(rc_.zr);
+		const char *got = k == ZS_GZIP ? "gzip" : k == ZS_ZSTD ? "zstd" : "none";
+		if (strcmp(got, r->info.compression)) {
+			sd_fail(err, "bundle: the manifest says %s but the file is %s", r->info.compression, got);
+			*verify_failed = 1;
+			goto fail;
+		}
+	}
+	if (mtime0 != r->info.created || mtime1 != r->info.created) {
+		bad(verify_failed, err, "bundle: member times differ from the manifest's creation time%s", "");
+		goto fail;
 	}
 	entries = 2;
 	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -683,6 +749,10 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 			bad(verify_failed, err, "bundle: %s is not a regular file", name);
 			goto fail;
 		}
+		if (!name_ok(name)) {   /* never print an attacker's bytes as they are */
+			bad(verify_failed, err, "bundle: a member has a bad name%s", "");
+			goto fail;
+		}
 		for (i = 0; i < r->n; i++)
 			if (!strcmp(r->m[i].name, name))
 				x = &r->m[i];
@@ -692,6 +762,10 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 		}
 		if (x->seen || x->fd >= 0) {
 			bad(verify_failed, err, "bundle: member %s appears twice", name);
+			goto fail;
+		}
+		if (archive_entry_mtime(e) != r->info.created) {
+			bad(verify_failed, err, "bundle: %s: time differs from the manifest's creation time", name);
 			goto fail;
 		}
 		if (archive_entry_size(e) != x->size) {

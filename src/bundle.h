@@ -27,6 +27,7 @@ struct bundle_info {
 	unsigned long long sequence;
 	long long created;
 	char kind[16];                  /* state, config, both */
+	char compression[8];            /* gzip, zstd, none: the reader checks the file is that */
 	char generator[64];
 	long long hosts, services, comments, downtimes;
 	int signature_checked;          /* 0 when read without a key (inspect) */

@@ -10,6 +10,7 @@
  * enough: five bundles in one second, then a lost file, repeated a number).
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,10 @@ static int read_last(const char *path, unsigned long long *last, sd_error *err)
 	}
 	fclose(f);
 	errno = 0;
-	*last = strtoull(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n'))
+	/* digits only: strtoull would take "-1" as ULLONG_MAX, and the number
+	 * must fit the manifest's signed 64-bit integer */
+	*last = buf[0] >= '0' && buf[0] <= '9' ? strtoull(buf, &end, 10) : 0;
+	if (buf[0] < '0' || buf[0] > '9' || errno || (*end && *end != '\n') || *last >= (unsigned long long)LLONG_MAX)
 		return sd_fail(err, "%s: not a sequence number", path);
 	return 0;
 }

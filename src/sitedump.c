@@ -366,7 +366,7 @@ static int run_bundle(struct opts *o)
 	snprintf(info.kind, sizeof(info.kind), "%s", kind);
 	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
 	info.created = (long long)o->wo.now;
-	if (o->outpath && strcmp(o->outpath, "-") &&
+	if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
 	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
 		size_t dl = strlen(o->outpath);
 		while (dl > 1 && o->outpath[dl - 1] == '/')
@@ -478,7 +478,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'o': o.outpath = optarg; break;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "sitedump: -o: empty file name\n");
+				return 2;
+			}
+			o.outpath = optarg;
+			break;
 		case 'k': o.key = optarg; break;
 		case O_FORMAT:
 			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;

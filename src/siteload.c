@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,18 +53,24 @@ static int load_pub(const char *path, struct ms_pubkey *pk)
 static int parse_size(const char *s, long long *out)
 {
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
+	int shift = 0;
 
-	if (!*s || v <= 0)
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || v <= 0)
 		return -1;
 	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
+		shift = 10, end++;
 	else if (*end == 'M')
-		v <<= 20, end++;
+		shift = 20, end++;
 	else if (*end == 'G')
-		v <<= 30, end++;
-	if (*end)
+		shift = 30, end++;
+	if (*end || v > (LLONG_MAX >> shift))
 		return -1;
+	v <<= shift;
 	*out = v;
 	return 0;
 }

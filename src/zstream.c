@@ -371,10 +371,68 @@ struct zs_reader *zs_reader_new(int fd, sd_error *err)
 	return r;
 }
 
+/*
+ * A member header must be exactly what sitedump's writer (libarchive,
+ * ustar) produces: only name, size, mtime and the checksum vary, and those
+ * in one spelling each. Otherwise mode, owner, mtime spelling or a
+ * "+0001000" size (read one way here, another by libarchive) could change
+ * bytes of an uncompressed bundle without touching what the signature
+ * covers. On success *size is the member's size.
+ */
+static int canonical_header(const unsigned char *h, unsigned long long *size, char *why, size_t wl)
+{
+	unsigned char want[512];
+	unsigned long long v, sum = 0;
+	size_t n, i;
+
+	memset(want, 0, sizeof(want));
+	n = strnlen((const char *)h, 100);
+	if (!n || n >= 64 || h[0] == '.') {
+		snprintf(why, wl, "tar member with a bad name");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-", h[i])) {
+			snprintf(why, wl, "tar member with a bad name");
+			return -1;
+		}
+	for (i = 0; i < 11; i++)
+		if (h[124 + i] < '0' || h[124 + i] > '7' || h[136 + i] < '0' || h[136 + i] > '7') {
+			snprintf(why, wl, "tar header of %.*s: size or mtime not in octal digits", (int)n,
+				 (const char *)h);
+			return -1;
+		}
+	memcpy(want, h, n);
+	memcpy(want + 100, "000644 \0", 8);
+	memcpy(want + 108, "000000 \0", 8);
+	memcpy(want + 116, "000000 \0", 8);
+	for (i = 0, v = 0; i < 11; i++)
+		v = v * 8 + (unsigned)(h[124 + i] - '0');
+	*size = v;
+	memcpy(want + 124, h + 124, 11);
+	want[135] = ' ';
+	memcpy(want + 136, h + 136, 11);       /* bundle.c checks it equals "created" */
+	want[147] = ' ';
+	want[156] = '0';
+	memcpy(want + 257, "ustar\0", 6);
+	memcpy(want + 263, "00", 2);
+	memcpy(want + 329, "000000 \0", 8);
+	memcpy(want + 337, "000000 \0", 8);
+	memset(want + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += want[i];
+	snprintf((char *)want + 148, 8, "%06llo", sum);
+	want[155] = ' ';
+	if (memcmp(want, h, 512)) {
+		snprintf(why, wl, "tar header of %.*s is not in the form sitedump writes", (int)n, (const char *)h);
+		return -1;
+	}
+	return 0;
+}
+
 /* Feed decompressed bytes to the tar walker: padding must be zero. */
 static int walk(struct zs_reader *r, const unsigned char *p, size_t n, int *corrupt, sd_error *err)
 {
-	char sz[13], *e;
 	size_t i, k;
 
 	while (n) {
@@ -408,11 +466,11 @@ static int walk(struct zs_reader *r, const unsigned char *p, size_t n, int *corr
 					 r->hdr[156] >= 0x20 && r->hdr[156] < 0x7f ? r->hdr[156] : '?');
 				return corrupt_fail(corrupt, err, msg);
 			}
-			if (r->hdr[124] & 0x80)
-				return corrupt_fail(corrupt, err, "tar header with a binary size field");
-			memcpy(sz, r->hdr + 124, 12);
-			sz[12] = '\0';
-			r->left = strtoull(sz, &e, 8);
+			{
+				char why[160];
+				if (canonical_header(r->hdr, &r->left, why, sizeof(why)) < 0)
+					return corrupt_fail(corrupt, err, why);
+			}
 			r->pad = (512 - r->left % 512) % 512;
 			r->ts = r->left ? T_DATA : T_HEADER;
 			break;
@@ -567,4 +625,9 @@ void zs_reader_free(struct zs_reader *r)
 		inflateEnd(&r->z);
 	ZSTD_freeDCtx(r->zd);
 	free(r);
+}
+
+enum zs_kind zs_reader_kind(const struct zs_reader *r)
+{
+	return r->kind;
 }

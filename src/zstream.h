@@ -44,5 +44,7 @@ ssize_t zs_read(struct zs_reader *r, const void **buf, int *corrupt, sd_error *e
  * the outer signature. 0 or -1. */
 int zs_reader_drain(struct zs_reader *r, const struct ms_pubkey *pk, int *corrupt, sd_error *err);
 void zs_reader_free(struct zs_reader *r);
+/* What the stream turned out to be (the manifest says what it must be). */
+enum zs_kind zs_reader_kind(const struct zs_reader *r);
 
 #endif

@@ -1,0 +1,141 @@
+#!/usr/bin/perl
+# Regressions for the findings of the security review (session 1): each
+# case was accepted or crashed before its fix. Bundles are made from the
+# committed Nagios status.dat fixture, so no daemon is needed.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SiteTest qw(run_cmd slurp spew);
+
+alarm 120;
+my $root = SiteTest::repo_root();
+my ($SD, $SL) = ("$root/sitedump", "$root/siteload");
+my $d = tempdir(CLEANUP => 1);
+my @src = ('--status-file', "$root/tests/data/statusdat/nagios4/status.dat",
+           '--objects-cache', "$root/tests/data/statusdat/nagios4/objects.cache");
+is(run_cmd([$SD, 'keygen', '-o', "$d/r1"])->{rc}, 0, 'keygen');
+
+sub bundle {
+    my ($name, @args) = @_;
+    my $r = run_cmd([$SD, @src, '-k', "$d/r1.key", '--site', 'r1', '--state-dir', "$d/state", @args, '-o', "$d/$name"]);
+    is($r->{rc}, 0, "bundle $name written") or diag $r->{err};
+    return "$d/$name";
+}
+
+sub rejected {
+    my ($what, $file, $re, @cmd) = @_;
+    @cmd = ('verify', '-p', "$d/r1.pub") unless @cmd;
+    my $r = run_cmd([$SL, @cmd, $file]);
+    is($r->{rc}, 1, "$what: exit 1") or diag "stderr: $r->{err}";
+    like($r->{err}, $re, "$what: reason");
+}
+
+# tar helpers: ustar header as sitedump's writer makes it
+sub hdr {
+    my ($name, $size, $mtime) = @_;
+    my $h = pack('a100 a8 a8 a8 a12 a12 A8 a1 a100 a6 a2 a32 a32 a8 a8 a155 a12',
+                 $name, "000644 ", "000000 ", "000000 ", sprintf('%011o ', $size), sprintf('%011o ', $mtime),
+                 '        ', '0', '', "ustar\0", '00', '', '', "000000 ", "000000 ", '', '');
+    return fix_sum($h);
+}
+sub fix_sum {
+    my ($h) = @_;
+    substr($h, 148, 8) = '        ';
+    my $sum = unpack('%32C*', $h);
+    substr($h, 148, 8) = sprintf("%06o\0 ", $sum);
+    return $h;
+}
+sub member { my ($n, $data, $mt) = @_; hdr($n, length $data, $mt // 0) . $data . ("\0" x ((512 - length($data) % 512) % 512)) }
+# Split a tar into [header offset, name, size] entries.
+sub entries {
+    my ($t) = @_;
+    my ($off, @e) = (0);
+    while ($off + 512 <= length $t) {
+        my $h = substr($t, $off, 512);
+        last if $h eq "\0" x 512;
+        my ($name) = unpack('Z100', $h);
+        my $size = oct(substr($h, 124, 11));
+        push @e, [ $off, $name, $size ];
+        $off += 512 + $size + (512 - $size % 512) % 512;
+    }
+    return @e;
+}
+sub edit_header {
+    my ($t, $name, $code) = @_;
+    for my $e (entries($t)) {
+        next unless $e->[1] eq $name;
+        my $h = substr($t, $e->[0], 512);
+        $h = $code->($h);
+        substr($t, $e->[0], 512) = fix_sum($h);
+    }
+    return $t;
+}
+
+# 1. a deeply nested manifest: crashed siteload (stack) before any signature check
+{
+    my $m = ('[' x 524278) . (']' x 524278);
+    my $sig = "untrusted comment: signature from sitedump secret key\nAAAA\ntrusted comment: x\nAAAA\n";
+    spew("$d/deep.tar", member('manifest.json', $m) . member('manifest.json.minisig', $sig) . ("\0" x 1024));
+    rejected('deep manifest, inspect', "$d/deep.tar", qr/nested too deeply/, 'inspect');
+    rejected('deep manifest, verify', "$d/deep.tar", qr/signature/);
+}
+
+# 2. gzip stripped: the outer signature must not be removable
+{
+    my $gz = bundle('b.tar.gz');
+    is(run_cmd([$SL, 'verify', '-p', "$d/r1.pub", $gz])->{rc}, 0, 'control: gzip bundle verifies');
+    system("gzip -dc < $gz > $d/strip.tar") == 0 or die;
+    rejected('gzip decompressed to plain tar', "$d/strip.tar", qr/manifest says gzip but the file is none/);
+    my $zs = bundle('b.tar.zst', '--compress', 'zstd');
+    system("zstd -q -dc < $zs > $d/strip2.tar") == 0 or die;
+    rejected('zstd decompressed to plain tar', "$d/strip2.tar", qr/manifest says zstd but the file is none/);
+}
+
+# 3. uncompressed bundles: header fields and the signature file are pinned
+{
+    my $plain = bundle('b.tar', '--compress', 'none');
+    my $t = slurp($plain);
+    is(run_cmd([$SL, 'verify', '-p', "$d/r1.pub", $plain])->{rc}, 0, 'control: plain bundle verifies');
+    my %cases = (
+        'mode 4777'       => sub { my $h = shift; substr($h, 100, 8) = "004777 \0"; $h },
+        'uname attacker'  => sub { my $h = shift; substr($h, 265, 8) = "attacker"; $h },
+        'mtime 0'         => sub { my $h = shift; substr($h, 136, 12) = sprintf('%011o ', 0); $h },
+        'size with +'     => sub { my $h = shift; my $s = oct(substr($h, 124, 11)); substr($h, 124, 12) = sprintf('+%010o ', $s); $h },
+        'size in spaces'  => sub { my $h = shift; my $s = oct(substr($h, 124, 11)); substr($h, 124, 12) = sprintf('%11o ', $s); $h },
+    );
+    for my $c (sort keys %cases) {
+        spew("$d/m.tar", edit_header($t, 'state.json', $cases{$c}));
+        rejected("state.json header: $c", "$d/m.tar", qr/not in the form sitedump writes|octal digits|time differs/);
+    }
+    # the signature file with CRLF line ends and text after the fourth line
+    my ($e) = grep { $_->[1] eq 'manifest.json.minisig' } entries($t);
+    my $sig = substr($t, $e->[0] + 512, $e->[2]);
+    my @l = split /\n/, $sig;
+    my $new = "$l[0]\n$l[1]\r\n$l[2]\r\n$l[3]\r\nextra junk\n";
+    my @parts;
+    for my $x (entries($t)) {
+        my $data = substr($t, $x->[0] + 512, $x->[2]);
+        my ($mt) = oct(substr($t, $x->[0] + 136, 11));
+        push @parts, member($x->[1], $x->[1] eq 'manifest.json.minisig' ? $new : $data, $mt);
+    }
+    spew("$d/crlf.tar", join('', @parts) . ("\0" x 1024));
+    rejected('signature with CRLF and trailing text', "$d/crlf.tar", qr/not in the form sitedump writes/);
+}
+
+# 4. a sequence file holding -1 (strtoull made it ULLONG_MAX)
+{
+    mkdir "$d/bad";
+    spew("$d/bad/r1.seq", "-1\n");
+    my $r = run_cmd([$SD, @src, '-k', "$d/r1.key", '--site', 'r1', '--state-dir', "$d/bad", '-o', "$d/x.tgz"]);
+    is($r->{rc}, 2, 'sequence file -1: exit 2');
+    like($r->{err}, qr/not a sequence number/, 'sequence file -1: reason');
+    ok(!-e "$d/x.tgz", 'sequence file -1: no bundle');
+}
+
+# 5. -o "" read before the buffer
+is(run_cmd([$SD, @src, '-o', ''])->{rc}, 2, 'sitedump -o "": usage error');
+
+done_testing();
