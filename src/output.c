@@ -17,12 +17,14 @@ struct out_file {
 	FILE *f;
 	char *path;
 	char *tmp;
+	int in_place;           /* not a regular file: no temp, no rename */
 };
 
 struct out_file *out_open(const char *path, sd_error *err)
 {
 	struct out_file *of = calloc(1, sizeof(*of));
 	char *dup = NULL, *dup2 = NULL, *base;
+	struct stat st;
 	mode_t um;
 	int fd;
 
@@ -33,6 +35,23 @@ struct out_file *out_open(const char *path, sd_error *err)
 	if (!path || !strcmp(path, "-")) {
 		of->f = stdout;
 		__fsetlocking(stdout, FSETLOCKING_BYCALLER);    /* one thread: skip stdio locks */
+		return of;
+	}
+	/* a device, FIFO or socket (/dev/null, /dev/stdout, a pipe to a
+	 * receiver) is written in place: renaming over it would replace it */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			sd_fail(err, "%s: is a directory", path);
+			free(of);
+			return NULL;
+		}
+		if (!(of->f = fopen(path, "w"))) {
+			sd_fail(err, "%s: %s", path, strerror(errno));
+			free(of);
+			return NULL;
+		}
+		of->in_place = 1;
+		__fsetlocking(of->f, FSETLOCKING_BYCALLER);
 		return of;
 	}
 	of->path = strdup(path);
@@ -85,6 +104,14 @@ int out_commit(struct out_file *of, sd_error *err)
 	if (of->f == stdout) {
 		if (fflush(stdout) != 0 || ferror(stdout))
 			rc = sd_fail(err, "stdout: write error: %s", strerror(errno));
+		free(of);
+		return rc;
+	}
+	if (of->in_place) {
+		if (fflush(of->f) != 0 || ferror(of->f))
+			rc = sd_fail(err, "write error: %s", strerror(errno));
+		if (fclose(of->f) != 0 && rc == 0)
+			rc = sd_fail(err, "write error: %s", strerror(errno));
 		free(of);
 		return rc;
 	}

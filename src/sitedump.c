@@ -241,11 +241,16 @@ static struct ms_seckey *load_key(const char *path, sd_error *err)
 	struct ms_seckey *sk;
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0) {
 		sd_fail(err, "key %s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* as ssh does for private keys: say so when others can read it */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "sitedump: warning: secret key %s is accessible by others (mode %04o); chmod 600 it\n",
+			path, (unsigned)(st.st_mode & 07777));
 	if (!(buf = sodium_malloc(4096))) {
 		close(fd);
 		sd_fail(err, "out of memory");

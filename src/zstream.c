@@ -269,6 +269,31 @@ static int fill(struct zs_reader *r, sd_error *err)
 	return 0;
 }
 
+/* Make at least n bytes available at in[in_pos] (n <= CHUNK), keeping the
+ * unconsumed ones: a pipe may deliver a header in pieces. 1 if the input
+ * ends first, -1 on error. */
+static int need(struct zs_reader *r, size_t n, sd_error *err)
+{
+	ssize_t k;
+
+	while (r->in_len - r->in_pos < n) {
+		if (r->eof)
+			return 1;
+		memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+		r->in_len -= r->in_pos;
+		r->in_pos = 0;
+		do
+			k = read(r->fd, r->in + r->in_len, sizeof(r->in) - r->in_len);
+		while (k < 0 && errno == EINTR);
+		if (k < 0)
+			return sd_fail(err, "read error: %s", strerror(errno));
+		if (k == 0)
+			r->eof = 1;
+		r->in_len += (size_t)k;
+	}
+	return 0;
+}
+
 /* Mark in[in_pos..to) consumed; it counts for the outer signature. */
 static void advance(struct zs_reader *r, size_t to)
 {
@@ -323,6 +348,14 @@ static int read_container(struct zs_reader *r, int *corrupt, sd_error *err)
 		return rc < 0 ? -1 : corrupt_fail(corrupt, err, "truncated signature container");
 	if (memcmp(r->payload, "v1", 2))
 		return corrupt_fail(corrupt, err, "unknown outer signature version");
+	if (r->kind == ZS_ZSTD) {
+		/* RFC 8878: the frame header descriptor (byte 4) bit 2 is the
+		 * content checksum flag; look at it however the bytes arrive */
+		if ((rc = need(r, 5, err)) != 0)
+			return rc < 0 ? -1 : corrupt_fail(corrupt, err, "truncated zstd stream");
+		if (memcmp(r->in + r->in_pos, zstd_magic, 4) || !(r->in[r->in_pos + 4] & 0x04))
+			return corrupt_fail(corrupt, err, "zstd frame without a checksum");
+	}
 	outer_init(&r->hs);
 	r->hashing = 1;
 	return 0;
@@ -547,9 +580,6 @@ static ssize_t zstd_step(struct zs_reader *r, int *corrupt, sd_error *err)
 
 	if (r->in_pos == r->in_len)
 		return corrupt_fail(corrupt, err, "truncated zstd stream");
-	if (!r->isize && r->in_pos + 5 <= r->in_len && !memcmp(r->in + r->in_pos, zstd_magic, 4) &&
-	    !(r->in[r->in_pos + 4] & 0x04))   /* RFC 8878: descriptor bit 2 = checksum */
-		return corrupt_fail(corrupt, err, "zstd frame without a checksum");
 	zr = ZSTD_decompressStream(r->zd, &out, &in);
 	if (ZSTD_isError(zr))
 		return corrupt_fail(corrupt, err, "corrupt zstd data");

@@ -138,4 +138,31 @@ sub edit_header {
 # 5. -o "" read before the buffer
 is(run_cmd([$SD, @src, '-o', ''])->{rc}, 2, 'sitedump -o "": usage error');
 
+# 6. -o on a device or FIFO writes into it; renaming a temp file over it
+#    replaced /dev/null with a regular file once (a private node here, so a
+#    regression cannot break the machine's own /dev/null)
+SKIP: {
+    skip 'mknod needs root', 4 if $>;
+    system('mknod', "$d/null", 'c', '1', '3') == 0 or skip 'mknod failed', 4;
+    is(run_cmd([$SD, @src, '-o', "$d/null"])->{rc}, 0, '-o device: plain export written');
+    ok(-c "$d/null", '-o device: still a character device');
+    is(run_cmd([$SD, @src, '-k', "$d/r1.key", '--site', 'r1', '--state-dir', "$d/state", '-o', "$d/null"])->{rc}, 0,
+       '-o device: bundle written');
+    ok(-c "$d/null", '-o device: still a character device after a bundle');
+}
+{
+    system('mkfifo', "$d/fifo") == 0 or die;
+    my $pid = fork // die;
+    if (!$pid) { open my $f, '<', "$d/fifo" or exit 1; local $/; my $x = <$f>; exit(length($x // '') > 100 ? 0 : 1) }
+    is(run_cmd([$SD, @src, '-o', "$d/fifo"])->{rc}, 0, '-o FIFO: written');
+    waitpid $pid, 0;
+    is($?, 0, '-o FIFO: the reader got the output');
+    ok(-p "$d/fifo", '-o FIFO: still a FIFO');
+}
+{
+    my $r = run_cmd([$SD, @src, '-o', $d]);
+    is($r->{rc}, 2, '-o DIRECTORY for a plain export: exit 2');
+    like($r->{err}, qr/is a directory/, '-o DIRECTORY: reason');
+}
+
 done_testing();
