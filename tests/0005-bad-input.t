@@ -56,7 +56,7 @@ sub run {
     waitpid $pid, 0;
     my $rc = $? >> 8;
     open my $fh, '<', $err or die; local $/; my $e = <$fh> // ''; close $fh;
-    opendir my $dh, $dir; my @left = grep { /^\.out\./ } readdir $dh; closedir $dh;
+    opendir(my $dh, $dir) or die; my @left = grep { /^\.out\./ } readdir $dh; closedir $dh;
     return ($rc, $e, -e $out, scalar @left);
 }
 
