@@ -400,11 +400,7 @@ oom:
 
 static int i_end(void *ctx, sd_error *err)
 {
-	struct iw *w = ctx;
-
-	if (fflush(w->out) != 0 || ferror(w->out))
-		return sd_fail(err, "write error");
-	return 0;
+	return writer_end(((struct iw *)ctx)->out, err);
 }
 
 struct sd_sink *icinga2_writer_new(FILE *out, const struct writer_opts *o)

@@ -431,11 +431,7 @@ static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
 
 static int n_end(void *ctx, sd_error *err)
 {
-	struct nw *w = ctx;
-
-	if (fflush(w->out) != 0 || ferror(w->out))
-		return sd_fail(err, "write error");
-	return 0;
+	return writer_end(((struct nw *)ctx)->out, err);
 }
 
 struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o)

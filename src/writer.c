@@ -27,3 +27,10 @@ void writer_put_header(FILE *f, const char *title, const struct sd_meta *meta)
 	put_comment_text(f, meta ? meta->source : "");
 	fputs(".\n\n", f);
 }
+
+int writer_end(FILE *f, sd_error *err)
+{
+	if (fflush(f) != 0 || ferror(f))
+		return sd_fail(err, "write error");
+	return 0;
+}

@@ -24,4 +24,7 @@ struct writer_opts {
 /* "# TITLE written by sitedump: shadow objects of site 'S'\n# as of T from SRC.\n\n" */
 void writer_put_header(FILE *f, const char *title, const struct sd_meta *meta);
 
+/* Flush and report a write error once, at the end of a writer. 0 or -1. */
+int writer_end(FILE *f, sd_error *err);
+
 #endif
