@@ -18,7 +18,7 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(HARDEN) \
              -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now
-LDLIBS    += $(PKG_LIBS)
+LDLIBS    += $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -66,7 +66,7 @@ bench: $(BINS) tests/bench/lsfloor
 # libFuzzer targets, built with clang and ASan regardless of CC.
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
-	  -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	  -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/corpus/$$n; \

@@ -30,6 +30,9 @@ struct iw {
 	int templates;
 	int contact_groups;
 	int check_interval;
+	const char *const *stale_argv;
+	int stale_after;
+	const char *site;
 };
 
 const char *icinga2_name_problem(const char *s)
@@ -245,9 +248,46 @@ static int reserved_var(const char *name)
 	       !strcmp(name, "sitedump_contacts") || !strcmp(name, "sitedump_contact_groups");
 }
 
+/* siteload's variant: Icinga 2 reschedules the next check whenever a
+ * passive result arrives, so an active check that only runs after
+ * stale_after seconds without one is its freshness check. */
+static void put_stale_templates(struct iw *w)
+{
+	const char *const *a;
+
+	fputs("object CheckCommand \"sitedump-stale\" {\n  execute = PluginCheck\n  command = [", w->out);
+	for (a = w->stale_argv; *a; a++) {
+		fputs(a == w->stale_argv ? " " : ", ", w->out);
+		icinga2_put_string(w->out, *a);
+	}
+	fputs(" ]\n}\n\n", w->out);
+	fprintf(w->out,
+		"template Host \"livedump-host\" {\n"
+		"  check_command = \"sitedump-stale\"\n"
+		"  enable_active_checks = true\n"
+		"  enable_passive_checks = true\n"
+		"  max_check_attempts = 1\n"
+		"  check_interval = %ds\n"
+		"  retry_interval = %ds\n"
+		"}\n\n"
+		"template Service \"livedump-service\" {\n"
+		"  check_command = \"sitedump-stale\"\n"
+		"  enable_active_checks = true\n"
+		"  enable_passive_checks = true\n"
+		"  max_check_attempts = 1\n"
+		"  check_interval = %ds\n"
+		"  retry_interval = %ds\n"
+		"}\n\n", w->stale_after, w->stale_after, w->stale_after, w->stale_after);
+}
+
 static void put_templates(struct iw *w)
 {
 	char ci[64] = "";
+
+	if (w->stale_argv) {
+		put_stale_templates(w);
+		return;
+	}
 
 	if (w->check_interval > 0)
 		snprintf(ci, sizeof(ci), "  check_interval = %dm\n", w->check_interval);
@@ -359,8 +399,16 @@ static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 		goto oom;
 	if (o->max_check_attempts > 0)
 		fprintf(w->out, "  max_check_attempts = %d\n", o->max_check_attempts);
-	put_interval(w, "check_interval", o->check_interval);
-	put_interval(w, "retry_interval", o->retry_interval);
+	if (!w->stale_argv) {
+		/* with a stale check, the interval is its threshold */
+		put_interval(w, "check_interval", o->check_interval);
+		put_interval(w, "retry_interval", o->retry_interval);
+	}
+	if (!svc && w->site) {
+		fputs("  vars.sitedump_site = ", w->out);
+		icinga2_put_string(w->out, w->site);
+		putc('\n', w->out);
+	}
 	put_attr(w, "notes", o->notes);
 	put_attr(w, "notes_url", o->notes_url);
 	put_attr(w, "action_url", o->action_url);
@@ -414,6 +462,9 @@ struct sd_sink *icinga2_writer_new(FILE *out, const struct writer_opts *o)
 	w->templates = o ? o->templates : 0;
 	w->contact_groups = o ? o->contact_groups : 0;
 	w->check_interval = o ? o->check_interval : 0;
+	w->stale_argv = o ? o->stale_argv : NULL;
+	w->stale_after = o ? o->stale_after : 0;
+	w->site = o ? o->site : NULL;
 	w->sink.ctx = w;
 	w->sink.begin = i_begin;
 	w->sink.group = i_group;

@@ -39,6 +39,9 @@ struct nw {
 	int templates;
 	int contact_groups;
 	int check_interval;
+	const char *const *stale_argv;
+	int stale_after;
+	const char *site;
 };
 
 enum { ALT_CTL = 1, ALT_TRIM = 2, ALT_SEMI = 4, ALT_BSL = 8 };
@@ -252,9 +255,63 @@ static const char *var_name_problem(const char *name)
 }
 
 /* Comment text on one line that cannot continue onto the next. */
+/* siteload's variant: the stale check runs when no result came for
+ * stale_after seconds; freshness needs a check period that is not 0x0. */
+static void put_stale_templates(struct nw *w)
+{
+	const char *const *a;
+
+	fprintf(w->out, "define command {\n    command_name            sitedump-stale\n    command_line           ");
+	for (a = w->stale_argv; *a; a++)
+		fprintf(w->out, " %s", *a);
+	fprintf(w->out, "\n}\n\n");
+	fprintf(w->out,
+		"define timeperiod {\n"
+		"    timeperiod_name         livedump-24x7\n"
+		"    alias                   Always (sitedump notification period)\n"
+		"    sunday                  00:00-24:00\n"
+		"    monday                  00:00-24:00\n"
+		"    tuesday                 00:00-24:00\n"
+		"    wednesday               00:00-24:00\n"
+		"    thursday                00:00-24:00\n"
+		"    friday                  00:00-24:00\n"
+		"    saturday                00:00-24:00\n"
+		"}\n\n");
+	fprintf(w->out,
+		"define host {\n"
+		"    name                    livedump-host\n"
+		"    register                0\n"
+		"    active_checks_enabled   0\n"
+		"    passive_checks_enabled  1\n"
+		"    check_command           sitedump-stale\n"
+		"    check_period            livedump-24x7\n"
+		"    notification_period     livedump-24x7\n"
+		"    check_freshness         1\n"
+		"    freshness_threshold     %d\n"
+		"    max_check_attempts      1\n"
+		"}\n\n"
+		"define service {\n"
+		"    name                    livedump-service\n"
+		"    register                0\n"
+		"    active_checks_enabled   0\n"
+		"    passive_checks_enabled  1\n"
+		"    check_command           sitedump-stale\n"
+		"    check_period            livedump-24x7\n"
+		"    notification_period     livedump-24x7\n"
+		"    check_freshness         1\n"
+		"    freshness_threshold     %d\n"
+		"    max_check_attempts      1\n"
+		"}\n\n", w->stale_after, w->stale_after);
+}
+
 static void put_templates(struct nw *w)
 {
 	char ci[64] = "";
+
+	if (w->stale_argv) {
+		put_stale_templates(w);
+		return;
+	}
 
 	if (w->check_interval > 0)
 		snprintf(ci, sizeof(ci), "    %-23s %d\n", "check_interval", w->check_interval);
@@ -365,7 +422,10 @@ static int object_body(struct nw *w, const struct sd_object *o, const char *host
 	if (w->contact_groups ? put_list(w, what, "contact_groups", &o->contact_groups, "") < 0
 			      : put_list(w, what, "contacts", &o->contacts, "") < 0)
 		return -1;
-	put_kv(w, "check_command", "check-livedump");
+	if (!w->stale_argv)
+		put_kv(w, "check_command", "check-livedump");
+	if (!svc && w->site)
+		put_kv(w, "_SITEDUMP_SITE", w->site);
 	if (o->max_check_attempts > 0) {
 		snprintf(num, sizeof(num), "%d", o->max_check_attempts);
 		put_kv(w, "max_check_attempts", num);
@@ -445,6 +505,9 @@ struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o
 	w->templates = o ? o->templates : 0;
 	w->contact_groups = o ? o->contact_groups : 0;
 	w->check_interval = o ? o->check_interval : 0;
+	w->stale_argv = o ? o->stale_argv : NULL;
+	w->stale_after = o ? o->stale_after : 0;
+	w->site = o ? o->site : NULL;
 	w->sink.ctx = w;
 	w->sink.begin = n_begin;
 	w->sink.group = n_group;

@@ -345,3 +345,622 @@ void snapshot_json_writer_free(struct sd_sink *s)
 	yajl_gen_free(w->g);
 	free(w);
 }
+
+/*
+ * Reader half. Why events (yajl_parse) again: a state member holds every
+ * service of a site, and siteload must not hold the document. One record
+ * is built at a time (its strings malloc'd, freed after the sink saw it).
+ * The header keys (format, version, site, parts) must come before the
+ * record arrays: our writer puts them first, and a streaming reader has to
+ * know the version before it can trust a record.
+ */
+#include <errno.h>
+#include <math.h>
+#include <unistd.h>
+#include <yajl/yajl_parse.h>
+
+enum rkey {
+	K_NONE, K_NAME, K_HOST_NAME, K_DESCRIPTION, K_SERVICE_DESCRIPTION,
+	K_STATE, K_STATE_TYPE, K_CURRENT_ATTEMPT, K_MAX_CHECK_ATTEMPTS, K_HAS_BEEN_CHECKED,
+	K_PLUGIN_OUTPUT, K_LONG_PLUGIN_OUTPUT, K_PERF_DATA, K_LAST_CHECK, K_LAST_STATE_CHANGE,
+	K_LAST_HARD_STATE, K_IS_FLAPPING, K_LATENCY, K_EXECUTION_TIME, K_CHECK_TYPE,
+	K_ACKNOWLEDGED, K_ACKNOWLEDGEMENT_TYPE, K_ALIAS, K_ADDRESS, K_PARENTS, K_GROUPS,
+	K_CONTACTS, K_CONTACT_GROUPS, K_CHECK_COMMAND, K_CHECK_INTERVAL, K_RETRY_INTERVAL,
+	K_NOTES, K_NOTES_URL, K_ACTION_URL, K_ICON_IMAGE, K_CUSTOM_VARIABLES,
+	K_ID, K_START_TIME, K_END_TIME, K_FIXED, K_DURATION, K_TRIGGERED_BY, K_AUTHOR,
+	K_COMMENT, K_ENTRY_TIME, K_ENTRY_TYPE, K_PERSISTENT, K_N
+};
+
+static const char *const rkey_names[K_N] = {
+	"", "name", "host_name", "description", "service_description",
+	"state", "state_type", "current_attempt", "max_check_attempts", "has_been_checked",
+	"plugin_output", "long_plugin_output", "perf_data", "last_check", "last_state_change",
+	"last_hard_state", "is_flapping", "latency", "execution_time", "check_type",
+	"acknowledged", "acknowledgement_type", "alias", "address", "parents", "groups",
+	"contacts", "contact_groups", "check_command", "check_interval", "retry_interval",
+	"notes", "notes_url", "action_url", "icon_image", "custom_variables",
+	"id", "start_time", "end_time", "fixed", "duration", "triggered_by", "author",
+	"comment", "entry_time", "entry_type", "persistent",
+};
+
+struct snapshot_json_reader {
+	yajl_handle h;
+	const struct sd_sink *sink;
+	const char *name;
+	sd_error *err;
+	int failed;             /* err already set by us or the sink */
+	int depth;              /* 1 top map, 2 section array, 3 record, 4 list/vars */
+	/* header */
+	char *hkey;             /* current top-level key */
+	int version;
+	int format_ok;
+	char *site, *source;
+	long long created;
+	unsigned parts;
+	int begun;
+	/* record */
+	enum section sec;
+	enum rkey key;
+	char *var_name;         /* inside custom_variables */
+	struct sd_object o;
+	struct sd_downtime d;
+	struct sd_comment c;
+	struct sd_group g;
+	unsigned have;          /* identity keys seen */
+	char **owned;           /* every string of the record, freed at its end */
+	size_t nowned, capowned;
+	long records;
+};
+
+static int rfail(struct snapshot_json_reader *r, const char *fmt, const char *a)
+{
+	if (!r->failed)
+		sd_fail(r->err, "%s: byte %zu: %s%s", r->name,
+			(size_t)yajl_get_bytes_consumed(r->h), fmt, a ? a : "");
+	r->failed = 1;
+	return 0;
+}
+
+static char *own(struct snapshot_json_reader *r, const unsigned char *s, size_t len)
+{
+	char *p;
+
+	if (memchr(s, 0, len)) {
+		rfail(r, "NUL in a string of key ", rkey_names[r->key]);
+		return NULL;
+	}
+	if (r->nowned == r->capowned) {
+		size_t cap = r->capowned ? r->capowned * 2 : 32;
+		char **v = realloc(r->owned, cap * sizeof(*v));
+		if (!v) {
+			rfail(r, "out of memory", NULL);
+			return NULL;
+		}
+		r->owned = v;
+		r->capowned = cap;
+	}
+	if (!(p = malloc(len + 1))) {
+		rfail(r, "out of memory", NULL);
+		return NULL;
+	}
+	memcpy(p, s, len);
+	p[len] = 0;
+	r->owned[r->nowned++] = p;
+	return p;
+}
+
+static void record_reset(struct snapshot_json_reader *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nowned; i++)
+		free(r->owned[i]);
+	r->nowned = 0;
+	free(r->o.parents.v);
+	free(r->o.groups.v);
+	free(r->o.contacts.v);
+	free(r->o.contact_groups.v);
+	free(r->o.vars);
+	sd_object_clear(&r->o);
+	memset(&r->d, 0, sizeof(r->d));
+	memset(&r->c, 0, sizeof(r->c));
+	memset(&r->g, 0, sizeof(r->g));
+	r->d.host_name = r->d.author = r->d.comment = (char *)"";
+	r->c.host_name = r->c.author = r->c.comment = (char *)"";
+	r->g.name = r->g.alias = (char *)"";
+	r->have = 0;
+}
+
+static int begin_once(struct snapshot_json_reader *r)
+{
+	struct sd_meta m;
+
+	if (r->begun)
+		return 0;
+	if (!r->format_ok)
+		return rfail(r, "not a sitedump snapshot (\"format\" missing before the records)", NULL), -1;
+	if (r->version != 1)
+		return rfail(r, "unsupported snapshot version (want 1)", NULL), -1;
+	r->begun = 1;
+	m.site = r->site ? r->site : "";
+	m.source = r->source ? r->source : "";
+	m.created = (time_t)r->created;
+	m.parts = r->parts;
+	if (r->sink->begin && r->sink->begin(r->sink->ctx, &m, r->err) < 0) {
+		r->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static struct sd_strlist *cur_list(struct snapshot_json_reader *r)
+{
+	switch (r->key) {
+	case K_PARENTS: return &r->o.parents;
+	case K_GROUPS: return &r->o.groups;
+	case K_CONTACTS: return &r->o.contacts;
+	case K_CONTACT_GROUPS: return &r->o.contact_groups;
+	default: return NULL;
+	}
+}
+
+/* A number in the record: which field, with range checks. */
+static int set_num(struct snapshot_json_reader *r, const char *txt, size_t len, int is_bool)
+{
+	char buf[64], *end;
+	double v;
+	long long iv;
+	int integral;
+
+	if (len >= sizeof(buf))
+		return rfail(r, "number too long for key ", rkey_names[r->key]);
+	memcpy(buf, txt, len);
+	buf[len] = 0;
+	errno = 0;
+	v = strtod(buf, &end);
+	if (*end || errno || !isfinite(v))
+		return rfail(r, "bad number for key ", rkey_names[r->key]);
+	integral = v == floor(v) && fabs(v) < 9e15;
+	iv = integral ? (long long)v : 0;
+	(void)is_bool;
+#define NEED_INT(lo, hi) do { if (!integral || iv < (lo) || iv > (hi)) return rfail(r, "value out of range for key ", rkey_names[r->key]); } while (0)
+	switch (r->key) {
+	case K_STATE: NEED_INT(0, 3); r->o.state = (int)iv; break;
+	case K_STATE_TYPE: NEED_INT(0, 1); r->o.state_type = (int)iv; break;
+	case K_CURRENT_ATTEMPT: NEED_INT(0, 1000000); r->o.current_attempt = (int)iv; break;
+	case K_MAX_CHECK_ATTEMPTS: NEED_INT(0, 1000000); r->o.max_check_attempts = (int)iv; break;
+	case K_LAST_CHECK: if (v < 0 || v > 9e15) return rfail(r, "value out of range for key ", "last_check"); r->o.last_check = v; break;
+	case K_LAST_STATE_CHANGE: NEED_INT(0, 9e15); r->o.last_state_change = iv; break;
+	case K_LAST_HARD_STATE: NEED_INT(0, 3); r->o.last_hard_state = (int)iv; break;
+	case K_LATENCY: if (v < 0) return rfail(r, "value out of range for key ", "latency"); r->o.latency = v; break;
+	case K_EXECUTION_TIME: if (v < 0) return rfail(r, "value out of range for key ", "execution_time"); r->o.execution_time = v; break;
+	case K_CHECK_TYPE: NEED_INT(0, 1); r->o.check_type = (int)iv; break;
+	case K_ACKNOWLEDGEMENT_TYPE: NEED_INT(0, 2); r->o.acknowledgement_type = (int)iv; break;
+	case K_CHECK_INTERVAL: if (v < 0) return rfail(r, "value out of range for key ", "check_interval"); r->o.check_interval = v; break;
+	case K_RETRY_INTERVAL: if (v < 0) return rfail(r, "value out of range for key ", "retry_interval"); r->o.retry_interval = v; break;
+	case K_ID: NEED_INT(-9e15, 9e15); r->d.id = r->c.id = iv; break;
+	case K_START_TIME: NEED_INT(0, 9e15); r->d.start_time = iv; break;
+	case K_END_TIME: NEED_INT(0, 9e15); r->d.end_time = iv; break;
+	case K_DURATION: NEED_INT(0, 9e15); r->d.duration = iv; break;
+	case K_TRIGGERED_BY: NEED_INT(0, 9e15); r->d.triggered_by = iv; break;
+	case K_ENTRY_TIME: NEED_INT(0, 9e15); r->d.entry_time = r->c.entry_time = iv; break;
+	case K_ENTRY_TYPE: NEED_INT(1, 4); r->c.entry_type = (int)iv; break;
+	case K_NONE: break;      /* unknown key: ignored (forward compatible) */
+	default: return rfail(r, "wrong type (number) for key ", rkey_names[r->key]);
+	}
+#undef NEED_INT
+	return 1;
+}
+
+static int sj_number(void *ctx, const char *s, size_t len)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 1) {
+		if (r->hkey && !strcmp(r->hkey, "version")) {
+			if (len > 6 || (r->version = atoi(s)) <= 0)
+				return rfail(r, "bad version", NULL);
+		} else if (r->hkey && !strcmp(r->hkey, "created")) {
+			char buf[32];
+			if (len >= sizeof(buf))
+				return rfail(r, "bad created", NULL);
+			memcpy(buf, s, len);
+			buf[len] = 0;
+			r->created = strtoll(buf, NULL, 10);
+		}
+		return 1;
+	}
+	if (r->depth == 3)
+		return set_num(r, s, len, 0);
+	if (r->depth == 4 && r->key == K_NONE)
+		return 1;
+	return rfail(r, "unexpected number", NULL);
+}
+
+static int sj_bool(void *ctx, int b)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 1)
+		return 1;
+	if (r->depth != 3)
+		return r->key == K_NONE ? 1 : rfail(r, "unexpected boolean", NULL);
+	switch (r->key) {
+	case K_HAS_BEEN_CHECKED: r->o.has_been_checked = b; break;
+	case K_IS_FLAPPING: r->o.is_flapping = b; break;
+	case K_ACKNOWLEDGED: r->o.acknowledged = b; break;
+	case K_FIXED: r->d.fixed = b; break;
+	case K_PERSISTENT: r->c.persistent = b; break;
+	case K_NONE: break;
+	default: return rfail(r, "wrong type (boolean) for key ", rkey_names[r->key]);
+	}
+	return 1;
+}
+
+static int sj_null(void *ctx)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 3 && r->key == K_SERVICE_DESCRIPTION)
+		return 1;       /* host comment/downtime */
+	if (r->depth == 1 || r->key == K_NONE)
+		return 1;
+	return rfail(r, "null not allowed for key ", rkey_names[r->key]);
+}
+
+static int sj_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct snapshot_json_reader *r = ctx;
+	char *p;
+
+	if (r->depth == 1) {
+		if (!r->hkey)
+			return 1;
+		if (!strcmp(r->hkey, "format")) {
+			if (len != 17 || memcmp(s, "sitedump-snapshot", 17))
+				return rfail(r, "not a sitedump snapshot (format)", NULL);
+			r->format_ok = 1;
+		} else if (!strcmp(r->hkey, "site") || !strcmp(r->hkey, "source")) {
+			char **dst = r->hkey[1] == 'i' ? &r->site : &r->source;
+			if (memchr(s, 0, len))
+				return rfail(r, "NUL in ", r->hkey);
+			free(*dst);
+			if (!(*dst = strndup((const char *)s, len)))
+				return rfail(r, "out of memory", NULL);
+		}
+		return 1;
+	}
+	if (r->depth == 2 && r->hkey && !strcmp(r->hkey, "parts")) {
+		if (len == 5 && !memcmp(s, "state", 5))
+			r->parts |= SD_PART_STATE;
+		else if (len == 6 && !memcmp(s, "config", 6))
+			r->parts |= SD_PART_CONFIG;
+		return 1;
+	}
+	if (r->depth == 4) {
+		struct sd_strlist *l = cur_list(r);
+		if (r->key == K_CUSTOM_VARIABLES) {
+			struct sd_var *v;
+			if (!r->var_name)
+				return rfail(r, "custom variable without a name", NULL);
+			if (!(p = own(r, s, len)))
+				return 0;
+			if (!(v = realloc(r->o.vars, (r->o.nvars + 1) * sizeof(*v))))
+				return rfail(r, "out of memory", NULL);
+			r->o.vars = v;
+			v[r->o.nvars].name = r->var_name;
+			v[r->o.nvars++].value = p;
+			r->var_name = NULL;
+			return 1;
+		}
+		if (!l)
+			return r->key == K_NONE ? 1 : rfail(r, "unexpected string", NULL);
+		if (!(p = own(r, s, len)))
+			return 0;
+		{
+			char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+			if (!v)
+				return rfail(r, "out of memory", NULL);
+			l->v = v;
+			v[l->n++] = p;
+		}
+		return 1;
+	}
+	if (r->depth != 3)
+		return rfail(r, "unexpected string", NULL);
+	if (r->key == K_NONE)
+		return 1;
+	if (!(p = own(r, s, len)))
+		return 0;
+	switch (r->key) {
+	case K_NAME:
+		r->o.host_name = p;
+		r->g.name = p;
+		r->have |= 1;
+		break;
+	case K_HOST_NAME:
+		r->o.host_name = r->d.host_name = r->c.host_name = p;
+		r->have |= 1;
+		break;
+	case K_DESCRIPTION:
+		r->o.description = p;
+		r->have |= 2;
+		break;
+	case K_SERVICE_DESCRIPTION: r->d.service_description = r->c.service_description = p; break;
+	case K_PLUGIN_OUTPUT: r->o.plugin_output = p; break;
+	case K_LONG_PLUGIN_OUTPUT: r->o.long_plugin_output = p; break;
+	case K_PERF_DATA: r->o.perf_data = p; break;
+	case K_ALIAS: r->o.alias = p; r->g.alias = p; break;
+	case K_ADDRESS: r->o.address = p; break;
+	case K_CHECK_COMMAND: r->o.check_command = p; break;
+	case K_NOTES: r->o.notes = p; break;
+	case K_NOTES_URL: r->o.notes_url = p; break;
+	case K_ACTION_URL: r->o.action_url = p; break;
+	case K_ICON_IMAGE: r->o.icon_image = p; break;
+	case K_AUTHOR: r->d.author = r->c.author = p; break;
+	case K_COMMENT: r->d.comment = r->c.comment = p; break;
+	default: return rfail(r, "wrong type (string) for key ", rkey_names[r->key]);
+	}
+	return 1;
+}
+
+static int sj_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct snapshot_json_reader *r = ctx;
+	int k;
+
+	if (r->depth == 1) {
+		free(r->hkey);
+		if (!(r->hkey = strndup((const char *)s, len)))
+			return rfail(r, "out of memory", NULL);
+		return 1;
+	}
+	if (r->depth == 4 && r->key == K_CUSTOM_VARIABLES) {
+		if (!(r->var_name = own(r, s, len)))
+			return 0;
+		return 1;
+	}
+	if (r->depth != 3)
+		return 1;
+	r->key = K_NONE;
+	for (k = 1; k < K_N; k++)
+		if (strlen(rkey_names[k]) == len && !memcmp(rkey_names[k], s, len)) {
+			r->key = (enum rkey)k;
+			break;
+		}
+	return 1;
+}
+
+static int section_of(const char *k)
+{
+	int s;
+
+	for (s = 0; s < SEC_N; s++)
+		if (!strcmp(section_names[s], k))
+			return s;
+	return SEC_NONE;
+}
+
+static int sj_start_map(void *ctx)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 0) {
+		r->depth = 1;
+		return 1;
+	}
+	if (r->depth == 2 && r->sec != SEC_NONE) {
+		record_reset(r);
+		r->depth = 3;
+		return 1;
+	}
+	if (r->depth == 3 && (r->key == K_CUSTOM_VARIABLES || r->key == K_NONE)) {
+		r->depth = 4;
+		return 1;
+	}
+	return rfail(r, "unexpected object", NULL);
+}
+
+static int emit_record(struct snapshot_json_reader *r)
+{
+	int rc = 0;
+
+	switch (r->sec) {
+	case SEC_HOSTGROUPS:
+	case SEC_SERVICEGROUPS:
+		if (!(r->have & 1))
+			return rfail(r, "group without a name", NULL);
+		r->g.type = r->sec == SEC_HOSTGROUPS ? SD_HOST : SD_SERVICE;
+		rc = sd_emit_group(r->sink, &r->g, r->err);
+		break;
+	case SEC_HOSTS:
+	case SEC_SERVICES:
+		r->o.type = r->sec == SEC_HOSTS ? SD_HOST : SD_SERVICE;
+		if (!(r->have & 1) || (r->o.type == SD_SERVICE && !(r->have & 2)))
+			return rfail(r, r->o.type == SD_HOST ? "host without a name" : "service without host_name or description", NULL);
+		if (r->o.type == SD_HOST)
+			r->o.description = NULL;
+		if (!r->o.host_name[0] || (r->o.description && !r->o.description[0]))
+			return rfail(r, "empty object name", NULL);
+		rc = sd_emit_object(r->sink, &r->o, r->err);
+		break;
+	case SEC_DOWNTIMES:
+		if (!(r->have & 1))
+			return rfail(r, "downtime without host_name", NULL);
+		rc = sd_emit_downtime(r->sink, &r->d, r->err);
+		break;
+	case SEC_COMMENTS:
+		if (!(r->have & 1) || !r->c.entry_type)
+			return rfail(r, "comment without host_name or entry_type", NULL);
+		rc = sd_emit_comment(r->sink, &r->c, r->err);
+		break;
+	default:
+		break;
+	}
+	if (rc < 0) {
+		r->failed = 1;
+		return 0;
+	}
+	r->records++;
+	return 1;
+}
+
+static int sj_end_map(void *ctx)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 4) {
+		r->depth = 3;
+		return 1;
+	}
+	if (r->depth == 3) {
+		int ok = emit_record(r);
+		record_reset(r);
+		r->depth = 2;
+		r->key = K_NONE;
+		return ok;
+	}
+	r->depth = 0;
+	return 1;
+}
+
+static int sj_start_array(void *ctx)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 1) {
+		int s = r->hkey ? section_of(r->hkey) : SEC_NONE;
+		r->sec = (enum section)s;
+		if (s != SEC_NONE && begin_once(r) < 0)
+			return 0;
+		r->depth = 2;
+		return 1;
+	}
+	if (r->depth == 3) {
+		if (!cur_list(r) && r->key != K_NONE)
+			return rfail(r, "unexpected array for key ", rkey_names[r->key]);
+		r->depth = 4;
+		return 1;
+	}
+	return rfail(r, "unexpected array", NULL);
+}
+
+static int sj_end_array(void *ctx)
+{
+	struct snapshot_json_reader *r = ctx;
+
+	if (r->depth == 4) {
+		r->depth = 3;
+		return 1;
+	}
+	r->depth = 1;
+	r->sec = SEC_NONE;
+	return 1;
+}
+
+static int sj_integer(void *ctx, long long v)
+{
+	(void)ctx;
+	(void)v;
+	return 1;       /* unused: yajl_number takes precedence */
+}
+
+static const yajl_callbacks sj_callbacks = {
+	sj_null, sj_bool, sj_integer, NULL, sj_number, sj_string,
+	sj_start_map, sj_map_key, sj_end_map, sj_start_array, sj_end_array,
+};
+
+struct snapshot_json_reader *snapshot_json_reader_new(const struct sd_sink *sink, const char *name, sd_error *err)
+{
+	struct snapshot_json_reader *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->h = yajl_alloc(&sj_callbacks, NULL, r))) {
+		free(r);
+		return NULL;
+	}
+	/* strings are checked as UTF-8 by yajl (the writer repairs before writing) */
+	r->sink = sink;
+	r->name = name ? name : "snapshot";
+	r->err = err;
+	r->sec = SEC_NONE;
+	sd_object_clear(&r->o);
+	return r;
+}
+
+static int sj_status(struct snapshot_json_reader *r, yajl_status st, const unsigned char *buf, size_t len)
+{
+	if (st == yajl_status_ok)
+		return 0;
+	if (!r->failed) {
+		unsigned char *m = yajl_get_error(r->h, 0, buf, len);
+		sd_fail(r->err, "%s: byte %zu: %s", r->name, (size_t)yajl_get_bytes_consumed(r->h),
+			m ? (const char *)m : "parse error");
+		if (m)
+			yajl_free_error(r->h, m);
+	}
+	r->failed = 1;
+	return -1;
+}
+
+int snapshot_json_reader_feed(struct snapshot_json_reader *r, const void *buf, size_t len)
+{
+	if (r->failed)
+		return -1;
+	return sj_status(r, yajl_parse(r->h, buf, len), buf, len);
+}
+
+long snapshot_json_reader_finish(struct snapshot_json_reader *r)
+{
+	if (r->failed)
+		return -1;
+	if (sj_status(r, yajl_complete_parse(r->h), NULL, 0) < 0)
+		return -1;
+	if (r->depth != 0)
+		return sd_fail(r->err, "%s: truncated", r->name);
+	if (begin_once(r) < 0)
+		return -1;
+	if (r->sink->end && r->sink->end(r->sink->ctx, r->err) < 0)
+		return -1;
+	return r->records;
+}
+
+void snapshot_json_reader_free(struct snapshot_json_reader *r)
+{
+	if (!r)
+		return;
+	record_reset(r);
+	free(r->owned);
+	free(r->hkey);
+	free(r->site);
+	free(r->source);
+	yajl_free(r->h);
+	free(r);
+}
+
+long snapshot_json_read_fd(int fd, const char *name, const struct sd_sink *sink, sd_error *err)
+{
+	struct snapshot_json_reader *r = snapshot_json_reader_new(sink, name, err);
+	char buf[65536];
+	ssize_t n;
+	long rc = -1;
+
+	if (!r)
+		return sd_fail(err, "out of memory");
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sd_fail(err, "%s: %s", r->name, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (snapshot_json_reader_feed(r, buf, (size_t)n) < 0)
+			goto out;
+	}
+	rc = snapshot_json_reader_finish(r);
+out:
+	snapshot_json_reader_free(r);
+	return rc;
+}

@@ -635,9 +635,58 @@ static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
 	return 0;
 }
 
+/* The site named in the (not yet verified) trusted comment, to pick the
+ * key that must then verify it: "trusted comment: sitedump-bundle site:S ..." */
+static int sig_site(const char *sig, size_t slen, char *site, size_t sitelen)
+{
+	const char *p = sig, *end = sig + slen, *q;
+	int line = 0;
+	size_t n;
+
+	while (p < end && line < 2) {
+		if (!(q = memchr(p, '\n', (size_t)(end - p))))
+			return -1;
+		p = q + 1;
+		line++;
+	}
+	if ((size_t)(end - p) < 40 || memcmp(p, "trusted comment: sitedump-bundle site:", 38))
+		return -1;
+	p += 38;
+	for (n = 0; p + n < end && p[n] != ' ' && p[n] != '\n'; n++) {
+		char ch = p[n];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return -1;
+	}
+	if (!n || n >= sitelen || p[0] == '.')
+		return -1;
+	memcpy(site, p, n);
+	site[n] = 0;
+	return 0;
+}
+
+static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundle_key_fn keyfor, void *keyctx,
+				       const struct bundle_limits *lim, const char *tmpdir,
+				       int *verify_failed, sd_error *err);
+
 struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const struct bundle_limits *lim,
 				  const char *tmpdir, int *verify_failed, sd_error *err)
 {
+	return read_impl(fd, pk, NULL, NULL, lim, tmpdir, verify_failed, err);
+}
+
+struct bundle_reader *bundle_read_trusted(int fd, bundle_key_fn keyfor, void *keyctx,
+					  const struct bundle_limits *lim, const char *tmpdir,
+					  int *verify_failed, sd_error *err)
+{
+	return read_impl(fd, NULL, keyfor, keyctx, lim, tmpdir, verify_failed, err);
+}
+
+static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundle_key_fn keyfor, void *keyctx,
+				       const struct bundle_limits *lim, const char *tmpdir,
+				       int *verify_failed, sd_error *err)
+{
+	struct ms_pubkey lookedup;
 	struct bundle_reader *r = NULL;
 	struct archive *a = NULL;
 	struct archive_entry *e;
@@ -704,6 +753,18 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 			bad(verify_failed, err, "bundle: %s is not in the form sitedump writes", BUNDLE_SIGNATURE);
 			goto fail;
 		}
+	}
+	if (keyfor) {
+		char site[256];
+		if (sig_site(sig, slen, site, sizeof(site)) < 0) {
+			bad(verify_failed, err, "bundle: %s names no valid site", BUNDLE_SIGNATURE);
+			goto fail;
+		}
+		if (keyfor(keyctx, site, &lookedup, err) < 0) {
+			*verify_failed = 1;
+			goto fail;
+		}
+		pk = &lookedup;
 	}
 	/* the signature over the raw bytes first: nothing unauthenticated is
 	 * parsed when a key is given */

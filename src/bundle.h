@@ -65,6 +65,16 @@ struct bundle_reader;
  */
 struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const struct bundle_limits *lim,
 				  const char *tmpdir, int *verify_failed, sd_error *err);
+/*
+ * The same, with the key chosen by the site the signature names: keyfor
+ * fills *pk for `site` (the trust store) or returns -1 with err set (no key
+ * for that site: verify_failed). The signature must then verify against
+ * that key and the signed manifest must name the same site.
+ */
+typedef int (*bundle_key_fn)(void *ctx, const char *site, struct ms_pubkey *pk, sd_error *err);
+struct bundle_reader *bundle_read_trusted(int fd, bundle_key_fn keyfor, void *keyctx,
+					  const struct bundle_limits *lim, const char *tmpdir,
+					  int *verify_failed, sd_error *err);
 const struct bundle_info *bundle_reader_info(const struct bundle_reader *r);
 /* An unpacked member, rewound to its start, owned by the reader; -1 if the
  * bundle has none of that name. */

@@ -30,4 +30,19 @@ long ls_query(const char *spec, const char *request, int timeout_ms,
  * Returns a static buffer. */
 const char *ls_default_spec(void);
 
+
+/*
+ * Commands: `COMMAND [ts] ...` requests on one kept-open connection.
+ * ls_command_send queues (and sends a full window); ls_command_flush sends
+ * the rest and reads every reply. A command the core refused (452) is
+ * passed to report with the server's text and counted; both return the
+ * number refused, or -1 (err set) when the connection failed.
+ * line must be one line (no CR/LF): the caller builds it with extcmd.
+ */
+typedef void (*ls_report_fn)(void *ctx, const char *line, const char *why);
+struct ls_cmd;
+struct ls_cmd *ls_command_open(const char *spec, int timeout_ms, sd_error *err);
+int ls_command_send(struct ls_cmd *c, const char *line, ls_report_fn report, void *ctx, sd_error *err);
+int ls_command_flush(struct ls_cmd *c, ls_report_fn report, void *ctx, sd_error *err);
+void ls_command_close(struct ls_cmd *c);       /* NULL ok; unsent commands are dropped */
 #endif

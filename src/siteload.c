@@ -1,14 +1,16 @@
 /*
- * siteload - verify and inspect sitedump bundles (import: to come).
+ * siteload - import, verify and inspect sitedump bundles.
  *
- * Only this file prints and exits. Exit codes: 0 valid; 1 verification
- * failed (the bundle is bad: signature, hash, size, member set, format);
- * 2 usage error or I/O trouble (missing file, unreadable key).
+ * Only this file prints and exits. Exit codes: 0 valid / applied; 1 a
+ * bundle was refused or failed verification, or something in it was
+ * refused (each reported on one line); 2 usage error or I/O trouble
+ * (missing file, unreadable key, central core unreachable).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +19,18 @@
 #include <sodium.h>
 #include <yajl/yajl_gen.h>
 #include "bundle.h"
+#include "import.h"
+#include "seqstate.h"
 #include "minisign.h"
 #include "seal.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
+		"usage: siteload [import] --trust DIR [--state-dir DIR] [SINKS] [OPTIONS] BUNDLE...|-\n"
+		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
+		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+		"       siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
 		"       siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n"
 		"       siteload keygen -o NAME [-f]    (encryption key pair for --encrypt-to)\n"
 		"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
@@ -232,6 +239,228 @@ static int check_main(int argc, char **argv, int inspect)
 	return 0;
 }
 
+static void imp_report(void *ctx, const char *what, const char *why)
+{
+	fprintf(stderr, "siteload: %s: %s\n", what, why);
+}
+
+static void imp_info(void *ctx, const char *line)
+{
+	if (!*(int *)ctx)
+		fprintf(stderr, "siteload: %s\n", line);
+}
+
+static int seconds_arg(const char *s, const char *opt, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0) {
+		fprintf(stderr, "siteload: %s: want a number of seconds, got '%s'\n", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int import_main(int argc, char **argv)
+{
+	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
+	       O_CHECKRESULTS, O_CMDFILE, O_LIVESTATUS, O_STATUS, O_OBJECTS, O_DRY, O_TIMEOUT,
+	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET };
+	static const struct option longopts[] = {
+		{ "trust", required_argument, 0, O_TRUST },
+		{ "state-dir", required_argument, 0, O_STATEDIR },
+		{ "max-age", required_argument, 0, O_MAXAGE },
+		{ "prefix", required_argument, 0, O_PREFIX },
+		{ "core", required_argument, 0, O_CORE },
+		{ "config-dir", required_argument, 0, O_CONFDIR },
+		{ "config-format", required_argument, 0, O_CONFFMT },
+		{ "reload-command", required_argument, 0, O_RELOAD },
+		{ "checkresults", required_argument, 0, O_CHECKRESULTS },
+		{ "command-file", required_argument, 0, O_CMDFILE },
+		{ "livestatus", required_argument, 0, O_LIVESTATUS },
+		{ "status-file", required_argument, 0, O_STATUS },
+		{ "objects-cache", required_argument, 0, O_OBJECTS },
+		{ "dry-run", no_argument, 0, O_DRY },
+		{ "timeout", required_argument, 0, O_TIMEOUT },
+		{ "reload-wait", required_argument, 0, O_RELOADWAIT },
+		{ "reap-wait", required_argument, 0, O_REAPWAIT },
+		{ "stale-after", required_argument, 0, O_STALE },
+		{ "site", required_argument, 0, O_SITE },
+		{ "decrypt-key", required_argument, 0, O_DECRYPT },
+		{ "max-members", required_argument, 0, O_MAXM },
+		{ "max-member-size", required_argument, 0, O_MAXS },
+		{ "max-total-size", required_argument, 0, O_MAXT },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ 0, 0, 0, 0 },
+	};
+	struct import_opts o = { 0 };
+	const char *core = NULL, *fmt = NULL;
+	char self[PATH_MAX], *abs_state = NULL;
+	long long v;
+	sd_error err = { "" };
+	int c, rc, quiet = 0;
+	ssize_t n;
+
+	o.state_dir = seq_default_dir();
+	o.prefix = "";
+	o.max_age = 86400;
+	o.timeout_ms = 30000;
+	o.reload_wait_ms = 60000;
+	o.reap_wait_ms = 60000;
+	o.stale_after = 1800;
+	o.lim = bundle_default_limits;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_TRUST: o.trust_dir = optarg; break;
+		case O_STATEDIR: o.state_dir = optarg; break;
+		case O_MAXAGE: if (seconds_arg(optarg, "--max-age", &o.max_age) < 0) return 2; break;
+		case O_PREFIX: o.prefix = optarg; break;
+		case O_CORE: core = optarg; break;
+		case O_CONFDIR: o.config_dir = optarg; break;
+		case O_CONFFMT: fmt = optarg; break;
+		case O_RELOAD: o.reload_command = optarg; break;
+		case O_CHECKRESULTS: o.checkresults = optarg; break;
+		case O_CMDFILE: o.command_file = optarg; break;
+		case O_LIVESTATUS: o.livestatus = optarg; break;
+		case O_STATUS: o.status_file = optarg; break;
+		case O_OBJECTS: o.objects_cache = optarg; break;
+		case O_DRY: o.dry_run = stdout; break;
+		case O_SITE: o.only_site = optarg; break;
+		case O_DECRYPT: o.decrypt_key = optarg; break;
+		case O_TIMEOUT: case O_RELOADWAIT: case O_REAPWAIT: case O_STALE:
+			if (seconds_arg(optarg, longopts[c - 256].name, &v) < 0 || v < 1 || v > 86400 * 365) {
+				fprintf(stderr, "siteload: --%s: want 1 or more seconds\n", longopts[c - 256].name);
+				return 2;
+			}
+			if (c == O_TIMEOUT) o.timeout_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else if (c == O_RELOADWAIT) o.reload_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else if (c == O_REAPWAIT) o.reap_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else o.stale_after = (int)v;
+			break;
+		case O_MAXM: case O_MAXS: case O_MAXT:
+			if (parse_size(optarg, &v) < 0) {
+				fprintf(stderr, "siteload: bad limit '%s'\n", optarg);
+				return 2;
+			}
+			if (c == O_MAXM) o.lim.max_members = v;
+			else if (c == O_MAXS) o.lim.max_member_size = v;
+			else o.lim.max_total_size = v;
+			break;
+		case 'q': case O_QUIET: quiet = 1; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o.trust_dir) {
+		fprintf(stderr, "siteload: --trust DIR is required (one SITE.pub per site)\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "siteload: no bundle given (a file, or - for stdin)\n");
+		return 2;
+	}
+	if (!core)
+		o.core = o.livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
+	else if (!strcmp(core, "nagios"))
+		o.core = CORE_NAGIOS;
+	else if (!strcmp(core, "icinga2"))
+		o.core = CORE_ICINGA2;
+	else {
+		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", core);
+		return 2;
+	}
+	if (!fmt)
+		o.config_format = o.core;
+	else if (!strcmp(fmt, "nagios"))
+		o.config_format = CORE_NAGIOS;
+	else if (!strcmp(fmt, "icinga2"))
+		o.config_format = CORE_ICINGA2;
+	else {
+		fprintf(stderr, "siteload: --config-format: want nagios or icinga2, got '%s'\n", fmt);
+		return 2;
+	}
+	if (!!o.status_file != !!o.objects_cache) {
+		fprintf(stderr, "siteload: --status-file and --objects-cache go together\n");
+		return 2;
+	}
+	if (o.checkresults && o.core != CORE_NAGIOS) {
+		fprintf(stderr, "siteload: --checkresults is Nagios's spool (Icinga 2's reader keeps one result per file): "
+			"use --livestatus or --command-file with --core icinga2\n");
+		return 2;
+	}
+	if ((o.checkresults || o.command_file) && !o.livestatus && !o.status_file && !o.dry_run) {
+		fprintf(stderr, "siteload: to send only the difference siteload reads the central first: "
+			"give --livestatus or --status-file/--objects-cache\n");
+		return 2;
+	}
+	if (o.livestatus && o.status_file) {
+		fprintf(stderr, "siteload: --livestatus and --status-file both read the central: give one\n");
+		return 2;
+	}
+	if (!seq_site_ok(o.only_site ? o.only_site : "x")) {
+		fprintf(stderr, "siteload: --site: bad site name\n");
+		return 2;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+		fprintf(stderr, "siteload: /proc/self/exe: %s\n", strerror(errno));
+		return 2;
+	}
+	self[n] = 0;
+	o.self = self;
+	if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+		return 2;
+	}
+	if (!(abs_state = realpath(o.state_dir, NULL))) {
+		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+		return 2;
+	}
+	o.state_dir = abs_state;
+	o.report = imp_report;
+	o.info = imp_info;
+	o.ctx = &quiet;
+	rc = import_run(&o, argv + optind, argc - optind, &err);
+	if (rc == 2 && err.msg[0])
+		fprintf(stderr, "siteload: %s\n", err.msg);
+	free(abs_state);
+	return rc;
+}
+
+static int stale_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, 0, 'd' },
+		{ "site", required_argument, 0, 's' },
+		{ "link", no_argument, 0, 'l' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *dir = seq_default_dir(), *site = NULL;
+	char buf[1024];
+	int c, link = 0, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'd') dir = optarg;
+		else if (c == 's') site = optarg;
+		else if (c == 'l') link = 1;
+		else {
+			printf("UNKNOWN - usage: siteload stale --site SITE [--state-dir DIR] [--link]\n");
+			return 3;
+		}
+	}
+	if (!site) {
+		printf("UNKNOWN - usage: siteload stale --site SITE [--state-dir DIR] [--link]\n");
+		return 3;
+	}
+	rc = import_stale_message(dir, site, link, buf, sizeof(buf));
+	printf("%s\n", buf);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -267,6 +496,10 @@ int main(int argc, char **argv)
 		       "here: siteload verify -p SITE.pub --decrypt-key %s.key BUNDLE\n", msg, name, name);
 		return 0;
 	}
+	if (!strcmp(argv[1], "import"))
+		return import_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stale"))
+		return stale_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verify"))
 		return check_main(argc - 1, argv + 1, 0);
 	if (!strcmp(argv[1], "inspect"))
@@ -279,7 +512,6 @@ int main(int argc, char **argv)
 		printf("siteload %s\n", SITEDUMP_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "siteload: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return 2;
+	/* no command word: an import (sitedump ... | ssh central siteload -) */
+	return import_main(argc, argv);
 }

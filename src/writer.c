@@ -23,7 +23,10 @@ void writer_put_header(FILE *f, const char *title, const struct sd_meta *meta)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(f, "# %s written by sitedump: shadow objects of site '", title);
 	put_comment_text(f, meta ? meta->site : "");
-	fprintf(f, "'\n# as of %s from ", when);
+	if (meta && !meta->created)     /* siteload: stable text, rewritten only on change */
+		fputs("'\n# from ", f);
+	else
+		fprintf(f, "'\n# as of %s from ", when);
 	put_comment_text(f, meta ? meta->source : "");
 	fputs(".\n\n", f);
 }

@@ -19,6 +19,13 @@ struct writer_opts {
 	int check_interval;     /* -i: check_interval in the templates, 0 = unset */
 	unsigned parts;         /* enum sd_part: what to write (json) */
 	time_t now;             /* file_time of checkresult output */
+	/* siteload's central config: when stale_argv is set, the templates run
+	 * it as the check (argv, NULL-terminated, borrowed) after stale_after
+	 * seconds without a result (Nagios freshness, Icinga 2 check_interval),
+	 * and hosts carry the site in _SITEDUMP_SITE / vars.sitedump_site. */
+	const char *const *stale_argv;
+	int stale_after;
+	const char *site;
 };
 
 /* "# TITLE written by sitedump: shadow objects of site 'S'\n# as of T from SRC.\n\n" */

@@ -1,0 +1,728 @@
+/*
+ * reconcile.c - compute and send the difference between a remote's state
+ * snapshot and the central's current state.
+ *
+ * Why it works this way (FACTS.md §4, §5; docs/fidelity.md):
+ * - No command sets a state type or an attempt, so both are reproduced by
+ *   replaying results: the count depends on where the central object is
+ *   and on how each core counts (Icinga 2 counts a pending object as
+ *   attempt 1 and resets the attempt to 1 when it goes hard; Nagios hardens
+ *   host results and services of a failed host at once).
+ * - A result is sent only when the remote's last_check is newer than the
+ *   central's (Nagios applies older results and moves back in time, Icinga
+ *   drops them), except over our own stale-data result.
+ * - Neither core deduplicates downtimes or comments, and their ids change
+ *   (Icinga renumbers on restart), so they are matched by content as the
+ *   core stores it (the extcmd_clean_* text), counted as multisets, and
+ *   deleted only when the site's ledger says siteload created that content:
+ *   the central's own users' entries are never touched.
+ */
+#include <math.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "reconcile.h"
+#include "snapshot_json.h"
+
+/* ---- replay planning ---- */
+
+static void step(struct replay_step *s, int *n, int state, long long ts)
+{
+	if (*n < REPLAY_MAX) {
+		s[*n].state = state;
+		s[*n].ts = ts;
+		(*n)++;
+	}
+}
+
+int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
+		   const struct central_obj *c, int host_problem, long long now,
+		   struct replay_step *steps)
+{
+	long long lc, t0, floor_ts = 0, prev;
+	int n = 0, s, m, k, cur = 0, hard = 0, cs = 0, chk = 0, i, need;
+
+	if (!r->has_been_checked || r->last_check <= 0)
+		return 0;
+	lc = (long long)floor(r->last_check);
+	if (lc > now)
+		lc = now;               /* never send future times */
+	if (c && !c->stale && c->last_check > 0 && (double)lc <= floor(c->last_check))
+		return 0;               /* the central has this result or a newer one */
+	if (c && core == CORE_ICINGA2 && c->last_check > 0)
+		floor_ts = (long long)ceil(c->last_check);      /* Icinga drops older results */
+	s = r->state;
+	if (is_host && core == CORE_ICINGA2 && s > 1)
+		s = 1;                  /* Icinga takes host codes 0 and 1 only */
+	if (s < 0 || s > 3)
+		s = 3;
+	t0 = r->last_state_change;
+	if (t0 <= 0 || t0 > lc)
+		t0 = lc;
+	m = c && c->max_attempts > 0 ? c->max_attempts : r->max_check_attempts;
+	if (m < 1)
+		m = 1;
+	if (m > REPLAY_MAX - 2)
+		m = REPLAY_MAX - 2;
+	if (c) {
+		chk = c->has_been_checked && !c->stale;
+		cs = c->state;
+	}
+	if (s == 0) {
+		step(steps, &n, 0, lc);
+		goto clamp;
+	}
+	if (core == CORE_NAGIOS && (is_host || host_problem)) {
+		/* hard at once: one result, the state change at t0 */
+		step(steps, &n, s, chk && cs == s ? lc : t0);
+		if (steps[0].ts != lc)
+			step(steps, &n, s, lc);
+		goto clamp;
+	}
+	if (core == CORE_ICINGA2 && !chk) {
+		/* Icinga counts pending as a soft problem at attempt 1, and a
+		 * pending host (1) or service (3) in that same state sees no state
+		 * change: recover it first, so the count and last_state_change
+		 * start where the remote's did */
+		step(steps, &n, 0, t0);
+		chk = 1;
+		cs = 0;
+	} else if (chk && cs != 0) {
+		if (c->state_type == 1)
+			hard = 1;
+		else
+			cur = c->attempt > 0 ? c->attempt : 1;
+	}
+	k = r->current_attempt > 0 ? r->current_attempt : 1;
+	if (r->state_type == 1 || k >= m) {
+		if (hard) {
+			step(steps, &n, s, cs == s ? lc : t0);
+		} else {
+			need = m - cur;
+			if (need < 1)
+				need = 1;
+			for (i = 0; i < need; i++) {
+				long long ts = lc;
+				if (core == CORE_NAGIOS)
+					ts = t0;        /* Nagios sets last_state_change when it hardens */
+				else if (i == 0 && (cur == 0 || cs != s))
+					ts = t0;
+				step(steps, &n, s, ts);
+			}
+		}
+		if (steps[n - 1].ts != lc)
+			step(steps, &n, s, lc);
+		goto clamp;
+	}
+	/* soft, attempt k */
+	if (hard || cur >= k) {
+		step(steps, &n, 0, t0); /* recover first: attempts cannot go down */
+		cur = 0;
+		cs = 0;
+	}
+	for (i = 0; i < k - cur; i++)
+		step(steps, &n, s, i == 0 && (cur == 0 || cs != s) ? t0 : lc);
+	if (steps[n - 1].ts != lc && n < REPLAY_MAX)
+		steps[n - 1].ts = lc;   /* the last result carries last_check */
+clamp:
+	prev = 0;
+	for (i = 0; i < n; i++) {
+		if (steps[i].ts < floor_ts)
+			steps[i].ts = floor_ts;
+		if (steps[i].ts > now)
+			steps[i].ts = now;
+		if (steps[i].ts < prev)
+			steps[i].ts = prev;
+		prev = steps[i].ts;
+	}
+	return n;
+}
+
+/* ---- the run ---- */
+
+struct ackc {                           /* the remote's ack comment of an object */
+	char *host, *svc;
+	char *author, *comment;
+	long long time;
+};
+
+struct ditem {                          /* a downtime or comment on either side */
+	char key[33];                   /* hex hash of the content as stored */
+	int central;                    /* 0 remote, 1 central */
+	long long id;                   /* central */
+	int is_service;
+	/* remote: what to send */
+	char *host, *svc, *author, *comment;
+	long long start, end, duration, entry_time;
+	int fixed, persistent;
+};
+
+struct ilist {
+	struct ditem *v;
+	size_t n, cap;
+};
+
+struct run {
+	const struct reconcile_opts *o;
+	const struct central *c;
+	struct applier *a;
+	struct reconcile_out *out;
+	sd_error *err;
+	void *acks;                     /* tree of ackc */
+	void *host_states;              /* tree of hoststate: the remote's hosts */
+	void *reported;                 /* hosts already reported as not owned/unknown */
+	struct ilist dts, cms;
+	struct extcmd cmd;
+	char *name;                     /* central host name buffer */
+	size_t namecap;
+};
+
+struct hoststate {
+	char *host;
+	int problem;
+};
+
+static int ackc_cmp(const void *a, const void *b)
+{
+	const struct ackc *x = a, *y = b;
+	int r = strcmp(x->host, y->host);
+
+	if (r)
+		return r;
+	if (!x->svc || !y->svc)
+		return !!x->svc - !!y->svc;
+	return strcmp(x->svc, y->svc);
+}
+
+static void ackc_free(void *p)
+{
+	struct ackc *a = p;
+
+	free(a->host);
+	free(a->svc);
+	free(a->author);
+	free(a->comment);
+	free(a);
+}
+
+static int hs_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hoststate *)a)->host, ((const struct hoststate *)b)->host);
+}
+
+static void hs_free(void *p)
+{
+	struct hoststate *h = p;
+
+	free(h->host);
+	free(h);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int strp_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int owned(const struct run *r, const char *host)
+{
+	return r->o->nowned && bsearch(&host, r->o->owned, r->o->nowned, sizeof(char *), strp_cmp);
+}
+
+static int in_ledger(const struct run *r, const char *key)
+{
+	return r->o->nledger && bsearch(&key, r->o->ledger, r->o->nledger, sizeof(char *), strp_cmp);
+}
+
+/* prefix + host into r->name */
+static const char *cname(struct run *r, const char *host)
+{
+	size_t n = strlen(r->o->prefix) + strlen(host) + 1;
+
+	if (n > r->namecap) {
+		char *p = realloc(r->name, n);
+		if (!p)
+			return NULL;
+		r->name = p;
+		r->namecap = n;
+	}
+	snprintf(r->name, n, "%s%s", r->o->prefix, host);
+	return r->name;
+}
+
+static void report(struct run *r, const char *what, const char *why)
+{
+	if (r->o->report)
+		r->o->report(r->o->report_ctx, what, why);
+}
+
+/* Report a host once (services of a refused host would repeat it). */
+static void report_host_once(struct run *r, const char *host, const char *why)
+{
+	char *dup;
+	void *p;
+
+	if (tfind(host, &r->reported, str_cmp) || !(dup = strdup(host)))
+		return;
+	if (!(p = tsearch(dup, &r->reported, str_cmp)) || *(char **)p != dup)
+		free(dup);
+	{
+		char what[600];
+		snprintf(what, sizeof(what), "host '%s'", host);
+		report(r, what, why);
+	}
+}
+
+static void hash_key(char out[33], const char *parts[], int n, const long long nums[], int nn)
+{
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char buf[32];
+	int i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	for (i = 0; i < n; i++) {
+		const char *p = parts[i] ? parts[i] : "\x01(null)";
+		crypto_generichash_update(&st, (const unsigned char *)p, strlen(p) + 1);
+	}
+	for (i = 0; i < nn; i++) {
+		int l = snprintf(buf, sizeof(buf), "%lld", nums[i]);
+		crypto_generichash_update(&st, (const unsigned char *)buf, (size_t)l + 1);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+static void downtime_key(char out[33], const char *host, const char *svc, long long start, long long end,
+			 int fixed, long long duration, const char *author, const char *comment)
+{
+	const char *p[5] = { "D", host, svc, author, comment };
+	long long nums[4] = { start, end, fixed, fixed ? 0 : duration };
+
+	hash_key(out, p, 5, nums, 4);
+}
+
+static void comment_key(char out[33], const char *host, const char *svc, const char *author, const char *comment)
+{
+	const char *p[5] = { "C", host, svc, author, comment };
+
+	hash_key(out, p, 5, NULL, 0);
+}
+
+static struct ditem *ipush(struct ilist *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct ditem *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n++];
+}
+
+static void ilist_free(struct ilist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].host);
+		free(l->v[i].svc);
+		free(l->v[i].author);
+		free(l->v[i].comment);
+	}
+	free(l->v);
+}
+
+/* ---- pass 1: comments and downtimes ---- */
+
+static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
+{
+	struct run *r = ctx;
+	const char *host;
+	struct ditem *d;
+
+	if (!(host = cname(r, sc->host_name)))
+		return sd_fail(err, "out of memory");
+	if (!owned(r, host) || extcmd_name_problem(host) ||
+	    (sc->service_description && extcmd_name_problem(sc->service_description)))
+		return 0;       /* the object itself is reported in pass 2 */
+	if (sc->entry_type == 4) {
+		struct ackc *a = calloc(1, sizeof(*a)), **found;
+		if (!a || !(a->host = strdup(host)) || (sc->service_description && !(a->svc = strdup(sc->service_description))) ||
+		    !(a->author = strdup(sc->author)) || !(a->comment = strdup(sc->comment))) {
+			if (a)
+				ackc_free(a);
+			return sd_fail(err, "out of memory");
+		}
+		a->time = sc->entry_time;
+		if (!(found = tsearch(a, &r->acks, ackc_cmp))) {
+			ackc_free(a);
+			return sd_fail(err, "out of memory");
+		}
+		if (*found != a) {      /* keep the newest */
+			if (a->time >= (*found)->time) {
+				struct ackc *old = *found;
+				char *t;
+				t = old->author; old->author = a->author; a->author = t;
+				t = old->comment; old->comment = a->comment; a->comment = t;
+				old->time = a->time;
+			}
+			ackc_free(a);
+		}
+		return 0;
+	}
+	if (sc->entry_type != 1)
+		return 0;       /* downtime/flapping comments: the core makes its own */
+	if (!(d = ipush(&r->cms)))
+		return sd_fail(err, "out of memory");
+	if (!(d->host = strdup(host)) || (sc->service_description && !(d->svc = strdup(sc->service_description))) ||
+	    !(d->author = extcmd_clean_author(r->o->core, sc->author)) ||
+	    !(d->comment = extcmd_clean_comment(r->o->core, sc->comment, 0)))
+		return sd_fail(err, "out of memory");
+	d->is_service = sc->service_description != NULL;
+	d->persistent = sc->persistent;
+	d->entry_time = sc->entry_time;
+	comment_key(d->key, d->host, d->svc, d->author, d->comment);
+	return 0;
+}
+
+static int p1_downtime(void *ctx, const struct sd_downtime *sd, sd_error *err)
+{
+	struct run *r = ctx;
+	const char *host;
+	struct ditem *d;
+	char what[700];
+
+	if (!(host = cname(r, sd->host_name)))
+		return sd_fail(err, "out of memory");
+	if (!owned(r, host) || extcmd_name_problem(host) ||
+	    (sd->service_description && extcmd_name_problem(sd->service_description)))
+		return 0;
+	snprintf(what, sizeof(what), "downtime %lld on %s '%s%s%s'", sd->id, sd->service_description ? "service" : "host",
+		 host, sd->service_description ? ";" : "", sd->service_description ? sd->service_description : "");
+	if (sd->end_time <= r->o->now)
+		return 0;       /* over: Nagios drops it, Icinga expires it at once */
+	if (sd->start_time >= sd->end_time) {
+		r->out->st.refused++;
+		report(r, what, "starts after it ends");
+		return 0;
+	}
+	if (!sd->fixed && sd->duration <= 0 && r->o->core == CORE_NAGIOS) {
+		r->out->st.refused++;
+		report(r, what, "flexible with duration 0: Nagios refuses it");
+		return 0;
+	}
+	if (!(d = ipush(&r->dts)))
+		return sd_fail(err, "out of memory");
+	if (!(d->host = strdup(host)) || (sd->service_description && !(d->svc = strdup(sd->service_description))) ||
+	    !(d->author = extcmd_clean_author(r->o->core, sd->author)) ||
+	    !(d->comment = extcmd_clean_comment(r->o->core, sd->comment, 1)))
+		return sd_fail(err, "out of memory");
+	d->is_service = sd->service_description != NULL;
+	d->start = sd->start_time;
+	d->end = sd->end_time;
+	d->fixed = sd->fixed;
+	/* a fixed downtime lasts end-start (Nagios stores that whatever is sent) */
+	d->duration = sd->fixed ? sd->end_time - sd->start_time : sd->duration;
+	downtime_key(d->key, d->host, d->svc, d->start, d->end, d->fixed, d->duration, d->author, d->comment);
+	return 0;
+}
+
+/* ---- pass 2: objects ---- */
+
+static int send_ack(struct run *r, const struct sd_object *o, const char *host, const struct central_obj *c,
+		    int final_state, int ack_cleared)
+{
+	struct ackc key = { 0 }, *const *p, *ra = NULL;
+	int live = c && c->acknowledged && !ack_cleared;
+	int want = o->acknowledged && final_state != 0;
+	const char *author, *comment;
+	char *ca = NULL, *cc = NULL;
+	long long now = r->o->now;
+
+	key.host = (char *)host;
+	key.svc = o->description;
+	if ((p = tfind(&key, &r->acks, ackc_cmp)))
+		ra = *p;
+	author = ra ? ra->author : "";
+	comment = ra ? ra->comment : "";
+	if (want) {
+		if (!(ca = extcmd_clean_author(r->o->core, author)) || !(cc = extcmd_clean_comment(r->o->core, comment, 0))) {
+			free(ca);
+			free(cc);
+			return sd_fail(r->err, "out of memory");
+		}
+		if (live && c->ack_author && !strcmp(c->ack_author, ca) && c->ack_comment &&
+		    !strcmp(c->ack_comment, cc) && (c->ack_type == 2) == (o->acknowledgement_type == 2)) {
+			free(ca);
+			free(cc);
+			return 0;       /* the same ack is there */
+		}
+		free(ca);
+		free(cc);
+	}
+	if (live && (!want || c)) {
+		if (extcmd_remove_ack(&r->cmd, now, host, o->description) < 0 ||
+		    apply_command(r->a, r->cmd.buf, r->err) < 0)
+			return -1;
+		r->out->st.acks_removed++;
+	}
+	if (want) {
+		if (extcmd_ack(&r->cmd, r->o->core, now, host, o->description, o->acknowledgement_type == 2,
+			       author, comment) < 0)
+			return sd_fail(r->err, "out of memory");
+		if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+			return -1;
+		r->out->st.acks_set++;
+	}
+	return 0;
+}
+
+static int p2_object(void *ctx, const struct sd_object *o, sd_error *err)
+{
+	struct run *r = ctx;
+	struct replay_step steps[REPLAY_MAX];
+	const struct central_obj *c;
+	const char *host, *why;
+	char what[700], *out;
+	int n, i, altered, host_problem = 0, final_state, cleared = 0, is_host = o->type == SD_HOST;
+
+	if (is_host)
+		r->out->st.hosts++;
+	else
+		r->out->st.services++;
+	if (!(host = cname(r, o->host_name)))
+		return sd_fail(err, "out of memory");
+	if (!owned(r, host)) {
+		r->out->st.not_owned++;
+		report_host_once(r, host, "not owned by this site (not in its imported config): refused");
+		return 0;
+	}
+	snprintf(what, sizeof(what), "%s '%s%s%s'", is_host ? "host" : "service", host,
+		 is_host ? "" : ";", is_host ? "" : o->description);
+	if ((why = extcmd_name_problem(host)) || (!is_host && (why = extcmd_name_problem(o->description)))) {
+		r->out->st.refused++;
+		report(r, what, why);
+		return 0;
+	}
+	if (!(c = central_find(r->c, host, is_host ? NULL : o->description))) {
+		r->out->st.unknown++;
+		report(r, what, "unknown to the central core: skipped (config not imported or not yet loaded?)");
+		return 0;
+	}
+	if (is_host) {
+		struct hoststate *h = calloc(1, sizeof(*h)), **found;
+		if (!h || !(h->host = strdup(host))) {
+			free(h);
+			return sd_fail(err, "out of memory");
+		}
+		/* the host's state on the central once this run is applied */
+		h->problem = o->has_been_checked && o->last_check > c->last_check ? o->state != 0
+			     : c->has_been_checked && c->state != 0;
+		if (!(found = tsearch(h, &r->host_states, hs_cmp)) || *found != h)
+			hs_free(h);
+	} else {
+		struct hoststate key = { (char *)host, 0 }, *const *found = tfind(&key, &r->host_states, hs_cmp);
+		host_problem = found ? (*found)->problem : 0;
+	}
+	n = reconcile_plan(r->o->core, is_host, o, c, host_problem, r->o->now, steps);
+	final_state = c->has_been_checked ? c->state : (r->o->core == CORE_ICINGA2 ? 1 : 0);
+	if (n) {
+		if (!(out = extcmd_encode_output(r->o->core, is_host, o->plugin_output, o->perf_data,
+						 o->long_plugin_output, &altered)))
+			return sd_fail(err, "out of memory");
+		for (i = 0; i < n; i++) {
+			if (steps[i].state == 0 || steps[i].state != c->state)
+				cleared |= steps[i].state == 0 || c->ack_type != 2;
+			if (apply_result(r->a, host, is_host ? NULL : o->description, steps[i].state, steps[i].ts,
+					 o->execution_time, o->latency, out, err) < 0) {
+				free(out);
+				return -1;
+			}
+		}
+		free(out);
+		r->out->st.results += n;
+		r->out->st.objects_updated++;
+		final_state = steps[n - 1].state;
+		if (altered)
+			report(r, what, is_host && r->o->core == CORE_ICINGA2 && *o->long_plugin_output
+			       ? "long output left out (Icinga 2 host results cannot carry it)"
+			       : "output altered to be carried safely ('|' as U+00A6, or backslash-n)");
+	}
+	return send_ack(r, o, host, c, final_state, cleared);
+}
+
+/* ---- downtimes and comments ---- */
+
+static int ditem_cmp(const void *a, const void *b)
+{
+	const struct ditem *x = a, *y = b;
+	int k = strcmp(x->key, y->key);
+
+	return k ? k : x->central - y->central;
+}
+
+static int ledger_add(struct run *r, const char *key)
+{
+	char **v, *dup;
+
+	if (r->out->nledger && !strcmp(r->out->ledger[r->out->nledger - 1], key))
+		return 0;
+	if (!(v = realloc(r->out->ledger, (r->out->nledger + 1) * sizeof(*v))) || !(dup = strdup(key))) {
+		if (v)
+			r->out->ledger = v;
+		return sd_fail(r->err, "out of memory");
+	}
+	r->out->ledger = v;
+	v[r->out->nledger++] = dup;
+	return 0;
+}
+
+/* Add the central's items of owned hosts, then walk key groups. */
+static int sync_items(struct run *r, struct ilist *l, int downtimes)
+{
+	const struct central_item *ci = downtimes ? r->c->downtimes : r->c->comments;
+	size_t nci = downtimes ? r->c->ndowntimes : r->c->ncomments, i, j;
+	long long now = r->o->now;
+
+	for (i = 0; i < nci; i++) {
+		struct ditem *d;
+		if (!owned(r, ci[i].host))
+			continue;
+		if (downtimes && ci[i].end <= now)
+			continue;
+		if (!(d = ipush(l)))
+			return sd_fail(r->err, "out of memory");
+		d->central = 1;
+		d->id = ci[i].id;
+		d->is_service = ci[i].svc != NULL;
+		if (downtimes)
+			downtime_key(d->key, ci[i].host, ci[i].svc, ci[i].start, ci[i].end, ci[i].fixed,
+				     ci[i].fixed ? ci[i].end - ci[i].start : ci[i].duration, ci[i].author, ci[i].comment);
+		else
+			comment_key(d->key, ci[i].host, ci[i].svc, ci[i].author, ci[i].comment);
+	}
+	qsort(l->v, l->n, sizeof(l->v[0]), ditem_cmp);
+	for (i = 0; i < l->n; i = j) {
+		size_t nr = 0, nc = 0, k;
+		for (j = i; j < l->n && !strcmp(l->v[j].key, l->v[i].key); j++)
+			l->v[j].central ? nc++ : nr++;
+		/* the ledger: what the remote has, and what we made that is still there */
+		if ((nr || (nc && in_ledger(r, l->v[i].key))) && ledger_add(r, l->v[i].key) < 0)
+			return -1;
+		if (nc < nr) {
+			for (k = i; k < j && nc < nr; k++) {
+				struct ditem *d = &l->v[k];
+				int rc;
+				if (d->central)
+					continue;
+				if (downtimes)
+					rc = extcmd_downtime(&r->cmd, r->o->core, now, d->host, d->svc, d->start, d->end,
+							     d->fixed, d->duration, d->author, d->comment);
+				else
+					rc = extcmd_comment(&r->cmd, r->o->core,
+							    d->entry_time > 0 && d->entry_time < now ? d->entry_time : now,
+							    d->host, d->svc, d->persistent, d->author, d->comment);
+				if (rc < 0)
+					return sd_fail(r->err, "out of memory");
+				if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+					return -1;
+				nc++;
+				if (downtimes)
+					r->out->st.downtimes_added++;
+				else
+					r->out->st.comments_added++;
+			}
+		} else if (nc > nr && in_ledger(r, l->v[i].key)) {
+			for (k = i; k < j && nc > nr; k++) {
+				struct ditem *d = &l->v[k];
+				int rc;
+				if (!d->central)
+					continue;
+				rc = downtimes ? extcmd_del_downtime(&r->cmd, now, d->is_service, d->id)
+					       : extcmd_del_comment(&r->cmd, now, d->is_service, d->id);
+				if (rc < 0)
+					return sd_fail(r->err, "out of memory");
+				if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+					return -1;
+				nc--;
+				if (downtimes)
+					r->out->st.downtimes_deleted++;
+				else
+					r->out->st.comments_deleted++;
+			}
+		}
+	}
+	return 0;
+}
+
+static void p_skipped(void *ctx, const char *what, const char *why)
+{
+	struct run *r = ctx;
+
+	report(r, what, why);
+}
+
+int reconcile_run(int fd, const struct central *c, const struct reconcile_opts *o,
+		  struct applier *a, struct reconcile_out *out, sd_error *err)
+{
+	struct run r;
+	struct sd_sink s;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	memset(out, 0, sizeof(*out));
+	r.o = o;
+	r.c = c;
+	r.a = a;
+	r.out = out;
+	r.err = err;
+	memset(&s, 0, sizeof(s));
+	s.ctx = &r;
+	s.comment = p1_comment;
+	s.downtime = p1_downtime;
+	s.skipped = p_skipped;
+	s.report_ctx = &r;
+	if (lseek(fd, 0, SEEK_SET) < 0 || snapshot_json_read_fd(fd, "state.json", &s, err) < 0)
+		goto out;
+	memset(&s, 0, sizeof(s));
+	s.ctx = &r;
+	s.object = p2_object;
+	s.skipped = p_skipped;
+	s.report_ctx = &r;
+	if (lseek(fd, 0, SEEK_SET) < 0 || snapshot_json_read_fd(fd, "state.json", &s, err) < 0)
+		goto out;
+	if (sync_items(&r, &r.dts, 1) < 0 || sync_items(&r, &r.cms, 0) < 0)
+		goto out;
+	qsort(out->ledger, out->nledger, sizeof(char *), strp_cmp);
+	rc = 0;
+out:
+	tdestroy(r.acks, ackc_free);
+	tdestroy(r.host_states, hs_free);
+	tdestroy(r.reported, free);
+	ilist_free(&r.dts);
+	ilist_free(&r.cms);
+	extcmd_free(&r.cmd);
+	free(r.name);
+	return rc;
+}
+
+void reconcile_out_free(struct reconcile_out *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->nledger; i++)
+		free(out->ledger[i]);
+	free(out->ledger);
+	out->ledger = NULL;
+	out->nledger = 0;
+}
