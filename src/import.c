@@ -361,6 +361,7 @@ struct cfg {
 	struct ctx *c;
 	const char *site;
 	struct lines prev, others_names, accepted;
+	struct lines others_groups, groups;     /* "H name" / "S name" */
 	struct sd_sink *writer;
 	enum sd_core fmt;
 	char *name;
@@ -412,6 +413,34 @@ static int cfg_host(void *vctx, const struct sd_object *so, sd_error *err)
 	return 0;
 }
 
+/* Groups: both cores refuse a second definition, and sites share group
+ * names ("linux"): the first site to bring a group defines it, the others
+ * only reference it. */
+static char *group_key(struct cfg *g, const struct sd_group *gr)
+{
+	size_t n = strlen(g->c->o->prefix) + strlen(gr->name) + 3;
+	char *k = malloc(n);
+
+	if (k)
+		snprintf(k, n, "%c %s%s", gr->type == SD_HOST ? 'H' : 'S', g->c->o->prefix, gr->name);
+	return k;
+}
+
+static int cfg_group(void *vctx, const struct sd_group *gr, sd_error *err)
+{
+	struct cfg *g = vctx;
+	char *k = group_key(g, gr);
+
+	if (!k)
+		return sd_fail(err, "out of memory");
+	if (!lines_has(&g->others_groups, k) && lines_add(&g->groups, k) < 0) {
+		free(k);
+		return sd_fail(err, "out of memory");
+	}
+	free(k);
+	return 0;
+}
+
 /* pass 2: the writer, fed only what the site owns */
 static int f_begin(void *vctx, const struct sd_meta *m, sd_error *err)
 {
@@ -427,7 +456,12 @@ static int f_begin(void *vctx, const struct sd_meta *m, sd_error *err)
 static int f_group(void *vctx, const struct sd_group *gr, sd_error *err)
 {
 	struct cfg *g = vctx;
+	char *k = group_key(g, gr);
+	int mine = k && lines_has(&g->groups, k);
 
+	free(k);
+	if (!mine)
+		return 0;
 	return g->writer->group ? g->writer->group(g->writer->ctx, gr, err) : 0;
 }
 
@@ -591,8 +625,9 @@ static int write_if_changed(const char *path, const char *text, size_t len, int 
 }
 
 /* other sites' hosts, from their SITE.hosts files */
-static int others_read(struct ctx *c, const char *site, struct lines *out, sd_error *err)
+static int others_read(struct ctx *c, const char *site, const char *ext, struct lines *out, sd_error *err)
 {
+	size_t el = strlen(ext);
 	DIR *d = opendir(c->o->state_dir);
 	struct dirent *e;
 	size_t i;
@@ -604,9 +639,9 @@ static int others_read(struct ctx *c, const char *site, struct lines *out, sd_er
 		size_t l = strlen(e->d_name);
 		struct lines one;
 		char *p;
-		if (l < 7 || strcmp(e->d_name + l - 6, ".hosts") || e->d_name[0] == '.')
+		if (l < el + 1 || strcmp(e->d_name + l - el, ext) || e->d_name[0] == '.')
 			continue;
-		if (l - 6 == strlen(site) && !strncmp(e->d_name, site, l - 6))
+		if (l - el == strlen(site) && !strncmp(e->d_name, site, l - el))
 			continue;
 		if (!(p = spath(c->o->state_dir, e->d_name, "")))
 			break;
@@ -672,14 +707,17 @@ static int import_config(struct ctx *c, struct input *in, int *changed, sd_error
 	if (have_central(o) && read_central(c, err) < 0)
 		return -1;
 	if (!(hostsp = spath(o->state_dir, site, ".hosts")) || lines_read(hostsp, &g.prev, err) < 0 ||
-	    others_read(c, site, &g.others_names, err) < 0)
+	    others_read(c, site, ".hosts", &g.others_names, err) < 0 ||
+	    others_read(c, site, ".groups", &g.others_groups, err) < 0)
 		goto out;
 	memset(&s, 0, sizeof(s));
 	s.ctx = &g;
 	s.object = cfg_host;
+	s.group = cfg_group;
 	if (snapshot_json_read_fd(fd, "config.json", &s, err) < 0)
 		goto out;
 	lines_sort(&g.accepted);
+	lines_sort(&g.groups);
 	if (o->config_dir) {
 		if (stale_argv(o, g.fmt, 0, argv, err) < 0)
 			goto out;
@@ -733,8 +771,13 @@ static int import_config(struct ctx *c, struct input *in, int *changed, sd_error
 				goto out;
 		}
 	}
-	if (!o->dry_run && lines_write(hostsp, &g.accepted, err) < 0)
-		goto out;
+	if (!o->dry_run) {
+		char *gp = spath(o->state_dir, site, ".groups");
+		int bad = !gp || lines_write(gp, &g.groups, err) < 0;
+		free(gp);
+		if (bad || lines_write(hostsp, &g.accepted, err) < 0)
+			goto out;
+	}
 	info(c, "site %s: config: %zu hosts owned, %lld refused%s", site, g.accepted.n, g.refused,
 	     !o->config_dir ? " (no --config-dir: ownership only)" : *changed ? ", config file written" : ", config unchanged");
 	rc = 0;
@@ -754,6 +797,8 @@ out:
 	free(g.name);
 	lines_free(&g.prev);
 	lines_free(&g.others_names);
+	lines_free(&g.others_groups);
+	lines_free(&g.groups);
 	lines_free(&g.accepted);
 	return rc;
 }
