@@ -478,6 +478,17 @@ static int f_object(void *vctx, const struct sd_object *so, sd_error *err)
 		return sd_fail(err, "out of memory");
 	if (!lines_has(&g->accepted, g->name))
 		return 0;
+	if (so->type == SD_SERVICE) {
+		const char *why = extcmd_name_problem(so->description);
+		if (why) {
+			/* it could never receive a result: refused like such a host */
+			char what[700];
+			snprintf(what, sizeof(what), "site %s: service '%s;%s'", g->site, g->name, so->description);
+			g->refused++;
+			report(g->c, what, why);
+			return 0;
+		}
+	}
 	if (so->type == SD_HOST && so->parents.n) {
 		/* a parent the site does not own cannot be referenced */
 		if (!(keep = calloc(so->parents.n, sizeof(char *))))

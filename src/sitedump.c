@@ -36,6 +36,7 @@ struct opts {
 	struct ls_source_opts lo;
 	struct writer_opts wo;
 	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
+	const char *snapshot;           /* --snapshot FILE: a snapshot JSON document as the source */
 	enum format fmt;
 	enum bundle_compress compress;
 	int config, all, mark;
@@ -60,7 +61,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: sitedump [-C [-T] [-G]] [-M] [-s SOCKET] [-H HDR]... [-S HDR]... [-O HDR]...\n"
 		"                [-p PREFIX] [-i MINUTES] [--format checkresult|json|nagios|icinga2] [--all]\n"
-		"                [--status-file PATH --objects-cache PATH] [-o FILE] [--timeout SECONDS]\n"
+		"                [--status-file PATH --objects-cache PATH | --snapshot FILE] [-o FILE] [--timeout SECONDS]\n"
 		"                [--site NAME]\n"
 		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
 		"                [--state-dir DIR] [--site NAME] [--encrypt-to CENTRAL.pub] [source options]\n"
@@ -161,6 +162,64 @@ out:
 /* ---- export ------------------------------------------------------------ */
 
 /* begin, one source pass, end. */
+/* --snapshot: the document's own begin/end are ours (run_source's), and a
+ * part the document does not hold cannot be exported from it */
+struct snap_pass {
+	struct sd_sink sink;
+	const struct sd_sink *to;
+	unsigned want;
+};
+
+static int sp_begin(void *ctx, const struct sd_meta *m, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	unsigned want = p->want == SD_PART_RESULT ? SD_PART_STATE : p->want;
+
+	if ((m->parts & want) != want)
+		return sd_fail(err, "the snapshot has no %s part", (want & ~m->parts) & SD_PART_CONFIG ? "config" : "state");
+	return 0;
+}
+static int sp_group(void *ctx, const struct sd_group *g, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_group(p->to, g, err);
+}
+static int sp_object(void *ctx, const struct sd_object *o, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_object(p->to, o, err);
+}
+static int sp_downtime(void *ctx, const struct sd_downtime *d, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_downtime(p->to, d, err);
+}
+static int sp_comment(void *ctx, const struct sd_comment *c, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_comment(p->to, c, err);
+}
+
+static int read_snapshot(const char *path, unsigned parts, const struct sd_sink *to, sd_error *err)
+{
+	struct snap_pass p = { { 0 }, to, parts };
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	long rc;
+
+	if (fd < 0)
+		return sd_fail(err, "%s: %s", path, strerror(errno));
+	p.sink.ctx = &p;
+	p.sink.begin = sp_begin;
+	p.sink.group = sp_group;
+	p.sink.object = sp_object;
+	p.sink.downtime = sp_downtime;
+	p.sink.comment = sp_comment;
+	rc = snapshot_json_read_fd(fd, path, &p.sink, err);
+	if (fd)
+		close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
 static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_error *err)
 {
 	struct sd_meta meta = { .site = o->site, .source = o->source, .created = o->wo.now, .parts = parts };
@@ -169,7 +228,8 @@ static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_e
 	o->lo.parts = parts;
 	rc = sink->begin ? sink->begin(sink->ctx, &meta, err) : 0;
 	if (rc == 0)
-		rc = o->status_file ? statusdat_read(o->status_file, o->objects_cache,
+		rc = o->snapshot ? read_snapshot(o->snapshot, parts, sink, err)
+		   : o->status_file ? statusdat_read(o->status_file, o->objects_cache,
 						     parts == SD_PART_RESULT ? SD_PART_STATE : parts, sink, err)
 				    : source_livestatus_run(&o->lo, sink, err);
 	if (rc == 0 && sink->end)
@@ -423,7 +483,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT };
+	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, 0, 's' },
 		{ "config", no_argument, 0, 'C' },
@@ -440,6 +500,7 @@ int main(int argc, char **argv)
 		{ "format", required_argument, 0, O_FORMAT },
 		{ "all", no_argument, 0, O_ALL },
 		{ "status-file", required_argument, 0, O_STATUS },
+		{ "snapshot", required_argument, 0, O_SNAPSHOT },
 		{ "objects-cache", required_argument, 0, O_OBJECTS },
 		{ "timeout", required_argument, 0, O_TIMEOUT },
 		{ "site", required_argument, 0, O_SITE },
@@ -503,6 +564,7 @@ int main(int argc, char **argv)
 			break;
 		case O_ALL: o.all = 1; break;
 		case O_STATUS: o.status_file = optarg; break;
+		case O_SNAPSHOT: o.snapshot = optarg; break;
 		case O_OBJECTS: o.objects_cache = optarg; break;
 		case O_TIMEOUT:
 			if (parse_num(optarg, 1, 86400, &secs) < 0) {
@@ -560,6 +622,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");
 		return 2;
 	}
+	if (o.snapshot && (o.status_file || hh || sh || oh || o.lo.spec)) {
+		fprintf(stderr, "sitedump: --snapshot is a source of its own: no -s/-H/-S/-O/--status-file with it\n");
+		return 2;
+	}
+	if (o.snapshot && !strcmp(o.snapshot, "-") && o.all && o.key) {
+		fprintf(stderr, "sitedump: --all reads the snapshot twice: give a file, not -\n");
+		return 2;
+	}
 	if (o.status_file && o.all && !o.key) {
 		fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n");
 		return 2;
@@ -568,7 +638,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n");
 		return 2;
 	}
-	if (!o.status_file && !o.lo.spec && !(o.lo.spec = ls_default_spec())) {
+	if (!o.snapshot && !o.status_file && !o.lo.spec && !(o.lo.spec = ls_default_spec())) {
 		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
 				"or --status-file and --objects-cache\n");
 		return 2;
@@ -583,7 +653,9 @@ int main(int argc, char **argv)
 	o.lo.service_headers = sh ? sh : "";
 	o.lo.host_only_headers = oh ? oh : "";
 	o.wo.now = time(NULL);
-	if (o.status_file)
+	if (o.snapshot)
+		snprintf(o.source, sizeof(o.source), "snapshot:%s", o.snapshot);
+	else if (o.status_file)
 		snprintf(o.source, sizeof(o.source), "statusdat:%s", o.status_file);
 	else
 		snprintf(o.source, sizeof(o.source), "livestatus:%s", o.lo.spec);
