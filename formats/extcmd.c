@@ -78,7 +78,7 @@ static int icinga_bar_is_perf(const char *bar)
 
 /* Icinga 2 service output: only backslash-n is unescaped, so LF and CR go
  * as \n and a literal backslash-n in the text must not look like one. */
-static char *icinga_put(char *o, const char *s, int keep_lines, int *altered)
+static char *icinga_put(char *o, const char *s, int keep_lines, int bar_always, int *altered)
 {
 	for (; *s; s++) {
 		if (*s == '\n' || *s == '\r') {
@@ -93,7 +93,7 @@ static char *icinga_put(char *o, const char *s, int keep_lines, int *altered)
 			*o++ = '\\';
 			*o++ = ' ';
 			*altered = 1;
-		} else if (*s == '|' && icinga_bar_is_perf(s)) {
+		} else if (*s == '|' && (bar_always || icinga_bar_is_perf(s))) {
 			memcpy(o, "\xc2\xa6", 2);
 			o += 2;
 			*altered = 1;
@@ -113,15 +113,23 @@ char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_ou
 	char *buf, *o;
 
 	*altered = 0;
-	if (core == CORE_NAGIOS)
-		return checkresult_encode_output(plugin_output, perf_data, long_output, altered);
+	if (core == CORE_NAGIOS) {
+		/* Nagios keeps a CR raw; on a command channel (Livestatus reads
+		 * lines) it must not travel, so it becomes a space */
+		if ((buf = checkresult_encode_output(plugin_output, perf_data, long_output, altered)))
+			for (o = buf; (o = strchr(o, '\r')); *altered = 1)
+				*o++ = ' ';
+		return buf;
+	}
 	len = 3 * (strlen(plugin_output) + strlen(perf_data) + strlen(long_output)) + 8;
 	if (!(buf = malloc(len)))
 		return NULL;
-	o = icinga_put(buf, plugin_output, 0, altered);
+	/* the perf data joins the first line: with a '=' in it, every '|' of
+	 * the output would start perf data */
+	o = icinga_put(buf, plugin_output, 0, strchr(perf_data, '=') != NULL, altered);
 	if (*perf_data) {
 		*o++ = '|';
-		o = icinga_put(o, perf_data, 0, altered);
+		o = icinga_put(o, perf_data, 0, 0, altered);
 	}
 	if (*long_output) {
 		if (is_host) {
@@ -130,7 +138,7 @@ char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_ou
 		} else {
 			*o++ = '\\';
 			*o++ = 'n';
-			o = icinga_put(o, long_output, 1, altered);
+			o = icinga_put(o, long_output, 1, 0, altered);
 		}
 	}
 	*o = 0;

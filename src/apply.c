@@ -46,6 +46,7 @@ struct applier {
 	size_t npending, cappending;
 	FILE *queue;                    /* commands held back until the spool is read */
 	struct extcmd cmd;
+	char *last_host, *last_svc;     /* the spool's last record */
 };
 
 static int fifo_open(struct applier *a, sd_error *err)
@@ -321,8 +322,19 @@ static int spool_put(struct applier *a, const char *host, const char *svc, int r
 	FILE *f;
 	char start[40], finish[40];
 
+	/* a full file is closed only between objects: one object's replayed
+	 * results must stay in one file, in order (Nagios reads files in
+	 * readdir order) */
+	if (a->spool && a->spool_records >= SPOOL_RECORDS_PER_FILE &&
+	    (strcmp(a->last_host ? a->last_host : "", host) || strcmp(a->last_svc ? a->last_svc : "", svc ? svc : "")) &&
+	    spool_close(a, err) < 0)
+		return -1;
 	if (!a->o.dry_run && !a->spool && spool_new(a, err) < 0)
 		return -1;
+	free(a->last_host);
+	free(a->last_svc);
+	a->last_host = strdup(host);
+	a->last_svc = strdup(svc ? svc : "");
 	f = a->o.dry_run ? a->o.dry_run : a->spool;
 	if (a->o.dry_run)
 		fputs("# checkresult\n", f);
@@ -338,8 +350,7 @@ static int spool_put(struct applier *a, const char *host, const char *svc, int r
 	a->st.results++;
 	if (a->o.dry_run)
 		return 0;
-	if (++a->spool_records >= SPOOL_RECORDS_PER_FILE)
-		return spool_close(a, err);
+	a->spool_records++;
 	return 0;
 }
 
@@ -450,5 +461,7 @@ void apply_free(struct applier *a)
 	free(a->fifo_dir);
 	ls_command_close(a->ls);
 	extcmd_free(&a->cmd);
+	free(a->last_host);
+	free(a->last_svc);
 	free(a);
 }

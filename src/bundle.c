@@ -56,7 +56,7 @@ static int name_ok(const char *name)
 {
 	size_t i, len = strlen(name);
 
-	if (!len || len >= 64 || name[0] == '.')
+	if (!len || len > 64 || name[0] == '.')
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", name[i]))

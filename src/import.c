@@ -275,7 +275,8 @@ struct ctx {
 
 static void report(struct ctx *c, const char *what, const char *why)
 {
-	c->status = 1;
+	if (c->status < 1)
+		c->status = 1;
 	if (c->o->report)
 		c->o->report(c->o->ctx, what, why);
 }
@@ -771,8 +772,14 @@ static int import_config(struct ctx *c, struct input *in, int *changed, sd_error
 			goto out;
 		}
 		if (o->dry_run) {
-			fprintf(o->dry_run, "# would write %s/sitedump-%s%s (%zu bytes) and %s/sitedump-templates%s\n",
-				o->config_dir, site, ext, len, o->config_dir, ext);
+			sprintf(path, "%s/sitedump-%s%s", o->config_dir, site, ext);
+			*changed = !same_content(path, buf, len);
+			fprintf(o->dry_run, "# %s %s (%zu bytes)\n", *changed ? "would write" : "unchanged:", path, len);
+			sprintf(path, "%s/sitedump-templates%s", o->config_dir, ext);
+			if (!same_content(path, tbuf, tlen)) {
+				*changed = 1;
+				fprintf(o->dry_run, "# would write %s (%zu bytes)\n", path, tlen);
+			}
 		} else {
 			sprintf(path, "%s/sitedump-templates%s", o->config_dir, ext);
 			if (write_if_changed(path, tbuf, tlen, changed, err) < 0)
@@ -790,7 +797,8 @@ static int import_config(struct ctx *c, struct input *in, int *changed, sd_error
 			goto out;
 	}
 	info(c, "site %s: config: %zu hosts owned, %lld refused%s", site, g.accepted.n, g.refused,
-	     !o->config_dir ? " (no --config-dir: ownership only)" : *changed ? ", config file written" : ", config unchanged");
+	     !o->config_dir ? " (no --config-dir: ownership only)"
+	     : *changed ? (o->dry_run ? ", config file would be written" : ", config file written") : ", config unchanged");
 	rc = 0;
 out:
 	if (f)
@@ -980,8 +988,8 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 		     rout.st.acks_set, rout.st.acks_removed, rout.st.downtimes_added, rout.st.downtimes_deleted,
 		     rout.st.comments_added, rout.st.comments_deleted, rout.st.not_owned, rout.st.unknown,
 		     rout.st.refused, as->commands, as->files, o->dry_run ? " (dry run)" : "");
-		if (as->refused)
-			c->status = 1;
+		if ((as->refused || rout.st.not_owned || rout.st.refused) && c->status < 1)
+			c->status = 1;      /* refused, not merely unknown to the central */
 	}
 	rc = 0;
 out:
@@ -1073,7 +1081,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 	/* a state bundle superseded by a newer one of the same site in this run */
 	for (i = 0; i < n; i++)
 		for (j = i + 1; in[i].r && j < n && in[j].r && !strcmp(in[i].info->site, in[j].info->site); j++)
-			if (strcmp(in[j].info->kind, "config"))
+			if (strcmp(in[j].info->kind, "config") && in[j].info->sequence > in[i].info->sequence)
 				in[i].superseded = 1;
 	for (i = 0; i < n; i++) {
 		const struct bundle_info *bi = in[i].info;
@@ -1109,17 +1117,31 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			note(&c, what, "state superseded by a newer bundle of the site in this run: skipped");
 		changed = 0;
 		if (want_config) {
+			char *pending = spath(o->state_dir, bi->site, ".reload-pending");
 			if (import_config(&c, &in[i], &changed, &e) < 0) {
 				report(&c, what, e.msg);
+				c.status = 2;
+				free(pending);
 				continue;
 			}
+			/* a reload that failed last time is owed even if the files did not change */
+			if (pending && !o->dry_run && access(pending, F_OK) == 0)
+				changed = 1;
 			if (changed && !o->dry_run) {
 				central_free(c.central);
 				c.central = NULL;
+				if (pending)
+					file_write(pending, "", 0, &e);
 				if (run_reload(&c, &e) < 0) {
 					report(&c, what, e.msg);
+					free(pending);
 					continue;
 				}
+				if (pending)
+					unlink(pending);
+			}
+			free(pending);
+			if (changed && !o->dry_run) {
 				if (have_central(o) && (want_state || has_sink(o)) && wait_loaded(&c, bi->site, &e) < 0) {
 					report(&c, what, e.msg);
 					continue;
@@ -1145,9 +1167,14 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			ao.livestatus = o->livestatus;
 			ao.timeout_ms = o->timeout_ms;
 			ao.reap_wait_ms = o->reap_wait_ms;
-			if (have_central(o) && read_central(&c, &e) == 0 && (a = apply_open(&ao, &e))) {
+			ao.report = applier_report;
+			ao.report_ctx = &c;
+			if (!have_central(o) || read_central(&c, &e) < 0 || !(a = apply_open(&ao, &e))) {
+				if (have_central(o))
+					note(&c, what, e.msg);
+			} else {
 				if (send_link(&c, a, bi, NULL, 0, &e) < 0 || apply_finish(a, &e) < 0)
-					report(&c, what, e.msg);
+					note(&c, what, e.msg);
 				apply_free(a);
 			}
 			central_free(c.central);

@@ -470,7 +470,7 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		free(ca);
 		free(cc);
 	}
-	if (live && (!want || c)) {
+	if (live) {
 		if (extcmd_remove_ack(&r->cmd, now, host, o->description) < 0 ||
 		    apply_command(r->a, r->cmd.buf, r->err) < 0)
 			return -1;

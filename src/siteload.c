@@ -333,7 +333,7 @@ static int import_main(int argc, char **argv)
 		case O_SITE: o.only_site = optarg; break;
 		case O_DECRYPT: o.decrypt_key = optarg; break;
 		case O_TIMEOUT: case O_RELOADWAIT: case O_REAPWAIT: case O_STALE:
-			if (seconds_arg(optarg, longopts[c - 256].name, &v) < 0 || v < 1 || v > 86400 * 365) {
+			if (seconds_arg(optarg, "value", &v) < 0 || v < 1 || v > 86400 * 365) {
 				fprintf(stderr, "siteload: --%s: want 1 or more seconds\n", longopts[c - 256].name);
 				return 2;
 			}
@@ -390,6 +390,11 @@ static int import_main(int argc, char **argv)
 	if (o.checkresults && o.core != CORE_NAGIOS) {
 		fprintf(stderr, "siteload: --checkresults is Nagios's spool (Icinga 2's reader keeps one result per file): "
 			"use --livestatus or --command-file with --core icinga2\n");
+		return 2;
+	}
+	if (o.checkresults && !o.command_file && !o.livestatus) {
+		fprintf(stderr, "siteload: --checkresults carries check results only: give --command-file too "
+			"(acknowledgements, downtimes, comments)\n");
 		return 2;
 	}
 	if ((o.checkresults || o.command_file) && !o.livestatus && !o.status_file && !o.dry_run) {
