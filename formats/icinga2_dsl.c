@@ -400,9 +400,13 @@ static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 	if (o->max_check_attempts > 0)
 		fprintf(w->out, "  max_check_attempts = %d\n", o->max_check_attempts);
 	if (!w->stale_argv) {
-		/* with a stale check, the interval is its threshold */
 		put_interval(w, "check_interval", o->check_interval);
 		put_interval(w, "retry_interval", o->retry_interval);
+	} else if (o->check_interval > 0 && o->check_interval < 1e6) {
+		/* the interval is the stale check's threshold: the remote's own
+		 * interval plus the time a bundle may take */
+		long long t = (long long)(o->check_interval * 60) + w->stale_after;
+		fprintf(w->out, "  check_interval = %llds\n  retry_interval = %llds\n", t, t);
 	}
 	if (!svc && w->site) {
 		fputs("  vars.sitedump_site = ", w->out);

@@ -424,6 +424,12 @@ static int object_body(struct nw *w, const struct sd_object *o, const char *host
 		return -1;
 	if (!w->stale_argv)
 		put_kv(w, "check_command", "check-livedump");
+	else if (o->check_interval > 0 && o->check_interval < 1e6) {
+		/* a result is due every check_interval on the remote, then it
+		 * still has to travel: stale after both */
+		snprintf(num, sizeof(num), "%lld", (long long)(o->check_interval * 60) + w->stale_after);
+		put_kv(w, "freshness_threshold", num);
+	}
 	if (!svc && w->site)
 		put_kv(w, "_SITEDUMP_SITE", w->site);
 	if (o->max_check_attempts > 0) {

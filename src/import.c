@@ -887,9 +887,9 @@ static int send_link(struct ctx *c, struct applier *a, const struct bundle_info 
 		return 0;
 	}
 	snprintf(out, sizeof(out),
-		 "%s - sitedump: bundle %llu (%s) of site %s, made %llds ago: %lld hosts, %lld services; "
+		 "%s - sitedump: bundle %llu (%s) of site %s, made %llds ago: %lld hosts, %lld services, "
 		 "applied %lld results, %lld/%lld acks set/removed, %lld/%lld downtimes added/deleted, "
-		 "%lld/%lld comments added/deleted; skipped %lld not owned, %lld unknown, %lld refused"
+		 "%lld/%lld comments added/deleted, skipped %lld not owned, %lld unknown, %lld refused"
 		 "|age=%llds sequence=%llu hosts=%lld services=%lld results=%lld skipped=%lld",
 		 state ? "WARNING" : "OK", bi->sequence, bi->kind, bi->site, age,
 		 st ? st->hosts : bi->hosts, st ? st->services : bi->services,

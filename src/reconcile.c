@@ -51,8 +51,13 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		lc = now;               /* never send future times */
 	if (c && !c->stale && c->last_check > 0 && (double)lc <= floor(c->last_check))
 		return 0;               /* the central has this result or a newer one */
-	if (c && core == CORE_ICINGA2 && c->last_check > 0)
-		floor_ts = (long long)ceil(c->last_check);      /* Icinga drops older results */
+	if (c && core == CORE_ICINGA2 && c->last_check > 0) {
+		/* Icinga drops results that start before its current one. Its
+		 * Livestatus shows last_check in whole seconds; our own results
+		 * start on a whole second, but the stale check ran at a fraction
+		 * of one, so over it the next second is the first safe one. */
+		floor_ts = (long long)ceil(c->last_check) + (c->stale ? 1 : 0);
+	}
 	s = r->state;
 	if (is_host && core == CORE_ICINGA2 && s > 1)
 		s = 1;                  /* Icinga takes host codes 0 and 1 only */
@@ -131,8 +136,11 @@ clamp:
 	for (i = 0; i < n; i++) {
 		if (steps[i].ts < floor_ts)
 			steps[i].ts = floor_ts;
-		if (steps[i].ts > now)
-			steps[i].ts = now;
+		/* never in the future; the one exception is Icinga's floor, at
+		 * most one second ahead (a stale check that ran this second),
+		 * which Icinga lets the next result override anyway */
+		if (steps[i].ts > now && steps[i].ts > floor_ts)
+			steps[i].ts = now > floor_ts ? now : floor_ts;
 		if (steps[i].ts < prev)
 			steps[i].ts = prev;
 		prev = steps[i].ts;
