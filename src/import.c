@@ -271,6 +271,10 @@ struct ctx {
 	int status;
 	long long now;
 	struct central *central;        /* read lazily, dropped after changes */
+	/* --dry-run writes no state: the hosts a config part would give the
+	 * site are kept here for the state part of the same run */
+	char dry_site[256];
+	struct lines dry_owned;
 };
 
 static void report(struct ctx *c, const char *what, const char *why)
@@ -789,14 +793,20 @@ static int import_config(struct ctx *c, struct input *in, int *changed, sd_error
 				goto out;
 		}
 	}
-	if (!o->dry_run) {
+	if (o->dry_run) {
+		lines_free(&c->dry_owned);
+		c->dry_owned = g.accepted;
+		memset(&g.accepted, 0, sizeof(g.accepted));
+		snprintf(c->dry_site, sizeof(c->dry_site), "%s", site);
+	} else {
 		char *gp = spath(o->state_dir, site, ".groups");
 		int bad = !gp || lines_write(gp, &g.groups, err) < 0;
 		free(gp);
 		if (bad || lines_write(hostsp, &g.accepted, err) < 0)
 			goto out;
 	}
-	info(c, "site %s: config: %zu hosts owned, %lld refused%s", site, g.accepted.n, g.refused,
+	info(c, "site %s: config: %zu hosts owned, %lld refused%s", site,
+	     o->dry_run ? c->dry_owned.n : g.accepted.n, g.refused,
 	     !o->config_dir ? " (no --config-dir: ownership only)"
 	     : *changed ? (o->dry_run ? ", config file would be written" : ", config file written") : ", config unchanged");
 	rc = 0;
@@ -944,6 +954,15 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	}
 	if (lines_read(hostsp, &owned, err) < 0 || lines_read(ledgerp, &ledger, err) < 0)
 		goto out;
+	if (o->dry_run && !strcmp(c->dry_site, site)) {
+		size_t i;
+		lines_free(&owned);
+		for (i = 0; i < c->dry_owned.n; i++)
+			if (lines_add(&owned, c->dry_owned.v[i]) < 0) {
+				sd_fail(err, "out of memory");
+				goto out;
+			}
+	}
 	if (!owned.n)
 		report(c, site, "owns no hosts yet: import a config bundle of this site first (sitedump -C)");
 	ao.core = o->core;
@@ -1198,6 +1217,7 @@ out:
 	free(in);
 	seal_sec_free(dk);
 	central_free(c.central);
+	lines_free(&c.dry_owned);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(lockp);
