@@ -189,6 +189,28 @@ $r = load($b3);
 is($r->{rc}, 0, 'after the dry run the real import works');
 is(diff_central('--ignore-host', 'db01')->{out}, $ONLY_OWN, 'and the central matches');
 
+# ---- several bundles in one run, and stdin -------------------------------------------------
+my @FILT = ('-O', 'Filter: name != db01', '-S', 'Filter: host_name != db01');
+$rem->command("ADD_HOST_COMMENT;gw;1;kim;first of two", time - 2);
+sleep 1;
+my $b4 = bundle('b4', args => [@FILT]);
+$rem->command("ADD_HOST_COMMENT;gw;1;lee;second of two", time - 1);
+wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: author = lee") } }, 20);
+my $b5 = bundle('b5', args => [@FILT]);
+my ($seq5) = $b5 =~ /b5$/ ? (run([$SITELOAD, 'inspect', '--json', $b5])->{out} =~ /"sequence":(\d+)/) : ();
+$r = load($b5, $b4);                     # given newest first
+is($r->{rc}, 0, 'two state bundles in one run: exit 0') or diag $r->{err};
+like($r->{err}, qr/b4: site alpha sequence \d+: state superseded by a newer bundle of the site in this run: skipped/,
+     'the older state bundle is skipped as superseded');
+like(slurp("$d/state/alpha.imported"), qr/^$seq5 /, 'the newest sequence is recorded');
+is(diff_central('--ignore-host', 'db01')->{out}, $ONLY_OWN, 'the central has the newest state');
+$rem->command("ADD_HOST_COMMENT;gw;1;max;through stdin", time - 1);
+wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: author = max") } }, 20);
+my $b6 = bundle('b6', args => [@FILT]);
+$r = run([@LOAD, '-'], stdin => slurp($b6));
+is($r->{rc}, 0, 'a bundle on stdin (-): exit 0') or diag $r->{err};
+is(diff_central('--ignore-host', 'db01')->{out}, $ONLY_OWN, 'stdin bundle applied');
+
 # ---- the stale check ------------------------------------------------------------------------
 $r = run([$SITELOAD, 'stale', '--state-dir', "$d/state", '--site', 'alpha']);
 is($r->{rc}, 3, 'stale check: UNKNOWN');
