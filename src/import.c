@@ -264,7 +264,15 @@ struct input {
 	struct bundle_reader *r;
 	const struct bundle_info *info;
 	int superseded;
+	enum import_outcome outcome;
+	char reason[SD_ERRLEN];
 };
+
+static void set_outcome(struct input *in, enum import_outcome oc, const char *reason)
+{
+	in->outcome = oc;
+	snprintf(in->reason, sizeof(in->reason), "%s", reason ? reason : "");
+}
 
 struct ctx {
 	const struct import_opts *o;
@@ -1094,6 +1102,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			report(&c, paths[i], e.msg);
 			if (r < 0)
 				c.status = 2;
+			set_outcome(&in[i], r < 0 ? IMPORT_FAILED : IMPORT_REJECTED, e.msg);
 		}
 	}
 	qsort(in, (size_t)n, sizeof(*in), input_cmp);
@@ -1109,31 +1118,39 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 		int want_state, want_config;
 
 		if (!in[i].r)
-			continue;
+			continue;       /* outcome set when it was read */
+		set_outcome(&in[i], IMPORT_APPLIED, "");
 		snprintf(what, sizeof(what), "%s: site %s sequence %llu", in[i].path, bi->site, bi->sequence);
 		if (imported_read(o->state_dir, bi->site, &im, &e) < 0) {
 			report(&c, what, e.msg);
-			continue;
+			set_outcome(&in[i], IMPORT_FAILED, e.msg);
+			goto next;
 		}
 		if (bi->sequence <= im.seq) {
 			snprintf(e.msg, sizeof(e.msg), "refused: not newer than the last imported sequence %llu", im.seq);
 			report(&c, what, e.msg);
-			continue;
+			set_outcome(&in[i], IMPORT_OLD, e.msg);
+			goto next;
 		}
 		if (o->max_age > 0 && c.now - bi->created > o->max_age) {
 			snprintf(e.msg, sizeof(e.msg), "refused: made %llds ago, older than --max-age %lld",
 				 c.now - bi->created, o->max_age);
 			report(&c, what, e.msg);
-			continue;
+			set_outcome(&in[i], IMPORT_REJECTED, e.msg);
+			goto next;
 		}
 		if (bi->created > c.now + 300) {
 			report(&c, what, "refused: made in the future (clock skew over 5 minutes?)");
-			continue;
+			set_outcome(&in[i], IMPORT_REJECTED, "refused: made in the future (clock skew over 5 minutes?)");
+			goto next;
 		}
 		want_config = strcmp(bi->kind, "state") != 0;
 		want_state = strcmp(bi->kind, "config") != 0 && !in[i].superseded;
-		if (in[i].superseded && strcmp(bi->kind, "config"))
+		if (in[i].superseded && strcmp(bi->kind, "config")) {
 			note(&c, what, "state superseded by a newer bundle of the site in this run: skipped");
+			if (!want_config)
+				set_outcome(&in[i], IMPORT_SKIPPED, "state superseded by a newer bundle of the site");
+		}
 		changed = 0;
 		if (want_config) {
 			char *pending = spath(o->state_dir, bi->site, ".reload-pending");
@@ -1141,7 +1158,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 				report(&c, what, e.msg);
 				c.status = 2;
 				free(pending);
-				continue;
+				set_outcome(&in[i], IMPORT_FAILED, e.msg);
+				goto next;
 			}
 			/* a reload that failed last time is owed even if the files did not change */
 			if (pending && !o->dry_run && access(pending, F_OK) == 0)
@@ -1154,7 +1172,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 				if (run_reload(&c, &e) < 0) {
 					report(&c, what, e.msg);
 					free(pending);
-					continue;
+					set_outcome(&in[i], IMPORT_FAILED, e.msg);
+					goto next;
 				}
 				if (pending)
 					unlink(pending);
@@ -1163,7 +1182,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			if (changed && !o->dry_run) {
 				if (have_central(o) && (want_state || has_sink(o)) && wait_loaded(&c, bi->site, &e) < 0) {
 					report(&c, what, e.msg);
-					continue;
+					set_outcome(&in[i], IMPORT_FAILED, e.msg);
+					goto next;
 				}
 			}
 		}
@@ -1171,11 +1191,13 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			if (import_state(&c, &in[i], &e) < 0) {
 				report(&c, what, e.msg);
 				c.status = 2;
-				continue;
+				set_outcome(&in[i], IMPORT_FAILED, e.msg);
+				goto next;
 			}
 		} else if (want_state) {
 			report(&c, what, "state not applied: no --checkresults, --command-file, --livestatus or --dry-run");
-			continue;
+			set_outcome(&in[i], IMPORT_FAILED, "state not applied: no sink");
+			goto next;
 		} else if (has_sink(o) && !o->dry_run) {
 			/* a config-only bundle still tells the link service it arrived */
 			struct apply_opts ao = { 0 };
@@ -1206,9 +1228,15 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			if (imported_write(o->state_dir, bi->site, &im, &e) < 0) {
 				report(&c, what, e.msg);
 				c.status = 2;
+				set_outcome(&in[i], IMPORT_FAILED, e.msg);
 			}
 		}
+next:
+		;
 	}
+	if (o->outcome)
+		for (i = 0; i < n; i++)
+			o->outcome(o->ctx, in[i].path, in[i].outcome, in[i].reason);
 	rc = c.status;
 out:
 	if (in)

@@ -8,6 +8,15 @@
 #include "bundle.h"
 #include "extcmd.h"
 
+/* What became of one bundle (for spools and mailboxes that file it). */
+enum import_outcome {
+	IMPORT_APPLIED,         /* applied (a superseded state part may have been skipped) */
+	IMPORT_REJECTED,        /* bad: verification, trust, too old, from the future */
+	IMPORT_OLD,             /* sequence not newer than the last imported: a replay, or seen before */
+	IMPORT_SKIPPED,         /* a state bundle superseded by a newer one in the same run */
+	IMPORT_FAILED,          /* could not be applied now (I/O, the core): try again later */
+};
+
 struct import_opts {
 	const char *trust_dir;          /* SITE.pub per site */
 	const char *state_dir;          /* sequence, owned hosts, ledger per site */
@@ -30,6 +39,8 @@ struct import_opts {
 	void (*report)(void *ctx, const char *what, const char *why);
 	/* a line saying what was done */
 	void (*info)(void *ctx, const char *line);
+	/* after the run, once per input path (may be NULL) */
+	void (*outcome)(void *ctx, const char *path, enum import_outcome oc, const char *reason);
 	void *ctx;
 };
 
