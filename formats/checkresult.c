@@ -28,13 +28,18 @@ struct cw {
 	int header_done;
 };
 
-/* Append s escaped for Nagios into *o; '|' replaced when bar is set. */
-static char *put_escaped(char *o, const char *s, int bar, int *altered)
+/* Append s escaped for Nagios into *o; '|' replaced when bar is set. A
+ * line break only belongs in the long output (lines set): in the plugin
+ * output or perf data it would start the long output, so it becomes a space. */
+static char *put_escaped(char *o, const char *s, int bar, int lines, int *altered)
 {
 	for (; *s; s++) {
 		if (*s == '\\') {
 			*o++ = '\\';
 			*o++ = '\\';
+		} else if (*s == '\n' && !lines) {
+			*o++ = ' ';
+			*altered = 1;
 		} else if (*s == '\n') {
 			*o++ = '\\';
 			*o++ = 'n';
@@ -58,15 +63,15 @@ char *checkresult_encode_output(const char *plugin_output, const char *perf_data
 	*altered = 0;
 	if (!buf)
 		return NULL;
-	o = put_escaped(o, plugin_output, 1, altered);
+	o = put_escaped(o, plugin_output, 1, 0, altered);
 	if (*perf_data) {
 		*o++ = '|';
-		o = put_escaped(o, perf_data, 0, altered);
+		o = put_escaped(o, perf_data, 0, 0, altered);
 	}
 	if (*long_output) {
 		*o++ = '\\';
 		*o++ = 'n';
-		o = put_escaped(o, long_output, 1, altered);
+		o = put_escaped(o, long_output, 1, 1, altered);
 	}
 	*o = '\0';
 	return buf;

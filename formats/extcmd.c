@@ -68,9 +68,10 @@ char *extcmd_clean_comment(enum sd_core core, const char *comment, int is_downti
 }
 
 /* Icinga 2 reads a line as perf data from a '|' that has a '=' after it. */
-static int icinga_bar_is_perf(const char *bar)
+static int icinga_bar_is_perf(const char *bar, int keep_lines)
 {
-	for (bar++; *bar && *bar != '\n' && *bar != '\r'; bar++)
+	/* without keep_lines a line break becomes a space: the line goes on */
+	for (bar++; *bar && (!keep_lines || (*bar != '\n' && *bar != '\r')); bar++)
 		if (*bar == '=')
 			return 1;
 	return 0;
@@ -93,7 +94,7 @@ static char *icinga_put(char *o, const char *s, int keep_lines, int bar_always, 
 			*o++ = '\\';
 			*o++ = ' ';
 			*altered = 1;
-		} else if (*s == '|' && (bar_always || icinga_bar_is_perf(s))) {
+		} else if (*s == '|' && (bar_always || icinga_bar_is_perf(s, keep_lines))) {
 			memcpy(o, "\xc2\xa6", 2);
 			o += 2;
 			*altered = 1;

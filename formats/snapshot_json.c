@@ -389,6 +389,8 @@ struct snapshot_json_reader {
 	const char *name;
 	sd_error *err;
 	int failed;             /* err already set by us or the sink */
+	size_t fed;             /* bytes of earlier chunks: offsets are per document */
+	int skip;               /* >0: inside a value of an unknown key, this deep */
 	int depth;              /* 1 top map, 2 section array, 3 record, 4 list/vars */
 	/* header */
 	char *hkey;             /* current top-level key */
@@ -416,7 +418,7 @@ static int rfail(struct snapshot_json_reader *r, const char *fmt, const char *a)
 {
 	if (!r->failed)
 		sd_fail(r->err, "%s: byte %zu: %s%s", r->name,
-			(size_t)yajl_get_bytes_consumed(r->h), fmt, a ? a : "");
+			r->fed + (size_t)yajl_get_bytes_consumed(r->h), fmt, a ? a : "");
 	r->failed = 1;
 	return 0;
 }
@@ -552,14 +554,66 @@ static int set_num(struct snapshot_json_reader *r, const char *txt, size_t len, 
 	return 1;
 }
 
+/* What a top-level key is: its value's type is checked, unknown keys
+ * (a later minor version's) are skipped whatever their value. */
+enum hkind { H_UNKNOWN, H_STRING, H_NUMBER, H_PARTS, H_SECTION };
+
+static int section_of(const char *k);
+
+static enum hkind hkey_kind(const struct snapshot_json_reader *r)
+{
+	const char *k = r->hkey;
+
+	if (!k)
+		return H_UNKNOWN;
+	if (!strcmp(k, "format") || !strcmp(k, "site") || !strcmp(k, "source"))
+		return H_STRING;
+	if (!strcmp(k, "version") || !strcmp(k, "created"))
+		return H_NUMBER;
+	if (!strcmp(k, "parts"))
+		return H_PARTS;
+	return section_of(k) != SEC_NONE ? H_SECTION : H_UNKNOWN;
+}
+
+/* A value of the wrong JSON type for a known top-level key. */
+static int top_type(struct snapshot_json_reader *r, enum hkind got)
+{
+	enum hkind k = hkey_kind(r);
+
+	if (k == H_UNKNOWN || k == got)
+		return 1;
+	return rfail(r, "wrong type for top-level key ", r->hkey);
+}
+
+/* An unknown key's value that is an object or array: skipped whole. */
+static int skip_start(struct snapshot_json_reader *r)
+{
+	if (r->skip) {
+		if (++r->skip > 16)     /* yajl keeps a stack per level: bounded */
+			return rfail(r, "nesting too deep", NULL), -1;
+		return 1;
+	}
+	if ((r->depth == 1 && hkey_kind(r) == H_UNKNOWN) || (r->depth == 3 && r->key == K_NONE)) {
+		r->skip = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int sj_number(void *ctx, const char *s, size_t len)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	if (r->skip)
+		return 1;
 	if (r->depth == 1) {
+		if (!top_type(r, H_NUMBER))
+			return 0;
 		if (r->hkey && !strcmp(r->hkey, "version")) {
-			if (len > 6 || (r->version = atoi(s)) <= 0)
-				return rfail(r, "bad version", NULL);
+			/* yajl's number text is not NUL-terminated: compare it as bytes */
+			if (len != 1 || s[0] != '1')
+				return rfail(r, "unsupported snapshot version (want 1)", NULL);
+			r->version = 1;
 		} else if (r->hkey && !strcmp(r->hkey, "created")) {
 			char buf[32];
 			if (len >= sizeof(buf))
@@ -581,10 +635,12 @@ static int sj_bool(void *ctx, int b)
 {
 	struct snapshot_json_reader *r = ctx;
 
-	if (r->depth == 1)
+	if (r->skip)
 		return 1;
+	if (r->depth == 1)
+		return hkey_kind(r) == H_UNKNOWN ? 1 : rfail(r, "wrong type for top-level key ", r->hkey);
 	if (r->depth != 3)
-		return r->key == K_NONE ? 1 : rfail(r, "unexpected boolean", NULL);
+		return rfail(r, "unexpected boolean", NULL);
 	switch (r->key) {
 	case K_HAS_BEEN_CHECKED: r->o.has_been_checked = b; break;
 	case K_IS_FLAPPING: r->o.is_flapping = b; break;
@@ -601,9 +657,13 @@ static int sj_null(void *ctx)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	if (r->skip)
+		return 1;
 	if (r->depth == 3 && r->key == K_SERVICE_DESCRIPTION)
 		return 1;       /* host comment/downtime */
-	if (r->depth == 1 || r->key == K_NONE)
+	if (r->depth == 1)
+		return hkey_kind(r) == H_UNKNOWN ? 1 : rfail(r, "wrong type for top-level key ", r->hkey);
+	if (r->depth == 3 && r->key == K_NONE)
 		return 1;
 	return rfail(r, "null not allowed for key ", rkey_names[r->key]);
 }
@@ -613,7 +673,11 @@ static int sj_string(void *ctx, const unsigned char *s, size_t len)
 	struct snapshot_json_reader *r = ctx;
 	char *p;
 
+	if (r->skip)
+		return 1;
 	if (r->depth == 1) {
+		if (!top_type(r, H_STRING))
+			return 0;
 		if (!r->hkey)
 			return 1;
 		if (!strcmp(r->hkey, "format")) {
@@ -709,6 +773,8 @@ static int sj_map_key(void *ctx, const unsigned char *s, size_t len)
 	struct snapshot_json_reader *r = ctx;
 	int k;
 
+	if (r->skip)
+		return 1;
 	if (r->depth == 1) {
 		free(r->hkey);
 		if (!(r->hkey = strndup((const char *)s, len)))
@@ -745,16 +811,22 @@ static int sj_start_map(void *ctx)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	switch (skip_start(r)) {
+	case 1: return 1;
+	case -1: return 0;
+	}
 	if (r->depth == 0) {
 		r->depth = 1;
 		return 1;
 	}
+	if (r->depth == 1)
+		return rfail(r, "wrong type for top-level key ", r->hkey);
 	if (r->depth == 2 && r->sec != SEC_NONE) {
 		record_reset(r);
 		r->depth = 3;
 		return 1;
 	}
-	if (r->depth == 3 && (r->key == K_CUSTOM_VARIABLES || r->key == K_NONE)) {
+	if (r->depth == 3 && r->key == K_CUSTOM_VARIABLES) {
 		r->depth = 4;
 		return 1;
 	}
@@ -809,6 +881,10 @@ static int sj_end_map(void *ctx)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	if (r->skip) {
+		r->skip--;
+		return 1;
+	}
 	if (r->depth == 4) {
 		r->depth = 3;
 		return 1;
@@ -828,8 +904,14 @@ static int sj_start_array(void *ctx)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	switch (skip_start(r)) {
+	case 1: return 1;
+	case -1: return 0;
+	}
 	if (r->depth == 1) {
 		int s = r->hkey ? section_of(r->hkey) : SEC_NONE;
+		if (hkey_kind(r) != H_SECTION && hkey_kind(r) != H_PARTS)
+			return rfail(r, "wrong type for top-level key ", r->hkey);
 		r->sec = (enum section)s;
 		if (s != SEC_NONE && begin_once(r) < 0)
 			return 0;
@@ -837,7 +919,7 @@ static int sj_start_array(void *ctx)
 		return 1;
 	}
 	if (r->depth == 3) {
-		if (!cur_list(r) && r->key != K_NONE)
+		if (!cur_list(r))
 			return rfail(r, "unexpected array for key ", rkey_names[r->key]);
 		r->depth = 4;
 		return 1;
@@ -849,6 +931,10 @@ static int sj_end_array(void *ctx)
 {
 	struct snapshot_json_reader *r = ctx;
 
+	if (r->skip) {
+		r->skip--;
+		return 1;
+	}
 	if (r->depth == 4) {
 		r->depth = 3;
 		return 1;
@@ -893,8 +979,11 @@ static int sj_status(struct snapshot_json_reader *r, yajl_status st, const unsig
 		return 0;
 	if (!r->failed) {
 		unsigned char *m = yajl_get_error(r->h, 0, buf, len);
-		sd_fail(r->err, "%s: byte %zu: %s", r->name, (size_t)yajl_get_bytes_consumed(r->h),
-			m ? (const char *)m : "parse error");
+		char *nl;
+		if (m && (nl = strpbrk((char *)m, "\r\n")))
+			*nl = 0;        /* one line: yajl ends its message with a newline */
+		sd_fail(r->err, "%s: byte %zu: %s", r->name,
+			r->fed + (buf ? (size_t)yajl_get_bytes_consumed(r->h) : 0), m ? (const char *)m : "parse error");
 		if (m)
 			yajl_free_error(r->h, m);
 	}
@@ -904,9 +993,13 @@ static int sj_status(struct snapshot_json_reader *r, yajl_status st, const unsig
 
 int snapshot_json_reader_feed(struct snapshot_json_reader *r, const void *buf, size_t len)
 {
+	int rc;
+
 	if (r->failed)
 		return -1;
-	return sj_status(r, yajl_parse(r->h, buf, len), buf, len);
+	rc = sj_status(r, yajl_parse(r->h, buf, len), buf, len);
+	r->fed += len;
+	return rc;
 }
 
 long snapshot_json_reader_finish(struct snapshot_json_reader *r)

@@ -16,6 +16,7 @@
  *   therefore goes into a file beside the FIFO that the core runs with
  *   PROCESS_FILE (both cores; the file is deleted by the core).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -73,6 +74,36 @@ static int fifo_open(struct applier *a, sd_error *err)
 	return 0;
 }
 
+/* Temp files of a run that was killed (kill -9 mid-write): hidden or
+ * 7-character names without .ok that Nagios never reads. Only ours, and
+ * only old ones: another siteload may be writing right now. */
+static void spool_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+	char path[PATH_MAX], ok[PATH_MAX + 8];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int ours_tmp = !strncmp(e->d_name, ".sitedump-", 10);
+		int placeholder = strlen(e->d_name) == 7 && e->d_name[0] == 'c';
+		if (!ours_tmp && !placeholder)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		snprintf(ok, sizeof(ok), "%s.ok", path);
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || now - st.st_mtime < 600)
+			continue;
+		/* a reserved name mkstemp made but that never got its content */
+		if (placeholder && (st.st_size != 0 || access(ok, F_OK) == 0))
+			continue;
+		unlink(path);
+	}
+	closedir(d);
+}
+
 struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 {
 	struct applier *a = calloc(1, sizeof(*a));
@@ -85,6 +116,8 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 	a->fifo = -1;
 	if (o->dry_run)
 		return a;
+	if (o->checkresults)
+		spool_sweep(o->checkresults);
 	if (o->command_file && fifo_open(a, err) < 0)
 		goto fail;
 	if (o->livestatus && !(a->ls = ls_command_open(o->livestatus, o->timeout_ms, err)))

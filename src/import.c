@@ -343,12 +343,67 @@ static int keyfor(void *vctx, const char *site, struct ms_pubkey *pk, sd_error *
 	return 0;
 }
 
+/*
+ * status.dat lags the core by up to status_update_interval: read right
+ * after siteload sent commands, it would not show them yet, and a second
+ * run would send them again (duplicate downtimes and comments). So the
+ * time of the last send is kept, and status.dat is read only once it was
+ * written after that (bounded by --reload-wait).
+ */
+#define SENT_FILE ".central-sent"
+
+static void sent_mark(struct ctx *c)
+{
+	char *p = spath(c->o->state_dir, SENT_FILE, "");
+	char buf[32];
+	sd_error e;
+
+	if (!p || !c->o->status_file || c->o->dry_run) {
+		free(p);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
+	file_write(p, buf, strlen(buf), &e);
+	free(p);
+}
+
+static void statusdat_wait(struct ctx *c)
+{
+	char *p = spath(c->o->state_dir, SENT_FILE, "");
+	long long sent = 0;
+	struct timespec t0, t;
+	struct stat st;
+	FILE *f;
+
+	if (!p)
+		return;
+	if ((f = fopen(p, "re"))) {
+		if (fscanf(f, "%lld", &sent) != 1)
+			sent = 0;
+		fclose(f);
+	}
+	free(p);
+	if (!sent)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* written a whole second after the send: the core had that second to
+	 * process the commands (it reads its FIFO continuously) */
+	while (stat(c->o->status_file, &st) == 0 && st.st_mtime <= sent + 1) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms)
+			break;
+		usleep(200000);
+	}
+}
+
 static int read_central(struct ctx *c, sd_error *err)
 {
 	const struct import_opts *o = c->o;
 
 	if (c->central)
 		return 0;
+	if (o->status_file)
+		statusdat_wait(c);
 	if (o->livestatus)
 		c->central = central_read_livestatus(o->livestatus, o->timeout_ms, err);
 	else if (o->status_file)
@@ -994,6 +1049,7 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	ro.nledger = ledger.n;
 	ro.report = rec_report;
 	ro.report_ctx = c;
+	sent_mark(c);
 	if (reconcile_run(fd, c->central, &ro, a, &rout, err) < 0)
 		goto out;
 	/* the ledger before the commands: a crash leaves a superset (safe) */

@@ -51,12 +51,16 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		lc = now;               /* never send future times */
 	if (c && !c->stale && c->last_check > 0 && (double)lc <= floor(c->last_check))
 		return 0;               /* the central has this result or a newer one */
+	/* (a stale central is a real UNKNOWN, soft or hard: counted as one
+	 * below; only the "newer" test above is waived for it) */
 	if (c && core == CORE_ICINGA2 && c->last_check > 0) {
 		/* Icinga drops results that start before its current one. Its
 		 * Livestatus shows last_check in whole seconds; our own results
 		 * start on a whole second, but the stale check ran at a fraction
 		 * of one, so over it the next second is the first safe one. */
 		floor_ts = (long long)ceil(c->last_check) + (c->stale ? 1 : 0);
+		if (floor_ts > now + 1)
+			floor_ts = now + 1;     /* a central result from the future: ours overrides it */
 	}
 	s = r->state;
 	if (is_host && core == CORE_ICINGA2 && s > 1)
@@ -72,7 +76,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 	if (m > REPLAY_MAX - 2)
 		m = REPLAY_MAX - 2;
 	if (c) {
-		chk = c->has_been_checked && !c->stale;
+		chk = c->has_been_checked;
 		cs = c->state;
 	}
 	if (s == 0) {

@@ -1,0 +1,833 @@
+/* Unit tests: result replay planning (reconcile_plan) against FACTS.md §1
+ * and "What an importer must do" §4.
+ *
+ * Two kinds of checks: a table of exact plans for the cases FACTS.md spells
+ * out, and a model check: a small simulation of how each core counts
+ * passive results (FACTS.md §1 tables) is run on the plan over a grid of
+ * central and remote states; the central must end where the remote is. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "reconcile.h"
+
+#define NOW 1795000000LL
+#define T0  (NOW - 3000)        /* remote last_state_change */
+#define LC  (NOW - 100)         /* remote last_check */
+#define CLC (NOW - 2000)        /* central last_check */
+
+static struct sd_object remote(int state, int type, int attempt, int max)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_SERVICE;
+	o.host_name = "h";
+	o.description = "s";
+	o.has_been_checked = 1;
+	o.state = state;
+	o.state_type = type;
+	o.current_attempt = attempt;
+	o.max_check_attempts = max;
+	o.last_check = (double)LC;
+	o.last_state_change = T0;
+	return o;
+}
+
+static struct central_obj central(int state, int type, int attempt, int max)
+{
+	struct central_obj c;
+
+	memset(&c, 0, sizeof(c));
+	c.host = "h";
+	c.svc = "s";
+	c.state = state;
+	c.state_type = type;
+	c.attempt = attempt;
+	c.max_attempts = max;
+	c.has_been_checked = 1;
+	c.last_check = (double)CLC;
+	return c;
+}
+
+/* "2@T0 2@LC" style, times relative to the macros (or absolute) */
+static const char *fmt(const struct replay_step *s, int n)
+{
+	static char buf[4096];
+	size_t off = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < n && off < sizeof(buf) - 64; i++) {
+		long long t = s[i].ts;
+		char tb[32];
+		if (t == T0) snprintf(tb, sizeof(tb), "T0");
+		else if (t == LC) snprintf(tb, sizeof(tb), "LC");
+		else if (t == CLC) snprintf(tb, sizeof(tb), "CLC");
+		else if (t == NOW) snprintf(tb, sizeof(tb), "NOW");
+		else snprintf(tb, sizeof(tb), "NOW%+lld", t - NOW);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%d@%s", i ? " " : "", s[i].state, tb);
+	}
+	return buf;
+}
+
+static const char *plan(enum sd_core core, int is_host, const struct sd_object *r,
+			const struct central_obj *c, int hp)
+{
+	struct replay_step st[REPLAY_MAX];
+	int n;
+
+	memset(st, 0x55, sizeof(st));
+	n = reconcile_plan(core, is_host, r, c, hp, NOW, st);
+	assert_true(n >= 0 && n <= REPLAY_MAX);
+	return fmt(st, n);
+}
+
+/* ---- the table ---- */
+
+static void nagios_service(void **state)
+{
+	struct sd_object r;
+	struct central_obj c;
+
+	/* OK -> SOFT CRITICAL 3/4: three results, the first at the remote's
+	 * last_state_change, the last at its last_check (FACTS §4 "Verified, k=3") */
+	c = central(0, 1, 1, 4);
+	r = remote(2, 0, 3, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC 2@LC");
+
+	/* OK -> HARD CRITICAL (max 4): max results, the hardening one at
+	 * last_state_change (Nagios sets it then), then one at last_check */
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@T0 2@T0 2@T0 2@LC");
+
+	/* soft attempt k with k >= max is hard too */
+	r = remote(2, 0, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@T0 2@T0 2@T0 2@LC");
+
+	/* SOFT 1/4 -> SOFT 1/4 needs one result only if the central was OK */
+	r = remote(1, 0, 1, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "1@LC");
+
+	/* the central's max_check_attempts counts, not the remote's */
+	c = central(0, 1, 1, 2);
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@T0 2@LC");
+
+	/* host problem: the service is hard at once */
+	c = central(0, 1, 1, 4);
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 1), "2@T0 2@LC");
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 1), "2@T0 2@LC");
+
+	/* recovery: one OK result */
+	c = central(2, 1, 4, 4);
+	r = remote(0, 1, 1, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "0@LC");
+
+	/* central already hard in the same state: one result */
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@LC");
+	/* hard in another problem state: stays hard, the change at T0 */
+	c = central(1, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC");
+
+	/* soft target below (or at) the central's soft attempt: OK first */
+	c = central(2, 0, 3, 4);
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "0@T0 2@T0 2@LC");
+	r = remote(2, 0, 3, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "0@T0 2@T0 2@LC 2@LC");
+	/* soft target above it: the remaining attempts only */
+	c = central(2, 0, 1, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@LC 2@LC");
+	c = central(1, 0, 1, 4);        /* WARN 1 -> CRIT 3: the change at T0 */
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC");
+	/* central soft 2, remote hard: the missing attempts */
+	c = central(2, 0, 2, 4);
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@T0 2@LC");
+	/* central hard, remote soft: OK first, then k */
+	c = central(2, 1, 4, 4);
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "0@T0 2@T0 2@LC");
+
+	/* no central object known: counted from OK */
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, NULL, 0), "2@T0 2@LC");
+	/* never-checked central (Nagios: OK HARD 1) */
+	c = central(0, 1, 1, 4);
+	c.has_been_checked = 0;
+	c.last_check = 0;
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC");
+}
+
+static void nagios_host(void **state)
+{
+	struct sd_object r = remote(1, 1, 1, 3);
+	struct central_obj c = central(0, 1, 1, 3);
+
+	r.type = SD_HOST;
+	r.description = NULL;
+	c.svc = NULL;
+	/* passive host results are hard at once: the change at T0, last check at LC */
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "1@T0 1@LC");
+	r.state_type = 0;               /* soft on the remote: still hard here */
+	r.current_attempt = 2;
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "1@T0 1@LC");
+	/* already DOWN: one result */
+	c.state = 1;
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "1@LC");
+	/* UNREACHABLE is a state of its own on Nagios (rc 2 stored as 2) */
+	r.state = 2;
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "2@T0 2@LC");
+	/* last_state_change == last_check: one result */
+	r.last_state_change = LC;
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "2@LC");
+	r.state = 0;
+	assert_string_equal(plan(CORE_NAGIOS, 1, &r, &c, 0), "0@LC");
+}
+
+static void icinga_service(void **state)
+{
+	struct sd_object r;
+	struct central_obj c;
+
+	/* pending central (has_been_checked 0): OK prime first, then k */
+	c = central(3, 0, 1, 4);
+	c.has_been_checked = 0;
+	c.last_check = 0;
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@T0 2@T0 2@LC");
+	r = remote(2, 1, 1, 4);         /* Icinga shows hard as attempt 1 */
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@T0 2@T0 2@LC 2@LC 2@LC");
+	r = remote(3, 0, 1, 4);         /* UNKNOWN 1: no state change without the prime */
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@T0 3@LC");
+	r = remote(0, 1, 1, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@LC");
+	/* no central object: as pending */
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, NULL, 0), "0@T0 2@T0 2@LC");
+
+	/* OK -> HARD: max results; Icinga does not move last_state_change when
+	 * it hardens, so only the first is at T0 */
+	c = central(0, 1, 1, 4);
+	r = remote(2, 1, 1, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@CLC 2@LC 2@LC 2@LC");
+	/* ...and no result below the central's last_check: T0 < CLC is raised */
+	c.last_check = (double)(T0 - 10);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@T0 2@LC 2@LC 2@LC");
+	c.last_check = (double)(T0 - 10) + 0.25;        /* raised to the next second */
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@T0 2@LC 2@LC 2@LC");
+	c.last_check = (double)T0 + 0.25;
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@NOW-2999 2@LC 2@LC 2@LC");
+
+	/* a DOWN host does not harden Icinga services: host_problem ignored */
+	c = central(0, 1, 1, 4);
+	c.last_check = (double)(T0 - 10);
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 1), "2@T0 2@LC");
+
+	/* already hard in the same state: one result; another state: T0 first */
+	c = central(2, 1, 1, 4);
+	r = remote(2, 1, 1, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@LC");
+	c.state = 1;
+	c.last_check = (double)(T0 - 10);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@T0 2@LC");
+
+	/* soft target at or below the central's soft attempt: OK prime, then k,
+	 * all at or after the central's last check */
+	c = central(2, 0, 3, 4);
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@CLC 2@CLC 2@LC");
+	/* soft 1 -> hard: the missing attempts */
+	c = central(2, 0, 1, 4);
+	r = remote(2, 1, 1, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "2@LC 2@LC 2@LC");
+}
+
+static void icinga_host(void **state)
+{
+	struct sd_object r = remote(2, 1, 1, 3);
+	struct central_obj c = central(0, 1, 1, 3);
+
+	r.type = SD_HOST;
+	r.description = NULL;
+	c.svc = NULL;
+	c.last_check = (double)(T0 - 10);
+	/* UNREACHABLE is sent as DOWN (1); hosts count attempts like services */
+	assert_string_equal(plan(CORE_ICINGA2, 1, &r, &c, 0), "1@T0 1@LC 1@LC");
+	r.state = 1;
+	r.state_type = 0;
+	r.current_attempt = 2;
+	assert_string_equal(plan(CORE_ICINGA2, 1, &r, &c, 0), "1@T0 1@LC");
+	/* already DOWN hard */
+	c.state = 1;
+	r.state = 2;
+	r.state_type = 1;
+	assert_string_equal(plan(CORE_ICINGA2, 1, &r, &c, 0), "1@LC");
+	/* pending host (DOWN SOFT 1, not checked): OK prime */
+	c.has_been_checked = 0;
+	c.state_type = 0;
+	c.last_check = 0;
+	r.state = 1;
+	r.state_type = 0;
+	r.current_attempt = 1;
+	assert_string_equal(plan(CORE_ICINGA2, 1, &r, &c, 0), "0@T0 1@LC");
+}
+
+static void nothing_to_send(void **state)
+{
+	struct sd_object r = remote(2, 0, 2, 4);
+	struct central_obj c = central(0, 1, 1, 4);
+	int core;
+
+	for (core = 0; core < 2; core++) {
+		/* never checked remote */
+		r = remote(2, 0, 2, 4);
+		r.has_been_checked = 0;
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+		assert_string_equal(plan(core, 1, &r, NULL, 0), "");
+		r = remote(2, 0, 2, 4);
+		r.last_check = 0;
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+		/* remote last_check not newer than the central's */
+		c = central(0, 1, 1, 4);
+		c.last_check = (double)LC;
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+		c.last_check = (double)LC + 0.9;
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+		c.last_check = (double)(LC + 500);
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+		r.last_check = (double)LC + 0.5;     /* same second as the central */
+		c.last_check = (double)LC;
+		assert_string_equal(plan(core, 0, &r, &c, 0), "");
+	}
+}
+
+static void stale_central(void **state)
+{
+	struct sd_object r;
+	struct central_obj c;
+
+	/* the central shows our own stale-data result, newer than the remote's:
+	 * results go anyway (Nagios applies them as they are), counted from the
+	 * stale UNKNOWN as from any other state: hard UNKNOWN -> hard CRITICAL
+	 * takes one result */
+	c = central(3, 1, 4, 4);
+	c.stale = 1;
+	c.last_check = (double)(NOW - 50);
+	r = remote(2, 1, 4, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC");
+	r = remote(0, 1, 1, 4);
+	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "0@LC");
+
+	/* Icinga drops results older than its current one: all after its last
+	 * check; the stale check ran at a fraction of the second Livestatus
+	 * shows, so the first safe second is the next one */
+	c.attempt = 1;
+	r = remote(2, 0, 2, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@NOW-49 2@NOW-49 2@NOW-49");
+	r = remote(0, 1, 1, 4);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@NOW-49");
+	/* a remote result newer than the stale one keeps its own time */
+	r = remote(2, 0, 2, 4);
+	r.last_check = (double)(NOW - 10);
+	assert_string_equal(plan(CORE_ICINGA2, 0, &r, &c, 0), "0@NOW-49 2@NOW-49 2@NOW-10");
+}
+
+static int max_ts(enum sd_core core, const struct sd_object *r, const struct central_obj *c, long long *first)
+{
+	struct replay_step st[REPLAY_MAX];
+	int n = reconcile_plan(core, 0, r, c, 0, NOW, st), i;
+	long long m = 0;
+
+	for (i = 0; i < n; i++)
+		if (st[i].ts > m)
+			m = st[i].ts;
+	*first = n ? st[0].ts : 0;
+	return n ? (int)(m - NOW) : -1000000;
+}
+
+static void future_clamped(void **state)
+{
+	struct sd_object r;
+	struct central_obj c = central(0, 1, 1, 4);
+	int core;
+
+	for (core = 0; core < 2; core++) {
+		c.last_check = (double)(T0 - 10);
+		r = remote(2, 0, 2, 4);
+		r.last_check = (double)(NOW + 500);
+		assert_string_equal(plan(core, 0, &r, &c, 0), "2@T0 2@NOW");
+		r.last_state_change = NOW + 100;        /* after now: taken as now */
+		assert_string_equal(plan(core, 0, &r, &c, 0), "2@NOW 2@NOW");
+		/* a stale check that ran this second: Icinga's next safe second
+		 * is one ahead, the only time allowed after now */
+		c.stale = 1;
+		c.state = 3;
+		c.last_check = (double)NOW - 0.5;
+		r.last_check = (double)LC;
+		r.last_state_change = T0;
+		if (core == CORE_NAGIOS)        /* hard UNKNOWN to soft: recover first */
+			assert_string_equal(plan(core, 0, &r, &c, 0), "0@T0 2@T0 2@LC");
+		else
+			assert_string_equal(plan(core, 0, &r, &c, 0), "0@NOW+1 2@NOW+1 2@NOW+1");
+		c.stale = 0;
+		c.state = 0;
+	}
+}
+
+/* A central whose last result lies in the future (clock skew, or a result
+ * sent with a future time) is overridden by any new result in Icinga 2
+ * (FACTS.md §1 "Overriding since ours is from the future"), so ours need
+ * not and must not be in the future ("never send future timestamps").
+ * reconcile_plan's clamp lets Icinga's floor (ceil(central last_check) + 1
+ * when stale) through unbounded, though its comment says "at most one
+ * second ahead". */
+static void icinga_future_central(void **state)
+{
+	struct sd_object r = remote(2, 0, 2, 4);
+	struct central_obj c = central(3, 0, 1, 4);
+	long long first;
+	int ahead;
+
+	c.stale = 1;
+	c.last_check = (double)(NOW + 1000);
+	ahead = max_ts(CORE_ICINGA2, &r, &c, &first);
+	print_message("  central last check now+1000 (stale): latest step at now%+d\n", ahead);
+	assert_true(ahead <= 1);
+}
+
+/* ---- the model ---- */
+
+struct sim {
+	int state, type, attempt, checked;
+	long long lc, lsc;
+};
+
+/* Nagios 4.4.6 (FACTS §1): results apply whatever their time. */
+static void nagios_apply(struct sim *o, int max, int is_host, int host_problem, int rc, long long ts)
+{
+	int changed = o->state != rc;
+
+	o->lc = ts;
+	o->checked = 1;
+	if (changed)
+		o->lsc = ts;
+	if (rc == 0) {
+		o->state = 0;
+		o->type = 1;
+		o->attempt = 1;
+		return;
+	}
+	if (is_host) {                  /* passive_host_checks_are_soft=0 */
+		o->state = rc;
+		o->type = 1;
+		o->attempt = 1;
+		return;
+	}
+	if (host_problem) {             /* host not UP: hard at once */
+		o->state = rc;
+		o->type = 1;
+		return;
+	}
+	if (o->state == 0) {
+		o->attempt = 1;
+		o->type = 0;
+	} else if (o->type == 0) {
+		o->attempt++;
+	}
+	o->state = rc;
+	if (o->type == 0 && o->attempt >= max) {
+		o->type = 1;
+		o->lsc = ts;            /* hardening sets last_state_change */
+	}
+	if (o->type == 1)
+		o->attempt = max;       /* capped at max, shown as max */
+}
+
+/* Icinga 2.13.6 (FACTS §1, checkable-check.cpp). Returns 0 if dropped. */
+static int icinga_apply(struct sim *o, int max, int rc, long long ts, long long now)
+{
+	int old = o->state;
+
+	if (o->checked && ts < o->lc && o->lc <= now)
+		return 0;               /* "in the past compared to ours" */
+	o->lc = ts;
+	o->checked = 1;
+	if (rc != old)
+		o->lsc = ts;
+	o->state = rc;
+	if (rc == 0) {
+		o->type = 1;
+		o->attempt = 1;
+		return 1;
+	}
+	if (old == 0) {
+		o->type = 0;
+		o->attempt = 1;
+	} else if (o->type == 0) {
+		o->attempt++;
+	}
+	if (o->attempt >= max) {
+		o->type = 1;
+		o->attempt = 1;
+	}
+	return 1;
+}
+
+struct model_case {
+	enum sd_core core;
+	int is_host, host_problem;
+	int cnull;
+	struct central_obj c;
+	struct sd_object r;
+};
+
+/* Runs the plan through the model; returns NULL if the central ends where
+ * the remote is, else a description of the difference. */
+static const char *model_check(const struct model_case *k, char *why, size_t len)
+{
+	struct replay_step st[REPLAY_MAX];
+	const struct central_obj *c = k->cnull ? NULL : &k->c;
+	const struct sd_object *r = &k->r;
+	int m = c && c->max_attempts > 0 ? c->max_attempts : r->max_check_attempts;
+	int n, i, s, want_type, want_attempt;
+	long long prev = 0, want_lc;
+	struct sim o;
+
+	n = reconcile_plan(k->core, k->is_host, r, c, k->host_problem, NOW, st);
+	if (c) {
+		o.state = c->state;
+		o.type = c->state_type;
+		o.attempt = c->attempt;
+		o.checked = c->has_been_checked;
+		o.lc = (long long)c->last_check;
+		if (c->last_check > (double)o.lc)
+			o.lc++;         /* compare against the next whole second */
+	} else {
+		o.state = k->core == CORE_ICINGA2 ? (k->is_host ? 1 : 3) : 0;
+		o.type = k->core == CORE_ICINGA2 ? 0 : 1;
+		o.attempt = 1;
+		o.checked = 0;
+		o.lc = 0;
+	}
+	o.lsc = 0;
+	for (i = 0; i < n; i++) {
+		if (st[i].ts < prev) {
+			snprintf(why, len, "step %d goes back in time", i);
+			return why;
+		}
+		if (st[i].ts > NOW) {
+			snprintf(why, len, "step %d in the future", i);
+			return why;
+		}
+		if (k->core == CORE_ICINGA2 && k->is_host && st[i].state > 1) {
+			snprintf(why, len, "Icinga host code %d", st[i].state);
+			return why;
+		}
+		prev = st[i].ts;
+		if (k->core == CORE_NAGIOS)
+			nagios_apply(&o, m, k->is_host, k->host_problem, st[i].state, st[i].ts);
+		else if (!icinga_apply(&o, m, st[i].state, st[i].ts, NOW)) {
+			snprintf(why, len, "step %d dropped by Icinga (older than %lld)", i, o.lc);
+			return why;
+		}
+	}
+	if (!r->has_been_checked || n == 0)
+		return NULL;            /* checked separately */
+	s = r->state;
+	if (k->core == CORE_ICINGA2 && k->is_host && s > 1)
+		s = 1;
+	if (s == 0) {
+		want_type = -1;
+		want_attempt = 1;
+	} else if (k->core == CORE_NAGIOS && (k->is_host || k->host_problem)) {
+		want_type = 1;
+		want_attempt = -1;
+	} else if (r->state_type == 1 || r->current_attempt >= m) {
+		want_type = 1;
+		want_attempt = k->core == CORE_NAGIOS ? m : 1;
+	} else {
+		want_type = 0;
+		want_attempt = r->current_attempt;
+	}
+	want_lc = (long long)r->last_check < NOW ? (long long)r->last_check : NOW;
+	if (k->core == CORE_ICINGA2 && c && c->last_check > 0 && want_lc < o.lc && o.lc <= NOW)
+		want_lc = o.lc;
+	if (o.state != s || (want_type >= 0 && o.type != want_type) ||
+	    (want_attempt >= 0 && o.attempt != want_attempt) || o.lc < want_lc) {
+		snprintf(why, len, "ends %d/%s/%d lc %+lld, want %d/%s/%d lc %+lld",
+			 o.state, o.type ? "HARD" : "SOFT", o.attempt, o.lc - NOW,
+			 s, want_type < 0 ? "any" : want_type ? "HARD" : "SOFT", want_attempt, want_lc - NOW);
+		return why;
+	}
+	return NULL;
+}
+
+static void describe(const struct model_case *k, char *buf, size_t len)
+{
+	struct replay_step st[REPLAY_MAX];
+	int n = reconcile_plan(k->core, k->is_host, &k->r, k->cnull ? NULL : &k->c, k->host_problem, NOW, st);
+
+	snprintf(buf, len, "%s %s%s: central %s%d/%s/%d max %d checked %d stale %d lc %+lld; "
+		 "remote %d/%s/%d max %d; plan [%s]",
+		 k->core == CORE_NAGIOS ? "nagios" : "icinga2", k->is_host ? "host" : "service",
+		 k->host_problem ? " (host problem)" : "", k->cnull ? "(none) " : "",
+		 k->c.state, k->c.state_type ? "HARD" : "SOFT", k->c.attempt, k->c.max_attempts,
+		 k->c.has_been_checked, k->c.stale, (long long)k->c.last_check - NOW,
+		 k->r.state, k->r.state_type ? "HARD" : "SOFT", k->r.current_attempt, k->r.max_check_attempts,
+		 fmt(st, n));
+}
+
+/* Every central state a passive object can be in, every remote target. */
+static int run_grid(int stale_only, int nagios_stale)
+{
+	const int max = 4;
+	int core, is_host, hp, ci, rs, rt, ra, fails = 0, cases = 0;
+
+	for (core = 0; core < 2; core++)
+	for (is_host = 0; is_host < 2; is_host++)
+	for (hp = 0; hp < 2; hp++) {
+		int nstates = is_host && core == CORE_ICINGA2 ? 2 : is_host ? 3 : 4;
+		if (hp && (is_host || core == CORE_ICINGA2))
+			continue;
+		/* central: ci 0 none, 1 pending, 2.. checked states */
+		for (ci = 0; ci < 2 + nstates * max; ci++) {
+			int cs = 0, ct = 1, ca = 1, stale;
+			if (ci >= 2) {
+				int x = ci - 2;
+				cs = x / max;
+				ca = x % max + 1;       /* ca == max: hard */
+				if (cs == 0 && ca > 1)
+					continue;
+				ct = cs == 0 || ca == max;
+				if (ct && cs)
+					ca = core == CORE_NAGIOS ? max : 1;
+				if (is_host && core == CORE_NAGIOS && cs) {
+					if (ca != max && ca != 1)
+						continue;
+					ct = 1;
+					ca = 1;
+				}
+			}
+			for (stale = 0; stale < 2; stale++) {
+				if (stale != stale_only && stale_only >= 0)
+					continue;
+				if (stale && (ci < 2 || is_host))
+					continue;
+				if (stale && cs != 3 && !(core == CORE_ICINGA2 && is_host))
+					continue;       /* the stale check returns UNKNOWN */
+				if (stale && (core == CORE_NAGIOS) != nagios_stale)
+					continue;
+				for (rs = 0; rs < nstates + (is_host && core == CORE_ICINGA2); rs++)
+				for (rt = 0; rt < 2; rt++)
+				for (ra = 1; ra <= max; ra++) {
+					struct model_case k;
+					char why[256], desc[1024];
+					int clc;
+					if (rs == 0 && (rt == 0 || ra > 1))
+						continue;
+					if (rt == 1 && ra > 1 && core == CORE_ICINGA2)
+						continue;
+					if (rt == 0 && ra == max)
+						continue;
+					for (clc = 0; clc < 3; clc++) {
+						if (!stale && clc == 2)
+							continue;
+						memset(&k, 0, sizeof(k));
+						k.core = core;
+						k.is_host = is_host;
+						k.host_problem = hp;
+						k.cnull = ci == 0;
+						k.c = central(cs, ct, ca, max);
+						if (is_host)
+							k.c.svc = NULL;
+						if (ci == 1) {
+							k.c.has_been_checked = 0;
+							k.c.last_check = 0;
+							if (core == CORE_ICINGA2) {
+								k.c.state = is_host ? 1 : 3;
+								k.c.state_type = 0;
+							}
+						}
+						k.c.stale = stale;
+						/* central last check: before T0, between T0 and
+						 * LC (fractional), after LC (stale only) */
+						if (ci >= 2)
+							k.c.last_check = clc == 0 ? (double)(T0 - 500)
+								       : clc == 1 ? (double)(T0 + 700) + 0.5
+								       : (double)(NOW - 20);
+						k.r = remote(rs, rt, ra, max);
+						if (is_host) {
+							k.r.type = SD_HOST;
+							k.r.description = NULL;
+						}
+						cases++;
+						if (model_check(&k, why, sizeof(why))) {
+							if (fails++ < 8) {
+								describe(&k, desc, sizeof(desc));
+								print_message("  %s\n    -> %s\n", desc, why);
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	print_message("  %d cases, %d where the central does not end at the remote's state\n", cases, fails);
+	return fails;
+}
+
+static void model_grid(void **state)
+{
+	/* non-stale centrals, and Icinga 2 stale ones */
+	assert_int_equal(run_grid(0, 0), 0);
+	assert_int_equal(run_grid(1, 0), 0);
+}
+
+/* A Nagios central showing siteload's stale result is really in UNKNOWN
+ * (SOFT or HARD: the stale check is an ordinary active check returning 3).
+ * reconcile_plan treats it like a pending OK object (chk = 0, cur = 0, no
+ * prime), so a soft remote problem is counted on top of the UNKNOWN. */
+static void nagios_stale_soft(void **state)
+{
+	struct sd_object r = remote(2, 0, 2, 4);
+	struct central_obj c = central(3, 1, 4, 4);
+	struct model_case k;
+	char why[256];
+
+	c.stale = 1;
+	c.last_check = (double)(NOW - 20);
+	memset(&k, 0, sizeof(k));
+	k.core = CORE_NAGIOS;
+	k.c = c;
+	k.r = r;
+	/* HARD UNKNOWN + 2 CRIT -> HARD CRITICAL, not SOFT CRITICAL 2 */
+	if (model_check(&k, why, sizeof(why)))
+		print_message("  central stale HARD UNKNOWN, remote SOFT CRITICAL 2/4, plan [%s]: %s\n",
+			      plan(CORE_NAGIOS, 0, &k.r, &k.c, 0), why);
+	k.c.state_type = 0;
+	k.c.attempt = 1;
+	/* SOFT UNKNOWN 1 + 2 CRIT -> SOFT CRITICAL 3, not 2 */
+	if (model_check(&k, why, sizeof(why)))
+		print_message("  central stale SOFT UNKNOWN 1, remote SOFT CRITICAL 2/4, plan [%s]: %s\n",
+			      plan(CORE_NAGIOS, 0, &k.r, &k.c, 0), why);
+	assert_int_equal(run_grid(1, 1), 0);
+}
+
+static unsigned rnd_seed = 12345;
+
+static int rnd(int k)
+{
+	rnd_seed = rnd_seed * 1103515245u + 12345u;
+	return (int)((rnd_seed >> 8) % (unsigned)k);
+}
+
+/* Whatever the inputs: a bounded count, states the core takes, times
+ * never decreasing and never after now. */
+static void invariants_random(void **state)
+{
+	int i, j;
+
+	for (i = 0; i < 20000; i++) {
+		struct sd_object r;
+		struct central_obj c;
+		struct replay_step st[REPLAY_MAX];
+		int core = rnd(2), is_host = rnd(2), n, rs = rnd(4), rt = rnd(2), ra = rnd(70) - 2, rm = rnd(70) - 2, use_c;
+		long long prev = 0, limit;
+
+		r = remote(rs, rt, ra, rm);
+		r.has_been_checked = rnd(8) != 0;
+		r.last_check = (double)(NOW - 5000 + rnd(10000));
+		r.last_check += rnd(1000) / 1000.0;
+		r.last_state_change = NOW - 8000 + rnd(16000);
+		rs = rnd(4);
+		rt = rnd(2);
+		ra = rnd(70) - 2;
+		rm = rnd(70) - 2;
+		c = central(rs, rt, ra, rm);
+		c.has_been_checked = rnd(4) != 0;
+		c.stale = rnd(4) == 0;
+		if (rnd(5)) {
+			c.last_check = (double)(NOW - 5000 + rnd(10000));
+			c.last_check += rnd(1000) / 1000.0;
+		} else {
+			c.last_check = 0;
+		}
+		if (rnd(3) == 0 && c.last_check > (double)NOW)
+			c.last_check = (double)NOW - rnd(1000) / 1000.0;  /* this second */
+		use_c = rnd(6) != 0;
+		n = reconcile_plan(core, is_host, &r, use_c ? &c : NULL, rnd(2), NOW, st);
+		assert_true(n >= 0 && n <= REPLAY_MAX);
+		if (!r.has_been_checked)
+			assert_int_equal(n, 0);
+		/* never in the future; over a stale result in Icinga, at most the
+		 * second after it (the stale check ran at a fraction of a second) */
+		limit = NOW;
+		if (use_c && c.stale && core == CORE_ICINGA2 && c.last_check > (double)(NOW - 1) &&
+		    c.last_check <= (double)NOW)
+			limit = NOW + 1;
+		if (c.last_check > (double)NOW && use_c && c.stale && core == CORE_ICINGA2)
+			continue;       /* icinga_future_central */
+		for (j = 0; j < n; j++) {
+			assert_true(st[j].ts >= prev);
+			assert_true(st[j].ts <= limit);
+			assert_true(st[j].state >= 0 && st[j].state <= 3);
+			if (core == CORE_ICINGA2 && is_host)
+				assert_true(st[j].state <= 1);
+			prev = st[j].ts;
+		}
+	}
+}
+
+/* Icinga: no step below the central's last check, whatever the inputs */
+static void icinga_never_below_central(void **state)
+{
+	int rs, rt, ra, cs, ct, ca, stale;
+
+	for (rs = 0; rs < 4; rs++)
+	for (rt = 0; rt < 2; rt++)
+	for (ra = 1; ra <= 5; ra++)
+	for (cs = 0; cs < 4; cs++)
+	for (ct = 0; ct < 2; ct++)
+	for (ca = 1; ca <= 4; ca++)
+	for (stale = 0; stale < 2; stale++) {
+		struct sd_object r = remote(rs, rt, ra, 4);
+		struct central_obj c = central(cs, ct, ca, 4);
+		struct replay_step st[REPLAY_MAX];
+		int n, i;
+
+		c.stale = stale;
+		c.last_check = stale ? (double)(NOW - 10) + 0.5 : (double)(T0 + 100) + 0.5;
+		n = reconcile_plan(CORE_ICINGA2, 0, &r, &c, 0, NOW, st);
+		for (i = 0; i < n; i++)
+			assert_true((double)st[i].ts >= c.last_check);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nagios_service),
+		cmocka_unit_test(nagios_host),
+		cmocka_unit_test(icinga_service),
+		cmocka_unit_test(icinga_host),
+		cmocka_unit_test(nothing_to_send),
+		cmocka_unit_test(stale_central),
+		cmocka_unit_test(future_clamped),
+		cmocka_unit_test(icinga_future_central),
+		cmocka_unit_test(model_grid),
+		cmocka_unit_test(nagios_stale_soft),
+		cmocka_unit_test(invariants_random),
+		cmocka_unit_test(icinga_never_below_central),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
