@@ -245,6 +245,7 @@ static int put_list(struct iw *w, const char *what, const char *key, int var,
 static int reserved_var(const char *name)
 {
 	return !strcmp(name, "sitedump_check_command") || !strcmp(name, "sitedump_parents") ||
+	       !strcasecmp(name, "sitedump_site") ||
 	       !strcmp(name, "sitedump_contacts") || !strcmp(name, "sitedump_contact_groups");
 }
 

@@ -251,6 +251,8 @@ static const char *var_name_problem(const char *name)
 			return "whitespace, control character or ';' in a custom variable name";
 	if (!strcasecmp(name, CHECK_COMMAND_VAR))
 		return "the name is reserved for the remote check command";
+	if (!strcasecmp(name, "SITEDUMP_SITE"))
+		return "the name is reserved for siteload (the site of a shadow host)";
 	return NULL;
 }
 

@@ -137,6 +137,25 @@ static int lines_read(const char *path, struct lines *l, sd_error *err)
 	return 0;
 }
 
+/* State files are 0600 (siteload runs with umask 077); what the core must
+ * read (its config) is given 0644 explicitly. */
+static int file_write_mode(const char *path, const char *text, size_t len, mode_t mode, sd_error *err)
+{
+	struct out_file *of = out_open(path, err);
+
+	if (!of)
+		return -1;
+	if (mode && fchmod(fileno(out_stream(of)), mode) < 0) {
+		out_abort(of);
+		return sd_fail(err, "%s: %s", path, strerror(errno));
+	}
+	if (len && fwrite(text, 1, len, out_stream(of)) != len) {
+		out_abort(of);
+		return sd_fail(err, "%s: write error", path);
+	}
+	return out_commit(of, err);
+}
+
 static int file_write(const char *path, const char *text, size_t len, sd_error *err)
 {
 	struct out_file *of = out_open(path, err);
@@ -219,7 +238,8 @@ static int imported_write(const char *dir, const char *site, const struct import
 	if (!p)
 		return sd_fail(err, "out of memory");
 	snprintf(buf, sizeof(buf), "%llu %lld %lld\n", im->seq, im->created, im->at);
-	rc = file_write(p, buf, strlen(buf), err);
+	/* readable by the core, which runs `siteload stale` as its own user */
+	rc = file_write_mode(p, buf, strlen(buf), 0644, err);
 	free(p);
 	return rc;
 }
@@ -700,7 +720,7 @@ static int write_if_changed(const char *path, const char *text, size_t len, int 
 	if (same_content(path, text, len))
 		return 0;
 	*changed = 1;
-	return file_write(path, text, len, err);
+	return file_write_mode(path, text, len, 0644, err);
 }
 
 /* other sites' hosts, from their SITE.hosts files */
@@ -1109,7 +1129,7 @@ static int open_input(struct ctx *c, struct input *in, struct seal_sec *dk, sd_e
 	else if ((fd = open(in->path, O_RDONLY | O_CLOEXEC)) < 0)
 		return sd_fail(err, "%s", strerror(errno));
 	if (dk) {
-		int plain = seal_open(fd, dk, NULL, &vf, err);
+		int plain = seal_open_max(fd, dk, NULL, c->o->lim.max_total_size, &vf, err);
 		if (fd)
 			close(fd);
 		if (plain < 0)
@@ -1136,14 +1156,11 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 
 	c.o = o;
 	c.now = (long long)time(NULL);
-	if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST) {
+	umask(077);
+	/* 0711: the core's stale check may pass through to SITE.imported */
+	if (mkdir(o->state_dir, 0711) < 0 && errno != EEXIST) {
 		sd_fail(err, "%s: %s", o->state_dir, strerror(errno));
 		return 2;
-	}
-	if (!(lockp = spath(o->state_dir, ".siteload", ".lock")) ||
-	    (lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 || flock(lockfd, LOCK_EX) < 0) {
-		sd_fail(err, "%s: %s", lockp ? lockp : o->state_dir, lockp ? strerror(errno) : "out of memory");
-		goto out;
 	}
 	if (o->decrypt_key && !(dk = seal_sec_load(o->decrypt_key, err)))
 		goto out;
@@ -1160,6 +1177,13 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 				c.status = 2;
 			set_outcome(&in[i], r < 0 ? IMPORT_FAILED : IMPORT_REJECTED, e.msg);
 		}
+	}
+	/* the lock only now: a slow sender (a trickling ssh client) must not
+	 * hold up every other import while its bundle is still being read */
+	if (!(lockp = spath(o->state_dir, ".siteload", ".lock")) ||
+	    (lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 || flock(lockfd, LOCK_EX) < 0) {
+		sd_fail(err, "%s: %s", lockp ? lockp : o->state_dir, lockp ? strerror(errno) : "out of memory");
+		goto out;
 	}
 	qsort(in, (size_t)n, sizeof(*in), input_cmp);
 	/* a state bundle superseded by a newer one of the same site in this run */

@@ -628,8 +628,11 @@ static int sync_items(struct run *r, struct ilist *l, int downtimes)
 		size_t nr = 0, nc = 0, k;
 		for (j = i; j < l->n && !strcmp(l->v[j].key, l->v[i].key); j++)
 			l->v[j].central ? nc++ : nr++;
-		/* the ledger: what the remote has, and what we made that is still there */
-		if ((nr || (nc && in_ledger(r, l->v[i].key))) && ledger_add(r, l->v[i].key) < 0)
+		/* the ledger: what we are about to make, and what we made that
+		 * either side still has. Not what the central already had on its
+		 * own: a remote copying a central user's comment must not make it
+		 * deletable. */
+		if ((nc < nr || ((nr || nc) && in_ledger(r, l->v[i].key))) && ledger_add(r, l->v[i].key) < 0)
 			return -1;
 		if (nc < nr) {
 			for (k = i; k < j && nc < nr; k++) {

@@ -18,6 +18,7 @@
 #include "minisign.h"
 #include "output.h"
 #include "seal.h"
+#include "bundle.h"
 
 #define PLAIN 65536
 #define CIPHER (PLAIN + crypto_secretstream_xchacha20poly1305_ABYTES)
@@ -260,6 +261,14 @@ static int bad_fail(int *bad, sd_error *err, const char *msg)
 
 int seal_open(int fd, const struct seal_sec *key, const char *tmpdir, int *bad, sd_error *err)
 {
+	return seal_open_max(fd, key, tmpdir, bundle_default_limits.max_total_size, bad, err);
+}
+
+/* Anyone with the central's public key can seal: the plain text is capped
+ * before it can fill the temp dir (the bundle's own limits come later). */
+int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long long max, int *bad, sd_error *err)
+{
+	long long total = 0;
 	unsigned char head[8 + 8 + SEALED_KEY + crypto_secretstream_xchacha20poly1305_HEADERBYTES];
 	unsigned char *skey = sodium_malloc(crypto_secretstream_xchacha20poly1305_KEYBYTES);
 	unsigned char *c = malloc(CIPHER), *p = sodium_malloc(PLAIN);
@@ -315,6 +324,10 @@ int seal_open(int fd, const struct seal_sec *key, const char *tmpdir, int *bad, 
 		}
 		if (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL && n < CIPHER) {
 			bad_fail(bad, err, "truncated");
+			goto fail;
+		}
+		if ((total += (long long)plen) > max) {
+			bad_fail(bad, err, "larger than the size limit");
 			goto fail;
 		}
 		if (write(out, p, (size_t)plen) != (ssize_t)plen) {

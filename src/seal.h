@@ -32,4 +32,7 @@ int seal_is_sealed(int fd);
  * positioned at 0, or -1 (*bad = 1 when the data is bad, not I/O). */
 int seal_open(int fd, const struct seal_sec *key, const char *tmpdir, int *bad, sd_error *err);
 
+/* The same with the decrypted size capped at max bytes (seal_open: the
+ * default bundle size limit); over it: *bad = 1. */
+int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long long max, int *bad, sd_error *err);
 #endif
