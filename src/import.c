@@ -87,7 +87,8 @@ static void lines_sort(struct lines *l)
 {
 	size_t i, j = 0;
 
-	qsort(l->v, l->n, sizeof(char *), strp_cmp);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(char *), strp_cmp);
 	for (i = 0; i < l->n; i++) {    /* unique */
 		if (j && !strcmp(l->v[j - 1], l->v[i]))
 			free(l->v[i]);

@@ -623,7 +623,8 @@ static int sync_items(struct run *r, struct ilist *l, int downtimes)
 		else
 			comment_key(d->key, ci[i].host, ci[i].svc, ci[i].author, ci[i].comment);
 	}
-	qsort(l->v, l->n, sizeof(l->v[0]), ditem_cmp);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(l->v[0]), ditem_cmp);
 	for (i = 0; i < l->n; i = j) {
 		size_t nr = 0, nc = 0, k;
 		for (j = i; j < l->n && !strcmp(l->v[j].key, l->v[i].key); j++)
@@ -718,7 +719,8 @@ int reconcile_run(int fd, const struct central *c, const struct reconcile_opts *
 		goto out;
 	if (sync_items(&r, &r.dts, 1) < 0 || sync_items(&r, &r.cms, 0) < 0)
 		goto out;
-	qsort(out->ledger, out->nledger, sizeof(char *), strp_cmp);
+	if (out->nledger)
+		qsort(out->ledger, out->nledger, sizeof(char *), strp_cmp);
 	rc = 0;
 out:
 	tdestroy(r.acks, ackc_free);

@@ -4,7 +4,9 @@
  * Only this file prints and exits. Exit codes: 0 everything written;
  * 1 written, but some objects were skipped (each reported on stderr);
  * 2 usage error or bad input (socket, server error, malformed reply or
- * status.dat, key, state dir): nothing is written, no output file is left.
+ * status.dat, key, state dir): nothing is written, no output file is left;
+ * 3 the bundle was made but not delivered (--send-command, --mail-to, or
+ * the queue's transport failed): with --queue it stays queued.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +22,11 @@
 #include "checkresult.h"
 #include "icinga2_dsl.h"
 #include "livestatus.h"
+#include "mail.h"
 #include "minisign.h"
 #include "nagios_objects.h"
 #include "output.h"
+#include "queue.h"
 #include "seal.h"
 #include "seqstate.h"
 #include "snapshot_json.h"
@@ -41,6 +45,11 @@ struct opts {
 	enum bundle_compress compress;
 	int config, all, mark;
 	char source[4200];
+	/* delivery (docs/transport-mail.md, docs/transport-queue.md) */
+	struct queue_transport tr;
+	int has_tr;                     /* a transport: --send-command, --mail-to, -o DIR/ with --queue */
+	const char *queue_dir;
+	int queue_max;
 };
 
 static int skipped_count;
@@ -65,6 +74,8 @@ static void usage(FILE *f)
 		"                [--site NAME]\n"
 		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
 		"                [--state-dir DIR] [--site NAME] [--encrypt-to CENTRAL.pub] [source options]\n"
+		"                [--send-command CMD | --mail-to ADDR [--mail-from ADDR] [--sendmail CMD]]\n"
+		"                [--queue DIR [--queue-max N]]   (with --queue, -o DIR/ is a transport too)\n"
 		"       sitedump keygen -o NAME [-f]\n"
 		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
 		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
@@ -73,6 +84,9 @@ static void usage(FILE *f)
 		"  -p PREFIX   prefix host names; -i MINUTES check_interval in the templates\n"
 		"  -o FILE     write atomically to FILE (default stdout)\n"
 		"  -k KEY      write a signed bundle with this secret key\n"
+		"  --send-command CMD  run CMD (/bin/sh -c) with the bundle on stdin, e.g. 'ssh central siteload -'\n"
+		"  --mail-to ADDR      mail the bundle as an attachment through sendmail\n"
+		"  --queue DIR         queue the bundle in DIR, then send the queue oldest first\n"
 		"See sitedump(1).\n");
 }
 
@@ -338,6 +352,77 @@ static const char *compress_ext(enum bundle_compress c)
 	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
 }
 
+/* The archive onto out; with `to`, signed, then encrypted: the sealed
+ * stream wraps the whole signed bundle. */
+static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle_info *info, enum bundle_compress c,
+			const struct ms_seckey *sk, const struct seal_pub *to, sd_error *err)
+{
+	FILE *sealed;
+
+	if (!to)
+		return bundle_close(bw, out, info, c, sk, err);
+	if (!(sealed = seal_writer(out, to, err)))
+		return -1;
+	if (bundle_close(bw, sealed, info, c, sk, err) < 0) {
+		fclose(sealed);
+		return -1;
+	}
+	if (fclose(sealed) != 0 || ferror(out))
+		return sd_fail(err, "writing the encrypted bundle: %s", strerror(errno));
+	return 0;
+}
+
+static void queue_dropped(void *ctx, const char *name, const char *why)
+{
+	if (name)
+		fprintf(stderr, "sitedump: queue: dropped %s: %s\n", name, why);
+	else
+		fprintf(stderr, "sitedump: queue: warning: %s\n", why);
+}
+
+static void bundle_sent(void *ctx, const char *name, const char *how)
+{
+	fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
+}
+
+/* Deliver bundle `name`: from fd (no queue), or the whole queue. 0 or 3
+ * (not delivered; said why in one line). */
+static int deliver(const struct opts *o, int fd, const char *name)
+{
+	char how[600];
+	sd_error err = { "" };
+	struct queue *q;
+	int left = 0;
+
+	queue_describe(&o->tr, how, sizeof(how));
+	if (!o->queue_dir) {
+		if (queue_send(&o->tr, fd, name, &err) < 0) {
+			fprintf(stderr, "sitedump: %s not delivered: %s\n", name, err.msg);
+			return 3;
+		}
+		bundle_sent(NULL, name, how);
+		return 0;
+	}
+	/* a run still sending (a slow link) holds the queue: ours stays queued for it or the next run */
+	if (!(q = queue_open(o->queue_dir, 60000, &err))) {
+		fprintf(stderr, "sitedump: %s stays queued: %s\n", name, err.msg);
+		return 3;
+	}
+	if (queue_prune(q, o->queue_max, queue_dropped, NULL, &err) < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		queue_close(q);
+		return 3;
+	}
+	if (queue_flush(q, &o->tr, bundle_sent, NULL, NULL, &left, &err) < 0) {
+		fprintf(stderr, "sitedump: %s; %d bundle%s stay%s queued in %s\n", err.msg, left, left == 1 ? "" : "s",
+			left == 1 ? "s" : "", o->queue_dir);
+		queue_close(q);
+		return 3;
+	}
+	queue_close(q);
+	return 0;
+}
+
 /*
  * A signed bundle: one member per view of the data, written from one source
  * pass per part through a tee; the sequence number is reserved durably
@@ -353,11 +438,11 @@ static int run_bundle(struct opts *o)
 	const char *names[4];
 	enum format fmts[4];
 	struct out_file *of = NULL;
-	char *outpath = NULL;
+	char *outpath = NULL, *name = NULL;
 	const char *kind;
 	struct stat st;
 	sd_error err = { "" };
-	int n = 0, i, rc = -1, pass;
+	int n = 0, i, rc = -1, pass, sendfd = -1, undelivered = 0;
 	struct tee_counts total = { 0 };
 	struct seal_pub to;
 
@@ -431,40 +516,59 @@ static int run_bundle(struct opts *o)
 	snprintf(info.kind, sizeof(info.kind), "%s", kind);
 	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
 	info.created = (long long)o->wo.now;
-	if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
+	if (asprintf(&name, "%s-%llu-%s.%s", o->site, info.sequence, kind, compress_ext(o->compress)) < 0) {
+		name = NULL;
+		sd_fail(&err, "out of memory");
+		goto out;
+	}
+	if (o->queue_dir) {
+		if (queue_create(o->queue_dir, &err) < 0)
+			goto out;
+		if (asprintf(&outpath, "%s/%s", o->queue_dir, name) < 0) {
+			outpath = NULL;
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
 	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
 		size_t dl = strlen(o->outpath);
 		while (dl > 1 && o->outpath[dl - 1] == '/')
 			dl--;
-		if (asprintf(&outpath, "%.*s/%s-%llu-%s.%s", (int)dl, o->outpath, o->site, info.sequence, kind,
-			     compress_ext(o->compress)) < 0) {
+		if (asprintf(&outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
+			outpath = NULL;
 			sd_fail(&err, "out of memory");
 			goto out;
 		}
 	}
-	if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
-		goto out;
-	if (o->encrypt_to) {
-		/* sign, then encrypt: the sealed stream wraps the whole signed bundle */
-		FILE *sealed = seal_writer(out_stream(of), &to, &err);
-		if (!sealed || bundle_close(bw, sealed, &info, o->compress, sk, &err) < 0) {
-			if (sealed)
-				fclose(sealed);
+	if (o->has_tr && !o->queue_dir) {
+		/* sent straight from an unlinked file: nothing of it stays behind */
+		FILE *f;
+		int d;
+
+		if ((sendfd = out_anon_file(NULL, &err)) < 0)
+			goto out;
+		if ((d = dup(sendfd)) < 0 || !(f = fdopen(d, "w"))) {
+			sd_fail(&err, "temp file: %s", strerror(errno));
+			if (d >= 0)
+				close(d);
+			goto out;
+		}
+		rc = write_bundle(f, bw, &info, o->compress, sk, o->encrypt_to ? &to : NULL, &err);
+		if (fclose(f) != 0 && rc == 0)
+			rc = sd_fail(&err, "temp file: write error: %s", strerror(errno));
+	} else {
+		if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
+			goto out;
+		if (write_bundle(out_stream(of), bw, &info, o->compress, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
 			out_abort(of);
 			goto out;
 		}
-		if (fclose(sealed) != 0 || ferror(out_stream(of))) {
-			sd_fail(&err, "writing the encrypted bundle: %s", strerror(errno));
-			out_abort(of);
-			goto out;
-		}
-	} else if (bundle_close(bw, out_stream(of), &info, o->compress, sk, &err) < 0) {
-		out_abort(of);
-		goto out;
+		rc = out_commit(of, &err);
+		if (rc == 0 && outpath && !o->queue_dir)
+			fprintf(stderr, "sitedump: wrote %s\n", outpath);
 	}
-	rc = out_commit(of, &err);
-	if (rc == 0 && outpath)
-		fprintf(stderr, "sitedump: wrote %s\n", outpath);
+	if (rc == 0 && o->has_tr)
+		undelivered = deliver(o, sendfd, name);
 out:
 	if (tee)
 		tee_free(tee);
@@ -474,16 +578,20 @@ out:
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
+	free(name);
+	if (sendfd >= 0)
+		close(sendfd);
 	if (rc < 0) {
 		fprintf(stderr, "sitedump: %s\n", err.msg);
 		return 2;
 	}
-	return skipped_count ? 1 : 0;
+	return undelivered ? undelivered : skipped_count ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT };
+	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
+	       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, 0, 's' },
 		{ "config", no_argument, 0, 'C' },
@@ -507,13 +615,21 @@ int main(int argc, char **argv)
 		{ "compress", required_argument, 0, O_COMPRESS },
 		{ "state-dir", required_argument, 0, O_STATEDIR },
 		{ "encrypt-to", required_argument, 0, O_ENCRYPT },
+		{ "mail-to", required_argument, 0, O_MAILTO },
+		{ "mail-from", required_argument, 0, O_MAILFROM },
+		{ "sendmail", required_argument, 0, O_SENDMAIL },
+		{ "send-command", required_argument, 0, O_SENDCMD },
+		{ "queue", required_argument, 0, O_QUEUE },
+		{ "queue-max", required_argument, 0, O_QUEUEMAX },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" } };
 	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost";
-	int c, secs, rc;
+	const char *mail_to = NULL, *mail_from = NULL, *sendmail = NULL, *send_cmd = NULL;
+	int c, secs, rc, queue_max = -1, outdir;
+	struct stat qst, ost;
 
 	/* libsodium only for keys and bundles: its start-up costs a plain
 	 * export a few milliseconds, a third of its whole budget at 5k services */
@@ -585,6 +701,23 @@ int main(int argc, char **argv)
 			break;
 		case O_STATEDIR: o.state_dir = optarg; break;
 		case O_ENCRYPT: o.encrypt_to = optarg; break;
+		case O_MAILTO: mail_to = optarg; break;
+		case O_MAILFROM: mail_from = optarg; break;
+		case O_SENDMAIL: sendmail = optarg; break;
+		case O_SENDCMD: send_cmd = optarg; break;
+		case O_QUEUE:
+			if (!*optarg) {
+				fprintf(stderr, "sitedump: --queue: empty directory name\n");
+				return 2;
+			}
+			o.queue_dir = optarg;
+			break;
+		case O_QUEUEMAX:
+			if (parse_num(optarg, 1, 1000000, &queue_max) < 0) {
+				fprintf(stderr, "sitedump: --queue-max: want a number of bundles (1 or more): %s\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -603,6 +736,60 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
 		return 2;
 	}
+	/* delivery: one transport; --queue puts the bundle in front of it */
+	if ((mail_to || mail_from || sendmail || send_cmd || o.queue_dir || queue_max >= 0) && !o.key) {
+		fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n");
+		return 2;
+	}
+	if (mail_to && send_cmd) {
+		fprintf(stderr, "sitedump: give one transport: --mail-to or --send-command\n");
+		return 2;
+	}
+	if ((mail_from || sendmail) && !mail_to) {
+		fprintf(stderr, "sitedump: --mail-from and --sendmail go with --mail-to\n");
+		return 2;
+	}
+	if ((mail_to && !mail_addr_ok(mail_to)) || (mail_from && !mail_addr_ok(mail_from))) {
+		fprintf(stderr, "sitedump: --mail-to/--mail-from: an address is one line of printable ASCII\n");
+		return 2;
+	}
+	if ((send_cmd && !*send_cmd) || (sendmail && !*sendmail)) {
+		fprintf(stderr, "sitedump: --send-command/--sendmail: empty command\n");
+		return 2;
+	}
+	if (queue_max >= 0 && !o.queue_dir) {
+		fprintf(stderr, "sitedump: --queue-max goes with --queue\n");
+		return 2;
+	}
+	if ((mail_to || send_cmd) && o.outpath) {
+		fprintf(stderr, "sitedump: -o and --mail-to/--send-command: give one transport\n");
+		return 2;
+	}
+	outdir = o.outpath && strcmp(o.outpath, "-") &&
+		 (o.outpath[strlen(o.outpath) - 1] == '/' || (stat(o.outpath, &qst) == 0 && S_ISDIR(qst.st_mode)));
+	if (o.queue_dir && !mail_to && !send_cmd && !outdir) {
+		fprintf(stderr, "sitedump: --queue needs a transport: --send-command CMD, --mail-to ADDR or -o DIR/\n");
+		return 2;
+	}
+	if (o.queue_dir && outdir && stat(o.outpath, &qst) == 0 && stat(o.queue_dir, &ost) == 0 &&
+	    qst.st_dev == ost.st_dev && qst.st_ino == ost.st_ino) {
+		fprintf(stderr, "sitedump: --queue and -o DIR/ must be different directories\n");
+		return 2;
+	}
+	o.queue_max = queue_max >= 0 ? queue_max : QUEUE_MAX_DEFAULT;
+	if (send_cmd) {
+		o.tr.via = QUEUE_VIA_COMMAND;
+		o.tr.command = send_cmd;
+	} else if (mail_to) {
+		o.tr.via = QUEUE_VIA_MAIL;
+		o.tr.mail_to = mail_to;
+		o.tr.mail_from = mail_from;
+		o.tr.sendmail = sendmail;
+	} else if (o.queue_dir) {
+		o.tr.via = QUEUE_VIA_DIR;
+		o.tr.dir = o.outpath;
+	}
+	o.has_tr = send_cmd || mail_to || o.queue_dir;
 	if (o.fmt == F_DEFAULT)
 		o.fmt = o.config ? F_NAGIOS : F_CHECKRESULT;
 	if (o.fmt == F_NAGIOS || o.fmt == F_ICINGA2)

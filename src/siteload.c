@@ -4,7 +4,8 @@
  * Only this file prints and exits. Exit codes: 0 valid / applied; 1 a
  * bundle was refused or failed verification, or something in it was
  * refused (each reported on one line); 2 usage error or I/O trouble
- * (missing file, unreadable key, central core unreachable).
+ * (missing file, unreadable key, central core unreachable). --mail exits
+ * 75 (EX_TEMPFAIL) instead of 2, so the MTA keeps the message and retries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,11 +24,15 @@
 #include "seqstate.h"
 #include "minisign.h"
 #include "seal.h"
+#include "mail.h"
+#include "spool.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: siteload [import] --trust DIR [--state-dir DIR] [SINKS] [OPTIONS] BUNDLE...|-\n"
+		"       siteload [import] --spool DIR --trust DIR [...]   (the bundles in DIR, filed by outcome)\n"
+		"       siteload [import] --mail -|FILE | --maildir DIR --trust DIR [...]   (bundles by e-mail)\n"
 		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
 		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
 		"       siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
@@ -269,7 +274,9 @@ static int import_main(int argc, char **argv)
 {
 	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
 	       O_CHECKRESULTS, O_CMDFILE, O_LIVESTATUS, O_STATUS, O_OBJECTS, O_DRY, O_TIMEOUT,
-	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET };
+	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET,
+	       O_SPOOL };
+	enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
 	static const struct option longopts[] = {
 		{ "trust", required_argument, 0, O_TRUST },
 		{ "state-dir", required_argument, 0, O_STATEDIR },
@@ -295,11 +302,15 @@ static int import_main(int argc, char **argv)
 		{ "max-member-size", required_argument, 0, O_MAXS },
 		{ "max-total-size", required_argument, 0, O_MAXT },
 		{ "quiet", no_argument, 0, O_QUIET },
+		{ "mail", required_argument, 0, O_MAIL },
+		{ "maildir", required_argument, 0, O_MAILDIR },
+		{ "spool", required_argument, 0, O_SPOOL },
 		{ 0, 0, 0, 0 },
 	};
 	struct import_opts o = { 0 };
-	const char *core = NULL, *fmt = NULL;
+	const char *core = NULL, *fmt = NULL, *spool = NULL;
 	char self[PATH_MAX], *abs_state = NULL;
+	const char *mail = NULL, *maildir = NULL;
 	long long v;
 	sd_error err = { "" };
 	int c, rc, quiet = 0;
@@ -352,6 +363,9 @@ static int import_main(int argc, char **argv)
 			else o.lim.max_total_size = v;
 			break;
 		case 'q': case O_QUIET: quiet = 1; break;
+		case O_MAIL: mail = optarg; break;
+		case O_MAILDIR: maildir = optarg; break;
+		case O_SPOOL: spool = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -359,7 +373,16 @@ static int import_main(int argc, char **argv)
 		fprintf(stderr, "siteload: --trust DIR is required (one SITE.pub per site)\n");
 		return 2;
 	}
-	if (optind >= argc) {
+	if (spool && optind < argc) {
+		fprintf(stderr, "siteload: --spool DIR imports the bundles in DIR: give no bundle besides\n");
+		return 2;
+	}
+	if ((mail || maildir) && (optind < argc || spool || (mail && maildir))) {
+		fprintf(stderr, "siteload: --mail and --maildir take the bundles from mail: give one of them, "
+			"no --spool and no bundle besides\n");
+		return 2;
+	}
+	if (!spool && !mail && !maildir && optind >= argc) {
 		fprintf(stderr, "siteload: no bundle given (a file, or - for stdin)\n");
 		return 2;
 	}
@@ -416,7 +439,7 @@ static int import_main(int argc, char **argv)
 	}
 	self[n] = 0;
 	o.self = self;
-	if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir(o.state_dir, 0711) < 0 && errno != EEXIST) {
 		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
 		return 2;
 	}
@@ -428,9 +451,17 @@ static int import_main(int argc, char **argv)
 	o.report = imp_report;
 	o.info = imp_info;
 	o.ctx = &quiet;
-	rc = import_run(&o, argv + optind, argc - optind, &err);
+	if (mail || maildir)    /* transports/mail.c */
+		rc = maildir ? mail_import_maildir(&o, maildir, &err) : mail_import_message(&o, mail, &err);
+	else if (spool)      /* files each bundle by its outcome (transports/spool.c) */
+		rc = spool_import(spool, &o, NULL, &err);
+	else
+		rc = import_run(&o, argv + optind, argc - optind, &err);
 	if (rc == 2 && err.msg[0])
 		fprintf(stderr, "siteload: %s\n", err.msg);
+	/* an MTA keeps a message whose pipe command exits 75 (EX_TEMPFAIL) and tries again later */
+	if (mail && rc == 2)
+		rc = 75;
 	free(abs_state);
 	return rc;
 }

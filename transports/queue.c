@@ -1,0 +1,489 @@
+/*
+ * queue.c - transports (a command, sendmail, a directory) and the
+ * store-and-forward queue (queue.h, docs/transport-queue.md).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "mail.h"
+#include "output.h"
+#include "queue.h"
+#include "seqstate.h"
+
+extern char **environ;
+
+int queue_name_parse(const char *name, struct queue_name *qn)
+{
+	static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar" };
+	size_t n = strlen(name), e, i, k;
+	const char *kind, *seq;
+	unsigned long long v = 0;
+
+	for (i = 0; i < sizeof(exts) / sizeof(*exts); i++) {
+		e = strlen(exts[i]);
+		if (n > e && !strcmp(name + n - e, exts[i]))
+			break;
+	}
+	if (i == sizeof(exts) / sizeof(*exts))
+		return -1;
+	n -= e;
+	for (k = n; k > 0 && name[k - 1] != '-'; k--)
+		;
+	if (k == 0)
+		return -1;
+	kind = name + k;
+	if (!((n - k == 5 && !strncmp(kind, "state", 5)) || (n - k == 6 && !strncmp(kind, "config", 6)) ||
+	      (n - k == 4 && !strncmp(kind, "both", 4))))
+		return -1;
+	memcpy(qn->kind, kind, n - k);
+	qn->kind[n - k] = '\0';
+	n = k - 1;
+	for (k = n; k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9'; k--)
+		;
+	seq = name + k;
+	if (k < 2 || name[k - 1] != '-' || n - k < 1 || n - k > 20)
+		return -1;
+	for (i = 0; i < n - k; i++) {
+		if (v > (ULLONG_MAX - (unsigned)(seq[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned)(seq[i] - '0');
+	}
+	qn->sequence = v;
+	if (k - 1 >= sizeof(qn->site))
+		return -1;
+	memcpy(qn->site, name, k - 1);
+	qn->site[k - 1] = '\0';
+	return seq_site_ok(qn->site) ? 0 : -1;
+}
+
+void queue_describe(const struct queue_transport *t, char *buf, size_t len)
+{
+	switch (t->via) {
+	case QUEUE_VIA_COMMAND:
+		snprintf(buf, len, "--send-command '%.200s'", t->command);
+		break;
+	case QUEUE_VIA_MAIL:
+		snprintf(buf, len, "mail to %.200s through '%.200s'", t->mail_to, t->sendmail ? t->sendmail : QUEUE_SENDMAIL);
+		break;
+	default:
+		snprintf(buf, len, "copy to %.300s", t->dir);
+		break;
+	}
+}
+
+/* cmd through /bin/sh -c, fd (from its start) on its stdin; 0 only for exit 0. */
+static int run_command(const char *what, const char *cmd, int fd, sd_error *err)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, rc;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return sd_fail(err, "%s: %s", what, strerror(errno));
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		return sd_fail(err, "%s: %s", what, strerror(rc));
+	rc = posix_spawn_file_actions_adddup2(&fa, fd, 0);
+	if (rc == 0)
+		rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return sd_fail(err, "%s: cannot run /bin/sh: %s", what, strerror(rc));
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return sd_fail(err, "%s: waitpid: %s", what, strerror(errno));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return sd_fail(err, "%s: command not found (exit status 127)", what);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		return sd_fail(err, "%s: command not executable (exit status 126)", what);
+	if (WIFEXITED(st))
+		return sd_fail(err, "%s exited with status %d", what, WEXITSTATUS(st));
+	return sd_fail(err, "%s was killed by signal %d", what, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static int send_mail(const struct queue_transport *t, int fd, const char *name, sd_error *err)
+{
+	struct queue_name qn;
+	struct mail_meta m = { 0 };
+	char what[512];
+	FILE *f;
+	int mfd, d, rc;
+
+	if (queue_name_parse(name, &qn) < 0)
+		return sd_fail(err, "%s: not a bundle name (SITE-SEQ-KIND.tar.gz)", name);
+	m.from = t->mail_from;
+	m.to = t->mail_to;
+	m.site = qn.site;
+	m.kind = qn.kind;
+	m.sequence = qn.sequence;
+	m.filename = name;
+	m.date = (long long)time(NULL);
+	/* the whole message first, so sendmail never gets half of one */
+	if ((mfd = out_anon_file(NULL, err)) < 0)
+		return -1;
+	if ((d = dup(mfd)) < 0 || !(f = fdopen(d, "w"))) {
+		sd_fail(err, "mail: %s", strerror(errno));
+		if (d >= 0)
+			close(d);
+		close(mfd);
+		return -1;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		sd_fail(err, "mail: %s", strerror(errno));
+		fclose(f);
+		close(mfd);
+		return -1;
+	}
+	rc = mail_write(f, &m, fd, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = sd_fail(err, "mail: writing the message: %s", strerror(errno));
+	if (rc == 0) {
+		snprintf(what, sizeof(what), "sendmail '%.300s'", t->sendmail ? t->sendmail : QUEUE_SENDMAIL);
+		rc = run_command(what, t->sendmail ? t->sendmail : QUEUE_SENDMAIL, mfd, err);
+	}
+	close(mfd);
+	return rc;
+}
+
+static int copy_to_dir(const struct queue_transport *t, int fd, const char *name, sd_error *err)
+{
+	char *path, buf[1 << 16];
+	struct out_file *of;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s", t->dir, name) < 0)
+		return sd_fail(err, "out of memory");
+	of = out_open(path, err);
+	free(path);
+	if (!of)
+		return -1;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		out_abort(of);
+		return sd_fail(err, "%s", strerror(errno));
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fwrite(buf, 1, (size_t)n, out_stream(of)) != (size_t)n) {
+			sd_fail(err, "copy to %s: %s", t->dir, strerror(errno));
+			out_abort(of);
+			return -1;
+		}
+	}
+	return out_commit(of, err);
+}
+
+int queue_send(const struct queue_transport *t, int fd, const char *name, sd_error *err)
+{
+	char what[300];
+
+	switch (t->via) {
+	case QUEUE_VIA_COMMAND:
+		snprintf(what, sizeof(what), "--send-command '%.200s'", t->command);
+		return run_command(what, t->command, fd, err);
+	case QUEUE_VIA_MAIL:
+		return send_mail(t, fd, name, err);
+	default:
+		return copy_to_dir(t, fd, name, err);
+	}
+}
+
+/* ---- the queue ---------------------------------------------------------- */
+
+struct queue {
+	char *dir;
+	int dfd;
+};
+
+struct qent {
+	char name[NAME_MAX + 1];
+	struct queue_name qn;
+	int drop;
+};
+
+int queue_create(const char *dir, sd_error *err)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sd_fail(err, "queue %s: %s", dir, strerror(errno));
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return sd_fail(err, "queue %s: not a directory", dir);
+	return 0;
+}
+
+struct queue *queue_open(const char *dir, int wait_ms, sd_error *err)
+{
+	struct queue *q = calloc(1, sizeof(*q));
+	int waited = 0;
+
+	if (!q || !(q->dir = strdup(dir))) {
+		free(q);
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	/* O_CLOEXEC: a command we run (an ssh master left behind) must not
+	 * inherit the lock and hold the queue after we are gone */
+	if ((q->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		sd_fail(err, "queue %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	while (flock(q->dfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			sd_fail(err, "queue %s: lock: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (waited >= wait_ms) {
+			sd_fail(err, "queue %s: locked by another sitedump for %d s (still sending?)", dir, wait_ms / 1000);
+			goto fail;
+		}
+		usleep(100 * 1000);
+		waited += 100;
+	}
+	return q;
+fail:
+	queue_close(q);
+	return NULL;
+}
+
+void queue_close(struct queue *q)
+{
+	if (!q)
+		return;
+	if (q->dfd >= 0)
+		close(q->dfd);
+	free(q->dir);
+	free(q);
+}
+
+static int qent_cmp(const void *x, const void *y)
+{
+	const struct qent *a = x, *b = y;
+
+	if (a->qn.sequence != b->qn.sequence)
+		return a->qn.sequence < b->qn.sequence ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* The bundles in the queue, oldest first; other names (temp files of
+ * out_open start with '.') are not ours and left alone. */
+static int qlist(struct queue *q, struct qent **out, int *count, sd_error *err)
+{
+	struct qent *v = NULL, *nv;
+	struct dirent *de;
+	int fd = openat(q->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), n = 0, cap = 0;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return sd_fail(err, "queue %s: %s", q->dir, strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		struct queue_name qn;
+
+		if (de->d_name[0] == '.' || queue_name_parse(de->d_name, &qn) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			if (!(nv = realloc(v, (size_t)cap * sizeof(*v)))) {
+				free(v);
+				closedir(d);
+				return sd_fail(err, "out of memory");
+			}
+			v = nv;
+		}
+		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		v[n].qn = qn;
+		v[n].drop = 0;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), qent_cmp);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+static int has_state(const struct qent *e)
+{
+	return strcmp(e->qn.kind, "config") != 0;
+}
+
+static int has_config(const struct qent *e)
+{
+	return strcmp(e->qn.kind, "state") != 0;
+}
+
+/* A newer kept bundle of e's site carrying state (want_state) or config. */
+static const struct qent *newer(const struct qent *v, int n, int i, int want_state)
+{
+	int j;
+
+	for (j = i + 1; j < n; j++)
+		if (!v[j].drop && !strcmp(v[j].qn.site, v[i].qn.site) && v[j].qn.sequence > v[i].qn.sequence &&
+		    (want_state ? has_state(&v[j]) : has_config(&v[j])))
+			return &v[j];
+	return NULL;
+}
+
+/* Temp files of writers killed before their rename (out_open's
+ * .NAME.XXXXXX) would stay for ever: gone once an hour old. */
+static void qsweep(struct queue *q)
+{
+	int fd = openat(q->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	time_t now = time(NULL);
+	struct queue_name qn;
+	struct dirent *de;
+	struct stat st;
+	char base[NAME_MAX + 1];
+	size_t n;
+	DIR *d;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		n = strlen(de->d_name);
+		if (de->d_name[0] != '.' || n < 9 || de->d_name[n - 7] != '.')
+			continue;
+		memcpy(base, de->d_name + 1, n - 8);
+		base[n - 8] = '\0';
+		if (queue_name_parse(base, &qn) == 0 && fstatat(q->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_mtime < now - 3600)
+			unlinkat(q->dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+int queue_prune(struct queue *q, int max, queue_note_fn note, void *ctx, sd_error *err)
+{
+	struct qent *v = NULL;
+	const struct qent *by;
+	char why[NAME_MAX + 128];
+	int n, i, live, dropped = 0;
+
+	qsweep(q);
+	if (qlist(q, &v, &n, err) < 0)
+		return -1;
+	/* the central applies only the newest state of a site anyway */
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].qn.kind, "state") && (by = newer(v, n, i, 1))) {
+			v[i].drop = 1;
+			snprintf(why, sizeof(why), "superseded by %s", by->name);
+			if (note)
+				note(ctx, v[i].name, why);
+		}
+	for (live = 0, i = 0; i < n; i++)
+		live += !v[i].drop;
+	for (i = 0; i < n && live > max; i++)
+		if (!v[i].drop && !strcmp(v[i].qn.kind, "state")) {
+			v[i].drop = 1;
+			live--;
+			snprintf(why, sizeof(why), "over --queue-max %d (state goes first, oldest first)", max);
+			if (note)
+				note(ctx, v[i].name, why);
+		}
+	/* a configuration bundle is the whole configuration: one that a newer
+	 * one of the site replaces (and, for both, whose state is newer too)
+	 * carries nothing the central still needs */
+	for (i = 0; i < n && live > max; i++)
+		if (!v[i].drop && (by = newer(v, n, i, 0)) && (!has_state(&v[i]) || newer(v, n, i, 1))) {
+			v[i].drop = 1;
+			live--;
+			snprintf(why, sizeof(why), "over --queue-max %d (configuration superseded by %s)", max, by->name);
+			if (note)
+				note(ctx, v[i].name, why);
+		}
+	if (live > max && note) {
+		snprintf(why, sizeof(why), "%d bundles queued, over --queue-max %d: all are the newest configuration of "
+			 "their sites and are kept", live, max);
+		note(ctx, NULL, why);
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].drop && unlinkat(q->dfd, v[i].name, 0) == 0)
+			dropped++;
+		else if (v[i].drop && errno != ENOENT) {
+			sd_fail(err, "queue %s: %s: %s", q->dir, v[i].name, strerror(errno));
+			free(v);
+			return -1;
+		}
+	if (dropped)
+		fsync(q->dfd);
+	free(v);
+	return 0;
+}
+
+int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn sent_note, void *ctx,
+		int *sent, int *left, sd_error *err)
+{
+	struct qent *v = NULL;
+	char how[600];
+	sd_error e;
+	int n, i, fd, done = 0;
+
+	if (sent)
+		*sent = 0;
+	if (left)
+		*left = 0;
+	if (qlist(q, &v, &n, err) < 0)
+		return -1;
+	if (left)
+		*left = n;
+	queue_describe(t, how, sizeof(how));
+	for (i = 0; i < n; i++) {
+		if ((fd = openat(q->dfd, v[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+			if (errno == ENOENT)
+				continue;
+			sd_fail(err, "queue %s: %s: %s", q->dir, v[i].name, strerror(errno));
+			goto fail;
+		}
+		e.msg[0] = '\0';
+		if (queue_send(t, fd, v[i].name, &e) < 0) {
+			close(fd);
+			sd_fail(err, "%s not sent: %s", v[i].name, e.msg);
+			goto fail;
+		}
+		close(fd);
+		/* durably gone before the next is sent: sent again, a bundle would
+		 * be refused at the central as a replay */
+		if (unlinkat(q->dfd, v[i].name, 0) < 0 && errno != ENOENT) {
+			sd_fail(err, "queue %s: %s was sent but cannot be removed: %s", q->dir, v[i].name, strerror(errno));
+			goto fail;
+		}
+		fsync(q->dfd);
+		done++;
+		if (sent_note)
+			sent_note(ctx, v[i].name, how);
+	}
+	if (sent)
+		*sent = done;
+	if (left)
+		*left = 0;
+	free(v);
+	return 0;
+fail:
+	if (sent)
+		*sent = done;
+	if (left)
+		*left = n - done;
+	free(v);
+	return -1;
+}
