@@ -365,7 +365,8 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 	if (!(host = cname(r, sc->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sc->service_description && extcmd_name_problem(sc->service_description)))
+	    (sc->service_description && extcmd_name_problem(sc->service_description)) ||
+	    !central_find(r->c, host, sc->service_description))
 		return 0;       /* the object itself is reported in pass 2 */
 	if (sc->entry_type == 4) {
 		struct ackc *a = calloc(1, sizeof(*a)), **found;
@@ -417,8 +418,9 @@ static int p1_downtime(void *ctx, const struct sd_downtime *sd, sd_error *err)
 	if (!(host = cname(r, sd->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sd->service_description && extcmd_name_problem(sd->service_description)))
-		return 0;
+	    (sd->service_description && extcmd_name_problem(sd->service_description)) ||
+	    !central_find(r->c, host, sd->service_description))
+		return 0;       /* reported with its object in pass 2 */
 	snprintf(what, sizeof(what), "downtime %lld on %s '%s%s%s'", sd->id, sd->service_description ? "service" : "host",
 		 host, sd->service_description ? ";" : "", sd->service_description ? sd->service_description : "");
 	if (sd->end_time <= r->o->now)

@@ -211,6 +211,23 @@ $r = run([@LOAD, '-'], stdin => slurp($b6));
 is($r->{rc}, 0, 'a bundle on stdin (-): exit 0') or diag $r->{err};
 is(diff_central('--ignore-host', 'db01')->{out}, $ONLY_OWN, 'stdin bundle applied');
 
+# ---- objects the central does not know: reported, nothing sent ------------------------------
+# site "delta" (its own key) owns the remote's hosts under a prefix, but its config never
+# reached the central's config dir (no --config-dir): ownership only
+system('cp', "$d/beta.pub", "$d/trust/delta.pub") == 0 or die;
+my $dconf = bundle('delta-c', key => 'beta', site => 'delta', args => ['-C']);
+my @DLOAD = ($SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", '--prefix', 'delta-', '--livestatus', $CLS);
+$r = run([@DLOAD, $dconf]);
+is($r->{rc}, 0, 'delta: config bundle without --config-dir: ownership only') or diag $r->{err};
+like($r->{err}, qr/site delta: config: 5 hosts owned, 0 refused \(no --config-dir: ownership only\)/, 'delta owns delta-*');
+my $dstate = bundle('delta-s', key => 'beta', site => 'delta', args => []);
+@before = counts();
+$r = run([@DLOAD, $dstate]);
+is($r->{rc}, 0, 'delta: state for objects the central does not know: not fatal (exit 0)') or diag $r->{err};
+like($r->{err}, qr/service 'delta-gw;ping': unknown to the central core: skipped/, 'an unknown object is reported');
+like($r->{err}, qr/: 0 results for 0 objects, .* 17 unknown, 0 refused; sent 0 commands/, 'nothing sent for unknown objects');
+is_deeply([counts()], \@before, 'delta: no downtime or comment added');
+
 # ---- the stale check ------------------------------------------------------------------------
 $r = run([$SITELOAD, 'stale', '--state-dir', "$d/state", '--site', 'alpha']);
 is($r->{rc}, 3, 'stale check: UNKNOWN');
