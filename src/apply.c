@@ -305,6 +305,7 @@ static int spool_close(struct applier *a, sd_error *err)
 		unlink(final);
 		goto out;
 	}
+	fchmod(fd, 0644);       /* whatever the umask: the core may run as another user */
 	close(fd);
 	if ((fd = open(a->o.checkresults, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(fd);

@@ -2,10 +2,11 @@
  * import.c - siteload's import run.
  *
  * Order of a run, and why:
- * 1. one lock over the state dir: two runs (cron, ssh, spool) never apply
- *    the same bundle twice or interleave their commands;
- * 2. every bundle verified against its site's trusted key before anything
- *    is read from it; then sorted by site and sequence;
+ * 1. every bundle read and verified against its site's trusted key before
+ *    anything is taken from it; then sorted by site and sequence;
+ * 2. one lock over the state dir, taken only now (a slow sender must not
+ *    hold up other imports): two runs (cron, ssh, spool) never apply the
+ *    same bundle twice or interleave their commands;
  * 3. per bundle: sequence newer than the last imported, not too old, then
  *    config (ownership decided here: a site owns the hosts of its own
  *    config, never another site's or the central's own), then state;
@@ -1123,12 +1124,22 @@ static int input_cmp(const void *x, const void *y)
 
 static int open_input(struct ctx *c, struct input *in, struct seal_sec *dk, sd_error *err)
 {
+	struct stat st;
 	int fd, vf = 0;
 
 	if (!strcmp(in->path, "-"))
 		fd = 0;
-	else if ((fd = open(in->path, O_RDONLY | O_CLOEXEC)) < 0)
+	else if ((fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return sd_fail(err, "%s", strerror(errno));
+	/* a FIFO put where a bundle was expected (a spool, a mailbox) would
+	 * block the run: named paths must be files, or an inherited /dev/fd */
+	if (fd && (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && strncmp(in->path, "/dev/fd/", 8) &&
+					  strncmp(in->path, "/proc/self/fd/", 14)))) {
+		close(fd);
+		return sd_fail(err, "not a regular file");
+	}
+	if (fd)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (dk) {
 		int plain = seal_open_max(fd, dk, NULL, c->o->lim.max_total_size, &vf, err);
 		if (fd)

@@ -214,7 +214,7 @@ static int check_main(int argc, char **argv, int inspect)
 				close(fd);
 			return 2;
 		}
-		plain = seal_open(fd, dk, NULL, &vf, &err);
+		plain = seal_open_max(fd, dk, NULL, lim.max_total_size, &vf, &err);
 		seal_sec_free(dk);
 		if (fd)
 			close(fd);
@@ -439,7 +439,9 @@ static int import_main(int argc, char **argv)
 	}
 	self[n] = 0;
 	o.self = self;
-	if (mkdir(o.state_dir, 0711) < 0 && errno != EEXIST) {
+	if (mkdir(o.state_dir, 0711) == 0)
+		chmod(o.state_dir, 0711);       /* not narrowed by the caller's umask: the core's stale check reads it */
+	else if (errno != EEXIST) {
 		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
 		return 2;
 	}

@@ -816,7 +816,7 @@ static int md_reject(int dfd, const struct md_msg *m, const char *reason, char *
 	for (i = 21; i < n; i++)
 		if ((unsigned char)hdr[i] < 0x20 || (unsigned char)hdr[i] > 0x7e)
 			hdr[i] = '?';
-	if ((src = openat(dfd, from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((src = openat(dfd, from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
 		sd_fail(err, "%s: %s", from, strerror(errno));
 		goto fail;
 	}
@@ -907,7 +907,7 @@ static int md_take(const struct import_opts *o, int dfd, struct md_msg *m, sd_er
 	int fd, r;
 
 	snprintf(from, sizeof(from), "%s/%s", m->sub, m->name);
-	if ((fd = openat(dfd, from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	if ((fd = openat(dfd, from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0) {
 		sd_fail(err, "%s", strerror(errno));
 		return 2;
 	}
