@@ -274,12 +274,13 @@ static int spool_new(struct applier *a, sd_error *err)
 /* fsync, rename onto a reserved c?????? name, then the .ok marker. */
 static int spool_close(struct applier *a, sd_error *err)
 {
-	size_t n = strlen(a->o.checkresults) + 16;
 	char *final = NULL, *ok = NULL;
 	int fd, rc = -1;
+	size_t n;
 
 	if (!a->spool)
 		return 0;
+	n = strlen(a->o.checkresults) + 16;
 	if (fflush(a->spool) || ferror(a->spool) || fsync(fileno(a->spool))) {
 		sd_fail(err, "%s: write error: %s", a->spool_tmp, strerror(errno));
 		goto out;
