@@ -33,6 +33,7 @@
 #include "apply.h"
 #include "central.h"
 #include "icinga2_dsl.h"
+#include "livestatus.h"
 #include "minisign.h"
 #include "nagios_objects.h"
 #include "output.h"
@@ -917,13 +918,47 @@ out:
 	return rc;
 }
 
-/* After a reload: wait until the core knows the site's hosts. */
-static int wait_loaded(struct ctx *c, const char *site, sd_error *err)
+/*
+ * Which incarnation of the core is answering: Livestatus's program_start,
+ * or, for a Nagios read through status.dat, the time objects.cache was
+ * written (Nagios rewrites it at every (re)start). A reload is over only
+ * when this changed: before that the old process may still answer, and
+ * what is sent to it is lost when it exits. "" if unknown.
+ */
+static int gen_row(void *ctx, const struct ls_row *row, sd_error *err)
+{
+	char *buf = ctx;
+
+	(void)err;
+	if (row->n)
+		snprintf(buf, 64, "%lld", ls_int(&row->cols[0]));
+	return 0;
+}
+
+static void core_generation(struct ctx *c, char buf[64])
+{
+	struct stat st;
+	sd_error e;
+
+	buf[0] = 0;
+	if (c->o->livestatus) {
+		if (ls_query(c->o->livestatus, "GET status\nColumns: program_start", c->o->timeout_ms, gen_row, buf, &e) < 0)
+			buf[0] = 0;
+	} else if (c->o->objects_cache && stat(c->o->objects_cache, &st) == 0) {
+		snprintf(buf, 64, "%lld.%09ld", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	}
+}
+
+/* After a reload: wait until a new core answers and knows the site's
+ * hosts. Returns 1 if the core never restarted (a config error, most
+ * likely: the old core runs on and the reload is owed). */
+static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_error *err)
 {
 	struct lines owned;
-	char *p = spath(c->o->state_dir, site, ".hosts");
+	char *p = spath(c->o->state_dir, site, ".hosts"), gen[64];
 	struct timespec t0, t;
 	size_t i, missing;
+	int restarted = !*gen0, rc = 0;
 
 	if (!p || lines_read(p, &owned, err) < 0) {
 		free(p);
@@ -934,7 +969,11 @@ static int wait_loaded(struct ctx *c, const char *site, sd_error *err)
 	for (;;) {
 		central_free(c->central);
 		c->central = NULL;
-		if (read_central(c, err) == 0) {
+		if (!restarted) {
+			core_generation(c, gen);
+			restarted = *gen && strcmp(gen, gen0);
+		}
+		if (restarted && read_central(c, err) == 0) {
 			for (i = 0, missing = 0; i < owned.n; i++)
 				missing += !central_has_host(c->central, owned.v[i]);
 			if (!missing)
@@ -944,12 +983,13 @@ static int wait_loaded(struct ctx *c, const char *site, sd_error *err)
 		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms) {
 			central_free(c->central);
 			c->central = NULL;
+			rc = !restarted;
 			break;  /* go on: unknown objects are reported one by one */
 		}
 		usleep(250000);
 	}
 	lines_free(&owned);
-	return 0;
+	return rc;
 }
 
 /* ---- state ---- */
@@ -1257,27 +1297,38 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			if (pending && !o->dry_run && access(pending, F_OK) == 0)
 				changed = 1;
 			if (changed && !o->dry_run) {
+				char gen0[64] = "";
+				int wl = 0;
 				central_free(c.central);
 				c.central = NULL;
 				if (pending)
 					file_write(pending, "", 0, &e);
+				if (have_central(o) && o->reload_command)
+					core_generation(&c, gen0);
 				if (run_reload(&c, &e) < 0) {
 					report(&c, what, e.msg);
 					free(pending);
 					set_outcome(&in[i], IMPORT_FAILED, e.msg);
 					goto next;
 				}
-				if (pending)
-					unlink(pending);
-			}
-			free(pending);
-			if (changed && !o->dry_run) {
-				if (have_central(o) && (want_state || has_sink(o)) && wait_loaded(&c, bi->site, &e) < 0) {
+				if (have_central(o) && (want_state || has_sink(o) || *gen0) &&
+				    (wl = wait_loaded(&c, bi->site, o->reload_command ? gen0 : "", &e)) < 0) {
 					report(&c, what, e.msg);
+					free(pending);
 					set_outcome(&in[i], IMPORT_FAILED, e.msg);
 					goto next;
 				}
+				if (wl == 1) {
+					/* the reload is owed: the pending mark stays for the next run */
+					snprintf(e.msg, sizeof(e.msg), "the core did not restart within %d s of the reload "
+						 "command (a config error? see the core's log); the state goes to the running core",
+						 o->reload_wait_ms / 1000);
+					report(&c, what, e.msg);
+				} else if (pending) {
+					unlink(pending);
+				}
 			}
+			free(pending);
 		}
 		if (want_state && has_sink(o)) {
 			if (import_state(&c, &in[i], &e) < 0) {
