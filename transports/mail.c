@@ -960,7 +960,8 @@ int mail_import_maildir(const struct import_opts *o, const char *dir, sd_error *
 		status = -1;
 		goto out;
 	}
-	qsort(v, (size_t)n, sizeof(*v), md_cmp);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), md_cmp);
 	if (n && !(paths = calloc(MAIL_MAILDIR_BATCH, sizeof(*paths)))) {
 		sd_fail(err, "out of memory");
 		status = -1;
