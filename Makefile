@@ -60,8 +60,9 @@ integration: $(BINS)
 
 check: unit integration
 
-bench: $(BINS) tests/bench/lsfloor
+bench: $(BINS) tests/bench/lsfloor tests/bench/lscmdfloor
 	scripts/bench
+	scripts/bench-import
 
 # libFuzzer targets, built with clang and ASan regardless of CC.
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
@@ -80,7 +81,11 @@ install: $(BINS)
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
-	rm -f $(LIB_OBJ) src/*.o libsitedump.a $(BINS) $(UNIT_BIN) $(FUZZ_BIN)
+	rm -f $(LIB_OBJ) src/*.o libsitedump.a $(BINS) $(UNIT_BIN) $(FUZZ_BIN) tests/bench/lsfloor tests/bench/lscmdfloor
+
+# plain C, no project code: the floor of writing the same commands/files as siteload
+tests/bench/lscmdfloor: tests/bench/lscmdfloor.c
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 tests/bench/lsfloor: tests/bench/lsfloor.c libsitedump.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libsitedump.a $(LDLIBS)
