@@ -930,7 +930,9 @@ static int gen_row(void *ctx, const struct ls_row *row, sd_error *err)
 	char *buf = ctx;
 
 	(void)err;
-	if (row->n)
+	if (row->n >= 2)        /* program_start has whole seconds: the pid tells a quick reload apart */
+		snprintf(buf, 64, "%lld:%lld", ls_int(&row->cols[0]), ls_int(&row->cols[1]));
+	else if (row->n)
 		snprintf(buf, 64, "%lld", ls_int(&row->cols[0]));
 	return 0;
 }
@@ -942,7 +944,9 @@ static void core_generation(struct ctx *c, char buf[64])
 
 	buf[0] = 0;
 	if (c->o->livestatus) {
-		if (ls_query(c->o->livestatus, "GET status\nColumns: program_start", c->o->timeout_ms, gen_row, buf, &e) < 0)
+		if (ls_query(c->o->livestatus, "GET status\nColumns: program_start nagios_pid", c->o->timeout_ms,
+			     gen_row, buf, &e) < 0 &&
+		    ls_query(c->o->livestatus, "GET status\nColumns: program_start", c->o->timeout_ms, gen_row, buf, &e) < 0)
 			buf[0] = 0;
 	} else if (c->o->objects_cache && stat(c->o->objects_cache, &st) == 0) {
 		snprintf(buf, 64, "%lld.%09ld", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
