@@ -161,15 +161,7 @@ static int file_write_mode(const char *path, const char *text, size_t len, mode_
 
 static int file_write(const char *path, const char *text, size_t len, sd_error *err)
 {
-	struct out_file *of = out_open(path, err);
-
-	if (!of)
-		return -1;
-	if (len && fwrite(text, 1, len, out_stream(of)) != len) {
-		out_abort(of);
-		return sd_fail(err, "%s: write error", path);
-	}
-	return out_commit(of, err);
+	return file_write_mode(path, text, len, 0, err);
 }
 
 static int lines_write(const char *path, const struct lines *l, sd_error *err)
