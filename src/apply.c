@@ -48,7 +48,17 @@ struct applier {
 	FILE *queue;                    /* commands held back until the spool is read */
 	struct extcmd cmd;
 	char *last_host, *last_svc;     /* the spool's last record */
+	int sent;                       /* first_send called */
 };
+
+static void about_to_send(struct applier *a)
+{
+	if (!a->sent && !a->o.dry_run) {
+		a->sent = 1;
+		if (a->o.first_send)
+			a->o.first_send(a->o.report_ctx);
+	}
+}
 
 static int fifo_open(struct applier *a, sd_error *err)
 {
@@ -146,9 +156,11 @@ static int fifo_via_file(struct applier *a, const char *line, sd_error *err)
 {
 	char *path, cmd[PATH_MAX + 64];
 	size_t n = strlen(a->fifo_dir) + 32;
-	int fd;
+	int fd, rc = -1;
 	FILE *f;
 
+	if (n + 64 > PIPE_BUF)
+		return sd_fail(err, "%s: path too long for a command", a->fifo_dir);
 	if (!(path = malloc(n)))
 		return sd_fail(err, "out of memory");
 	snprintf(path, n, "%s/.sitedump-cmd-XXXXXX", a->fifo_dir);
@@ -160,34 +172,36 @@ static int fifo_via_file(struct applier *a, const char *line, sd_error *err)
 	fchmod(fd, 0644);       /* the core may run as another user */
 	if (!(f = fdopen(fd, "w"))) {
 		close(fd);
-		unlink(path);
-		free(path);
-		return sd_fail(err, "out of memory");
+		sd_fail(err, "out of memory");
+		goto out;
 	}
 	fputs(line, f);
 	fputc('\n', f);
 	if (fflush(f) || fsync(fd) || ferror(f)) {
 		fclose(f);
-		unlink(path);
 		sd_fail(err, "%s: write error", path);
-		free(path);
-		return -1;
+		goto out;
 	}
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "[%lld] PROCESS_FILE;%s;1\n", (long long)time(NULL), path);
-	free(path);
-	if (strlen(cmd) > PIPE_BUF)
-		return sd_fail(err, "%s: path too long for a command", a->fifo_dir);
 	for (;;) {
 		ssize_t w = write(a->fifo, cmd, strlen(cmd));
-		if (w == (ssize_t)strlen(cmd))
-			return 0;
+		if (w == (ssize_t)strlen(cmd)) {
+			rc = 0;         /* the core deletes the file once it ran it */
+			break;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN && wait_writable(a->fifo, a->o.timeout_ms) == 0)
 			continue;
-		return sd_fail(err, "%s: %s", a->o.command_file, w < 0 ? strerror(errno) : "short write");
+		sd_fail(err, "%s: %s", a->o.command_file, w < 0 ? strerror(errno) : "short write");
+		break;
 	}
+out:
+	if (rc < 0)
+		unlink(path);   /* never leave a command file nobody will run */
+	free(path);
+	return rc;
 }
 
 static int fifo_send(struct applier *a, const char *line, sd_error *err)
@@ -237,6 +251,7 @@ static int send_now(struct applier *a, const char *line, sd_error *err)
 		fprintf(a->o.dry_run, "%s\n", line);
 		return 0;
 	}
+	about_to_send(a);
 	if (a->fifo >= 0)
 		return fifo_send(a, line, err);
 	if (a->ls)
@@ -364,8 +379,11 @@ static int spool_put(struct applier *a, const char *host, const char *svc, int r
 	    (strcmp(a->last_host ? a->last_host : "", host) || strcmp(a->last_svc ? a->last_svc : "", svc ? svc : "")) &&
 	    spool_close(a, err) < 0)
 		return -1;
-	if (!a->o.dry_run && !a->spool && spool_new(a, err) < 0)
-		return -1;
+	if (!a->o.dry_run && !a->spool) {
+		about_to_send(a);
+		if (spool_new(a, err) < 0)
+			return -1;
+	}
 	free(a->last_host);
 	free(a->last_svc);
 	a->last_host = strdup(host);

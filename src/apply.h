@@ -26,6 +26,8 @@ struct apply_opts {
 	/* a command the core refused (Livestatus 452): reported, not fatal */
 	void (*report)(void *ctx, const char *line, const char *why);
 	void *report_ctx;
+	/* called once, before the first byte goes to the core (not in a dry run) */
+	void (*first_send)(void *ctx);
 };
 
 struct apply_stats {

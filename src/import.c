@@ -74,12 +74,13 @@ static int lines_has(const struct lines *l, const char *s)
 
 static int lines_add(struct lines *l, const char *s)
 {
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-
-	if (!v)
-		return -1;
-	l->v = v;
-	if (!(v[l->n] = strdup(s)))
+	if ((l->n & (l->n - 1)) == 0) {         /* at 0, 1, 2, 4, ...: double */
+		char **v = realloc(l->v, (l->n ? 2 * l->n : 1) * sizeof(*v));
+		if (!v)
+			return -1;
+		l->v = v;
+	}
+	if (!(l->v[l->n] = strdup(s)))
 		return -1;
 	l->n++;
 	return 0;
@@ -380,6 +381,11 @@ static void sent_mark(struct ctx *c)
 	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
 	file_write(p, buf, strlen(buf), &e);
 	free(p);
+}
+
+static void sent_mark_cb(void *ctx)
+{
+	sent_mark(ctx);
 }
 
 static void statusdat_wait(struct ctx *c)
@@ -737,8 +743,10 @@ static int others_read(struct ctx *c, const char *site, const char *ext, struct 
 			continue;
 		if (l - el == strlen(site) && !strncmp(e->d_name, site, l - el))
 			continue;
-		if (!(p = spath(c->o->state_dir, e->d_name, "")))
-			break;
+		if (!(p = spath(c->o->state_dir, e->d_name, ""))) {
+			closedir(d);
+			return sd_fail(err, "out of memory");
+		}
 		if (lines_read(p, &one, err) < 0) {
 			free(p);
 			closedir(d);
@@ -746,7 +754,11 @@ static int others_read(struct ctx *c, const char *site, const char *ext, struct 
 		}
 		free(p);
 		for (i = 0; i < one.n; i++)
-			lines_add(out, one.v[i]);
+			if (lines_add(out, one.v[i]) < 0) {
+				lines_free(&one);
+				closedir(d);
+				return sd_fail(err, "out of memory");
+			}
 		lines_free(&one);
 	}
 	closedir(d);
@@ -1095,6 +1107,7 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	ao.reap_wait_ms = o->reap_wait_ms;
 	ao.report = applier_report;
 	ao.report_ctx = c;
+	ao.first_send = sent_mark_cb;
 	if (!(a = apply_open(&ao, err)))
 		goto out;
 	ro.core = o->core;
@@ -1107,7 +1120,6 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	ro.nledger = ledger.n;
 	ro.report = rec_report;
 	ro.report_ctx = c;
-	sent_mark(c);
 	if (reconcile_run(fd, c->central, &ro, a, &rout, err) < 0)
 		goto out;
 	/* the ledger before the commands: a crash leaves a superset (safe) */
@@ -1337,7 +1349,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			report(&c, what, "state not applied: no --checkresults, --command-file, --livestatus or --dry-run");
 			set_outcome(&in[i], IMPORT_FAILED, "state not applied: no sink");
 			goto next;
-		} else if (has_sink(o) && !o->dry_run) {
+		} else if (has_sink(o) && !o->dry_run && !strcmp(bi->kind, "config")) {
 			/* a config-only bundle still tells the link service it arrived */
 			struct apply_opts ao = { 0 };
 			struct applier *a;
@@ -1349,6 +1361,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			ao.reap_wait_ms = o->reap_wait_ms;
 			ao.report = applier_report;
 			ao.report_ctx = &c;
+			ao.first_send = sent_mark_cb;
 			if (!have_central(o) || read_central(&c, &e) < 0 || !(a = apply_open(&ao, &e))) {
 				if (have_central(o))
 					note(&c, what, e.msg);
