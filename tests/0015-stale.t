@@ -30,7 +30,7 @@ my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-stale-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/sdstate");
 sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 120, %o) }
-my $STALE = 6;
+my $STALE = $ENV{STALE_AFTER} // 12;  # long enough for an import under the sanitizers
 
 my $r = run([$SITEDUMP, 'keygen', '-o', "$d/far"]);
 system('cp', "$d/far.pub", "$d/trust/") == 0 or die;
@@ -64,8 +64,7 @@ sub bundle {
 }
 
 sub scenario {
-    my ($core, $load, $get) = @_;       # $get->(host, svc) -> [state, output]
-    my $t0 = time;
+    my ($core, $load, $get) = @_;       # $get->(host, svc) -> [state, output, last_check]
     my $b = bundle(int(time) - 1);
     my $r = $load->($b);
     is($r->{rc}, 0, "$core: import") or diag $r->{err};
@@ -79,8 +78,10 @@ sub scenario {
     is($get->('far host', 'disk')->[0], 3, "$core: stale object is UNKNOWN");
     ok(wait_for(sub { ($get->('sitedump-far', 'sitedump link')->[1] // '') =~ /^CRITICAL - sitedump: no bundle from site far imported since \d{4}-/ }, 60, 0.5),
        "$core: link service CRITICAL when no bundle comes");
-    # a bundle whose results are older than the stale check's still replaces it
-    $b = bundle(int($t0) + 1);
+    # a bundle whose results are older than the stale check's still replaces it (but younger than
+    # --stale-after: Nagios, which judges freshness by last_check, would call it stale at once)
+    my $stale_lc = $get->('far host', 'disk')->[2] || time;
+    $b = bundle(int($stale_lc) - 1);
     $r = $load->($b);
     is($r->{rc}, 0, "$core: next import") or diag $r->{err};
     diag explain [$get->("far host", "disk"), time] if $ENV{SITETEST_DEBUG};
@@ -105,7 +106,7 @@ sub scenario {
         my ($h, $s) = @_;
         my $st = eval { parse_status_dat($ng->{status_file}) } or return [];
         my $o = $st->{services}{$h}{$s} or return [];
-        return [ $o->{current_state}, $o->{plugin_output} ];
+        return [ $o->{current_state}, $o->{plugin_output}, $o->{last_check} ];
     });
 }
 
@@ -118,8 +119,8 @@ sub scenario {
                 '--livestatus', 'unix:' . $ic->livestatus);
     scenario('Icinga 2', sub { run([@load, $_[0]]) }, sub {
         my ($h, $s) = @_;
-        my $q = eval { $ic->query_hash("GET services\nColumns: state plugin_output\nFilter: host_name = $h\nFilter: description = $s") } || [];
-        return @$q ? [ $q->[0]{state}, $q->[0]{plugin_output} ] : [];
+        my $q = eval { $ic->query_hash("GET services\nColumns: state plugin_output last_check\nFilter: host_name = $h\nFilter: description = $s") } || [];
+        return @$q ? [ $q->[0]{state}, $q->[0]{plugin_output}, $q->[0]{last_check} ] : [];
     });
 }
 
