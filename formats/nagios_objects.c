@@ -257,6 +257,20 @@ static const char *var_name_problem(const char *name)
 }
 
 /* Comment text on one line that cannot continue onto the next. */
+/* the notification period both template sets use */
+#define TP_24X7 \
+	"define timeperiod {\n" \
+	"    timeperiod_name         livedump-24x7\n" \
+	"    alias                   Always (sitedump notification period)\n" \
+	"    sunday                  00:00-24:00\n" \
+	"    monday                  00:00-24:00\n" \
+	"    tuesday                 00:00-24:00\n" \
+	"    wednesday               00:00-24:00\n" \
+	"    thursday                00:00-24:00\n" \
+	"    friday                  00:00-24:00\n" \
+	"    saturday                00:00-24:00\n" \
+	"}\n\n"
+
 /* siteload's variant: the stale check runs when no result came for
  * stale_after seconds; freshness needs a check period that is not 0x0. */
 static void put_stale_templates(struct nw *w)
@@ -267,18 +281,7 @@ static void put_stale_templates(struct nw *w)
 	for (a = w->stale_argv; *a; a++)
 		fprintf(w->out, " %s", *a);
 	fprintf(w->out, "\n}\n\n");
-	fprintf(w->out,
-		"define timeperiod {\n"
-		"    timeperiod_name         livedump-24x7\n"
-		"    alias                   Always (sitedump notification period)\n"
-		"    sunday                  00:00-24:00\n"
-		"    monday                  00:00-24:00\n"
-		"    tuesday                 00:00-24:00\n"
-		"    wednesday               00:00-24:00\n"
-		"    thursday                00:00-24:00\n"
-		"    friday                  00:00-24:00\n"
-		"    saturday                00:00-24:00\n"
-		"}\n\n");
+	fputs(TP_24X7, w->out);
 	fprintf(w->out,
 		"define host {\n"
 		"    name                    livedump-host\n"
@@ -322,17 +325,7 @@ static void put_templates(struct nw *w)
 		"    timeperiod_name         0x0\n"
 		"    alias                   Never ever\n"
 		"}\n\n"
-		"define timeperiod {\n"
-		"    timeperiod_name         livedump-24x7\n"
-		"    alias                   Always (sitedump notification period)\n"
-		"    sunday                  00:00-24:00\n"
-		"    monday                  00:00-24:00\n"
-		"    tuesday                 00:00-24:00\n"
-		"    wednesday               00:00-24:00\n"
-		"    thursday                00:00-24:00\n"
-		"    friday                  00:00-24:00\n"
-		"    saturday                00:00-24:00\n"
-		"}\n\n"
+		TP_24X7
 		"define command {\n"
 		"    command_name            check-livedump\n"
 		"    command_line            echo \"UNKNOWN - sitedump shadow object: results come from "

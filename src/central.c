@@ -61,26 +61,6 @@ int central_has_host(const struct central *c, const char *host)
 	return find_mut(c, host, NULL) != NULL;
 }
 
-static void (*each_fn)(const char *, void *);
-static void *each_ctx;
-
-static void each_walk(const void *node, VISIT v, int depth)
-{
-	const struct central_obj *o = *(const struct central_obj *const *)node;
-
-	(void)depth;
-	if ((v == postorder || v == leaf) && !o->svc)
-		each_fn(o->host, each_ctx);
-}
-
-void central_each_host(const struct central *c, void (*fn)(const char *host, void *ctx), void *ctx)
-{
-	/* twalk has no context argument; siteload is single-threaded */
-	each_fn = fn;
-	each_ctx = ctx;
-	twalk(c->root, each_walk);
-}
-
 static int c_object(void *ctx, const struct sd_object *so, sd_error *err)
 {
 	struct central *c = ctx;

@@ -49,7 +49,5 @@ struct central *central_read_statusdat(const char *status, const char *objects, 
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);
 int central_has_host(const struct central *c, const char *host);
-/* Calls fn for every host name (order unspecified). */
-void central_each_host(const struct central *c, void (*fn)(const char *host, void *ctx), void *ctx);
 void central_free(struct central *c);                   /* NULL ok */
 #endif
