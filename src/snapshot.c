@@ -100,14 +100,17 @@ int sd_emit_comment(const struct sd_sink *s, const struct sd_comment *c, sd_erro
 void sd_object_clear(struct sd_object *o)
 {
 	static char empty[] = "";
+	/* one struct copy per row instead of a memset and a dozen stores */
+	static const struct sd_object blank = {
+		.host_name = empty,
+		.plugin_output = empty, .long_plugin_output = empty, .perf_data = empty,
+		.alias = empty, .address = empty, .check_command = empty,
+		.notes = empty, .notes_url = empty, .action_url = empty, .icon_image = empty,
+		.current_attempt = 1,
+		.max_check_attempts = 1,
+	};
 
-	memset(o, 0, sizeof(*o));
-	o->host_name = empty;
-	o->plugin_output = o->long_plugin_output = o->perf_data = empty;
-	o->alias = o->address = o->check_command = empty;
-	o->notes = o->notes_url = o->action_url = o->icon_image = empty;
-	o->current_attempt = 1;
-	o->max_check_attempts = 1;
+	*o = blank;
 }
 
 const char *sd_state_name(enum sd_objtype t, int state)
