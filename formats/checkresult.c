@@ -21,8 +21,10 @@
 #include "sbuf.h"
 #include "text.h"
 
-/* Records are built in an sbuf and handed to the FILE in 64 KiB writes. */
-#define FLUSH_AT 65536
+/* Each record is built in an sbuf (see sbuf.h for why) and handed to the
+ * FILE whole when it is complete: a record is on the FILE when the sink
+ * call returns, as for every writer. */
+#define FLUSH_AT 0
 
 struct cw {
 	struct sd_sink sink;
