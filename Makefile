@@ -11,7 +11,14 @@ VERSION   ?= 0.1.0
 PKGS      := yajl zlib libzstd libsodium libarchive
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libarchive is dlopen'ed by src/bundle.c (see there why): not linked, but
+# its soname is taken from the library we compile against.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libarchive,$(PKGS))) -ldl
+LIBARCHIVE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libarchive)/libarchive.so 2>/dev/null | \
+                       awk '$$1 == "SONAME" { print $$2 }')
+ifneq ($(LIBARCHIVE_SONAME),)
+PKG_CFLAGS += -DLIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
+endif
 
 HARDEN    := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Wformat -Wformat-security
 CFLAGS    ?= -O2 -g
