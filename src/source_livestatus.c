@@ -133,8 +133,16 @@ static char *unescape_longout(struct objctx *c, char *s, size_t len)
 		c->longout_cap = len + 1;
 	}
 	o = c->longout;
-	while (*s) {
-		if (s[0] == '\\' && s[1] == 'n') {
+	for (;;) {              /* copy the runs between backslashes whole */
+		const char *bs = strchr(s, '\\');
+		size_t n = bs ? (size_t)(bs - s) : strlen(s);
+
+		memcpy(o, s, n);
+		o += n;
+		s += n;
+		if (!bs)
+			break;
+		if (s[1] == 'n') {
 			*o++ = '\n';
 			s += 2;
 		} else {
