@@ -23,8 +23,8 @@ endif
 HARDEN    := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Wformat -Wformat-security
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(HARDEN) \
-             -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
-LDFLAGS   += -pie -Wl,-z,relro,-z,now
+             -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -pthread
+LDFLAGS   += -pie -Wl,-z,relro,-z,now -pthread
 LDLIBS    += $(PKG_LIBS)
 
 ifeq ($(SANITIZE),1)
@@ -72,7 +72,7 @@ bench: $(BINS) tests/bench/lsfloor
 
 # libFuzzer targets, built with clang and ASan regardless of CC.
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
 	  -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_BIN)
