@@ -179,9 +179,17 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 	PUT_LIT(b, "check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\nlatency=");
 	put_fixed(b, o->latency > 0 ? o->latency : 0, 3);
 	PUT_LIT(b, "\nstart_time=");
+	mark = b->len;
 	put_fixed(b, o->last_check > 0 ? o->last_check : 0, 6);
 	PUT_LIT(b, "\nfinish_time=");
-	put_fixed(b, (o->last_check > 0 ? o->last_check : 0) + (o->execution_time > 0 ? o->execution_time : 0), 6);
+	if (o->execution_time > 0) {
+		put_fixed(b, (o->last_check > 0 ? o->last_check : 0) + o->execution_time, 6);
+	} else if (sbuf_room(b, b->len - mark) == 0) {
+		/* no execution time (passive results): the same text again */
+		size_t n = b->len - mark - (sizeof("\nfinish_time=") - 1);
+		memcpy(b->p + b->len, b->p + mark, n);
+		b->len += n;
+	}
 	PUT_LIT(b, "\nearly_timeout=0\nexited_ok=1\nreturn_code=");
 	sbuf_putc(b, (char)('0' + (o->state >= 0 && o->state <= 9 ? o->state : 3)));
 	PUT_LIT(b, "\noutput=");
