@@ -15,11 +15,14 @@
  * 11% in futex wakes with 256-row batches). */
 #define NBATCH 3
 #define BATCH_ROWS 2048
+/* ... or fewer when the rows are big: memory stays at about three times
+ * this however wide a row is (2048 rows of a --all export were 5 MB). */
+#define BATCH_BYTES (512 * 1024)
 /* The first rows of a reply go straight to the callback: a thread, its
  * batches' fresh memory (page faults) and the copies cost more than they
  * save on a reply of a few thousand rows (measured at 5k services). */
 #define DIRECT_ROWS 8192
-#define CHUNK_SIZE (256 * 1024)
+#define CHUNK_SIZE (128 * 1024)
 
 struct chunk {
 	struct chunk *next;
@@ -31,6 +34,7 @@ struct batch {
 	struct chunk *head, *cur;
 	struct ls_row rows[BATCH_ROWS];
 	size_t n;
+	size_t bytes;            /* copied into the chunks */
 	int queued;             /* with the worker (waiting or running) */
 };
 
@@ -61,6 +65,7 @@ static void *balloc(struct batch *b, size_t n)
 	size_t at;
 
 	n = (n + 7) & ~(size_t)7;
+	b->bytes += n;
 	if (c && c->cap - c->used >= n) {
 		at = c->used;
 		c->used += n;
@@ -89,6 +94,7 @@ static void *balloc(struct batch *b, size_t n)
 static void batch_reset(struct batch *b)
 {
 	b->n = 0;
+	b->bytes = 0;
 	b->cur = b->head;
 	if (b->head)
 		b->head->used = 0;
@@ -251,7 +257,7 @@ int rowpipe_put(void *pipe, const struct ls_row *row, sd_error *err)
 		return sd_fail(err, "out of memory");
 	b->rows[b->n].cols = cols;
 	b->rows[b->n].n = row->n;
-	if (++b->n == BATCH_ROWS)
+	if (++b->n == BATCH_ROWS || b->bytes >= BATCH_BYTES)
 		submit(p);
 	return 0;
 }
