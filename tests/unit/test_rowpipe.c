@@ -105,6 +105,48 @@ static void callback_error_stops_and_is_told(void **state)
 	}
 }
 
+/* The reader feeding the pipe, as ls_query does: a 100,000-row reply fed
+ * in odd-sized pieces arrives whole and in order, or stops at the failed
+ * row. */
+static void from_the_reader(void **state)
+{
+	long n = 100000, i, fail_at[] = { 0, 50000 };
+	size_t k, len = 0, at;
+	char *json = NULL;
+	FILE *f = open_memstream(&json, &len);
+
+	assert_non_null(f);
+	fputs("[", f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s[\"row-%ld\",%ld,[1,\"row-%ld\"]]", i ? ",\n" : "", i, i, i);
+	fputs("]", f);
+	fclose(f);
+	for (k = 0; k < sizeof(fail_at) / sizeof(fail_at[0]); k++) {
+		struct seen s = { .fail_at = fail_at[k] };
+		struct rowpipe *p = rowpipe_new(on_row, &s);
+		struct lsjson_reader *r = lsjson_reader_new(rowpipe_put, p);
+		sd_error err = { "" }, ferr = { "" };
+		int rc = 0;
+
+		assert_non_null(r);
+		for (at = 0; at < len && rc == 0; at += 4099)
+			rc = lsjson_reader_feed(r, json + at, len - at < 4099 ? len - at : 4099, &err);
+		if (rc == 0)
+			assert_int_equal(lsjson_reader_finish(r, &err), n);
+		lsjson_reader_free(r);
+		if (fail_at[k]) {
+			assert_int_equal(rowpipe_finish(p, &ferr), -1);
+			assert_int_equal(s.rows, fail_at[k]);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(rowpipe_finish(p, &ferr), 0);
+			assert_int_equal(s.rows, n);
+		}
+		assert_int_equal(s.bad, 0);
+	}
+	free(json);
+}
+
 static void finish_null(void **state)
 {
 	sd_error err = { "" };
@@ -117,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(all_rows_in_order),
 		cmocka_unit_test(callback_error_stops_and_is_told),
+		cmocka_unit_test(from_the_reader),
 		cmocka_unit_test(finish_null),
 	};
 
