@@ -3,8 +3,7 @@
  *
  * Why poll() around every read: a hung core must not hang a cron job
  * forever (livedump has no timeout). The body is streamed straight into the
- * JSON reader in 256 KiB chunks; the rows may go through a rowpipe
- * (rowpipe.h), so that the row callbacks run beside the parser.
+ * JSON reader in 64 KiB chunks; nothing is buffered beyond that.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +16,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "livestatus.h"
-#include "rowpipe.h"
 
 const char *ls_default_spec(void)
 {
@@ -199,26 +197,15 @@ static void read_error_text(int fd, unsigned long len, int timeout_ms, char *out
 	snprintf(out, outlen, "%s", buf);
 }
 
-/* "livestatus SPEC: " before a message that does not name the socket yet. */
-static void prefix_err(sd_error *err, const char *spec)
-{
-	char msg[SD_ERRLEN];
-
-	snprintf(msg, sizeof(msg), "%s", err->msg);
-	sd_fail(err, "livestatus %s: %s", spec, msg);
-}
-
-long ls_query(const char *spec, const char *request, int timeout_ms, int pipeline,
+long ls_query(const char *spec, const char *request, int timeout_ms,
 	      ls_row_cb cb, void *ctx, sd_error *err)
 {
 	struct lsjson_reader *r = NULL;
-	struct rowpipe *pipe = NULL;
 	char hdr[17], text[1024], *req = NULL, *end;
-	/* 256 KiB: a 50k-service reply (8 MiB) in 32 reads instead of 128 */
-	static char buf[1 << 18];
+	static char buf[65536];
 	unsigned long code, len, got = 0;
 	long rows = -1;
-	int fd, n, prefixed = 0;
+	int fd, n;
 	size_t rl;
 
 	if ((fd = ls_connect(spec, timeout_ms, err)) < 0)
@@ -261,8 +248,7 @@ long ls_query(const char *spec, const char *request, int timeout_ms, int pipelin
 		sd_fail(err, "livestatus %s: server error %lu: %s", spec, code, text);
 		goto out;
 	}
-	if ((pipeline && !(pipe = rowpipe_new(cb, ctx))) ||
-	    !(r = pipe ? lsjson_reader_new(rowpipe_put, pipe) : lsjson_reader_new(cb, ctx))) {
+	if (!(r = lsjson_reader_new(cb, ctx))) {
 		sd_fail(err, "out of memory");
 		goto out;
 	}
@@ -278,29 +264,20 @@ long ls_query(const char *spec, const char *request, int timeout_ms, int pipelin
 			goto out;
 		}
 		got += (unsigned long)k;
-		if (lsjson_reader_feed(r, buf, (size_t)k, err) < 0) {
-			prefixed = 1;
-			goto out;
-		}
+		if (lsjson_reader_feed(r, buf, (size_t)k, err) < 0)
+			goto prefixed;
 	}
 	if ((rows = lsjson_reader_finish(r, err)) < 0)
-		prefixed = 1;
-out:
-	/* The rows parsed so far still get their callbacks, as they would
-	 * have before the error without the pipe; a callback error is from an
-	 * earlier row than any parse or socket error, so it is the one told. */
-	if (pipe) {
-		sd_error cberr = { "" };
-		if (rowpipe_finish(pipe, &cberr) < 0) {
-			*err = cberr;
-			prefixed = 1;
-			rows = -1;
-		}
-	}
-	if (prefixed) {
-		prefix_err(err, spec);
+		goto prefixed;
+	goto out;
+prefixed:
+	{
+		char msg[SD_ERRLEN];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		sd_fail(err, "livestatus %s: %s", spec, msg);
 		rows = -1;
 	}
+out:
 	lsjson_reader_free(r);
 	free(req);
 	close(fd);

@@ -20,12 +20,10 @@ int ls_connect(const char *spec, int timeout_ms, sd_error *err);
 /*
  * Run `request` (a GET with its headers, no trailing blank line, no
  * OutputFormat/ResponseHeader) and call cb per row. timeout_ms bounds every
- * wait for the server (connect, each read). With pipeline set, a long
- * reply's rows go through a rowpipe (rowpipe.h): cb runs on a second
- * thread beside the parser. Returns the number of rows or -1; on a server
- * error err carries the code and the server's first line.
+ * wait for the server (connect, each read). Returns the number of rows or
+ * -1; on a server error err carries the code and the server's first line.
  */
-long ls_query(const char *spec, const char *request, int timeout_ms, int pipeline,
+long ls_query(const char *spec, const char *request, int timeout_ms,
 	      ls_row_cb cb, void *ctx, sd_error *err);
 
 /* The default socket: $OMD_ROOT/tmp/run/live when OMD_ROOT is set, else NULL.

@@ -579,9 +579,6 @@ int main(int argc, char **argv)
 	}
 	if (!o.state_dir)
 		o.state_dir = seq_default_dir();
-	/* measured (make bench, 50k services): a worker thread for the rows
-	 * pays for config, JSON and bundles, not for the check result text */
-	o.lo.pipeline = o.key || o.fmt != F_CHECKRESULT;
 	o.lo.host_headers = hh ? hh : "";
 	o.lo.service_headers = sh ? sh : "";
 	o.lo.host_only_headers = oh ? oh : "";

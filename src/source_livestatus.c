@@ -486,7 +486,7 @@ int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *
 			ctx = &sc;
 			break;
 		}
-		if (ls_query(o->spec, q[i].request, o->timeout_ms, o->pipeline, q[i].cb, ctx, err) < 0)
+		if (ls_query(o->spec, q[i].request, o->timeout_ms, q[i].cb, ctx, err) < 0)
 			rc = -1;
 	}
 	for (i = 0; i < n; i++)

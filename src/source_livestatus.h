@@ -13,11 +13,6 @@ struct ls_source_opts {
 	const char *host_only_headers;  /* -O: hosts only */
 	const char *service_headers;    /* -S: services only */
 	unsigned parts;                 /* enum sd_part */
-	/* Run the sink on a second thread beside the parser (rowpipe.h).
-	 * Worth it when the sink's work per row is about the parser's
-	 * (configuration, JSON, bundles); a light sink (check results) would
-	 * mostly wait and the row copies cost more than they save. */
-	int pipeline;
 };
 
 /* Emits groups (config), hosts, services, then comments and downtimes
