@@ -11,13 +11,20 @@ VERSION   ?= 0.1.0
 PKGS      := yajl zlib libzstd libsodium libarchive
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libarchive is dlopen'ed by src/bundle.c (see there why): not linked, but
+# its soname is taken from the library we compile against.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libarchive,$(PKGS))) -ldl
+LIBARCHIVE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libarchive)/libarchive.so 2>/dev/null | \
+                       awk '$$1 == "SONAME" { print $$2 }')
+ifneq ($(LIBARCHIVE_SONAME),)
+PKG_CFLAGS += -DLIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
+endif
 
 HARDEN    := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Wformat -Wformat-security
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(HARDEN) \
-             -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
-LDFLAGS   += -pie -Wl,-z,relro,-z,now
+             -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -pthread
+LDFLAGS   += -pie -Wl,-z,relro,-z,now -pthread
 LDLIBS    += $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
@@ -66,7 +73,7 @@ bench: $(BINS) tests/bench/lsfloor tests/bench/lscmdfloor
 
 # libFuzzer targets, built with clang and ASan regardless of CC.
 tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
+	clang -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
 	  -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)

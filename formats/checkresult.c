@@ -18,7 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "checkresult.h"
+#include "sbuf.h"
 #include "text.h"
+
+/* Each record is built in an sbuf (see sbuf.h for why) and handed to the
+ * FILE whole when it is complete: a record is on the FILE when the sink
+ * call returns, as for every writer. */
+#define FLUSH_AT 0
 
 struct cw {
 	struct sd_sink sink;
@@ -26,86 +32,136 @@ struct cw {
 	const char *prefix;
 	time_t now;
 	int header_done;
+	struct sbuf b;
 };
 
-/* Append s escaped for Nagios into *o; '|' replaced when bar is set. A
- * line break only belongs in the long output (lines set): in the plugin
- * output or perf data it would start the long output, so it becomes a space. */
-static char *put_escaped(char *o, const char *s, int bar, int lines, int *altered)
+/* Append s escaped for Nagios; '|' replaced when bar is set. A line break
+ * only belongs in the long output (lines set): in the plugin output or perf
+ * data it would start the long output, so it becomes a space. Returns 1 if
+ * something was replaced. Runs of plain bytes are copied whole. */
+static int put_escaped(struct sbuf *b, const char *s, int bar, int lines)
 {
-	for (; *s; s++) {
+	const char *stop = bar ? "\\\n|" : "\\\n";
+	int altered = 0;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(s, stop);
+		sbuf_putn(b, s, n);
+		s += n;
+		if (!*s)
+			return altered;
 		if (*s == '\\') {
-			*o++ = '\\';
-			*o++ = '\\';
+			sbuf_putn(b, "\\\\", 2);
 		} else if (*s == '\n' && !lines) {
-			*o++ = ' ';
-			*altered = 1;
+			sbuf_putc(b, ' ');
+			altered = 1;
 		} else if (*s == '\n') {
-			*o++ = '\\';
-			*o++ = 'n';
-		} else if (*s == '|' && bar) {
-			memcpy(o, "\xc2\xa6", 2);
-			o += 2;
-			*altered = 1;
+			sbuf_putn(b, "\\n", 2);
 		} else {
-			*o++ = *s;
+			sbuf_putn(b, "\xc2\xa6", 2);
+			altered = 1;
 		}
+		s++;
 	}
-	return o;
+}
+
+static int encode_output(struct sbuf *b, const char *plugin_output, const char *perf_data,
+			 const char *long_output)
+{
+	int altered = put_escaped(b, plugin_output, 1, 0);
+
+	if (*perf_data) {
+		sbuf_putc(b, '|');
+		altered |= put_escaped(b, perf_data, 0, 0);
+	}
+	if (*long_output) {
+		sbuf_putn(b, "\\n", 2);
+		altered |= put_escaped(b, long_output, 1, 1);
+	}
+	return altered;
 }
 
 char *checkresult_encode_output(const char *plugin_output, const char *perf_data,
 				const char *long_output, int *altered)
 {
-	size_t len = 2 * (strlen(plugin_output) + strlen(perf_data) + strlen(long_output)) + 8;
-	char *buf = malloc(len), *o = buf;
+	struct sbuf b = { 0 };
 
-	*altered = 0;
-	if (!buf)
+	*altered = encode_output(&b, plugin_output, perf_data, long_output);
+	sbuf_putc(&b, '\0');
+	if (b.oom) {
+		sbuf_free(&b);
 		return NULL;
-	o = put_escaped(o, plugin_output, 1, 0, altered);
-	if (*perf_data) {
-		*o++ = '|';
-		o = put_escaped(o, perf_data, 0, 0, altered);
 	}
-	if (*long_output) {
-		*o++ = '\\';
-		*o++ = 'n';
-		o = put_escaped(o, long_output, 1, 1, altered);
-	}
-	*o = '\0';
-	return buf;
+	return b.p;
 }
 
-/* "SEC.FRAC" with `digits` decimals, without printf (hot path). */
-static void fmt_fixed(char *buf, double t, int digits)
+/* "SEC.FRAC" with 3 or 6 decimals, without printf (hot path: three per
+ * record); two digits per step from a table, constant divisors. */
+static void put_fixed(struct sbuf *b, double t, int digits)
 {
-	static const long long scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-	long long v = (long long)(t * (double)scale[digits] + 0.5), sec = v / scale[digits], frac = v % scale[digits];
-	char tmp[24], *p = tmp + sizeof(tmp);
+	static const char d2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
+	unsigned long long v, sec, frac;
+	char tmp[32], *p = tmp + sizeof(tmp);
 	int i;
 
-	*--p = '\0';
-	for (i = 0; i < digits; i++, frac /= 10)
+	if (!(t >= 0 && t < 9.2e12))    /* beyond, the old long long conversion overflowed */
+		t = 0;
+	if (digits == 3) {
+		v = (unsigned long long)(t * 1000.0 + 0.5);
+		sec = v / 1000;
+		frac = v % 1000;
 		*--p = (char)('0' + frac % 10);
+		frac /= 10;
+	} else {
+		v = (unsigned long long)(t * 1000000.0 + 0.5);
+		sec = v / 1000000;
+		frac = v % 1000000;
+	}
+	for (i = 0; i < digits / 2; i++, frac /= 100) {
+		p -= 2;
+		memcpy(p, d2 + 2 * (frac % 100), 2);
+	}
 	*--p = '.';
-	do
-		*--p = (char)('0' + sec % 10);
-	while (sec /= 10);
-	strcpy(buf, p);
+	while (sec >= 100) {
+		p -= 2;
+		memcpy(p, d2 + 2 * (sec % 100), 2);
+		sec /= 100;
+	}
+	if (sec >= 10) {
+		p -= 2;
+		memcpy(p, d2 + 2 * sec, 2);
+	} else {
+		*--p = (char)('0' + sec);
+	}
+	sbuf_putn(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static void put(FILE *f, const char *key, const char *value)
+#define PUT_LIT(b, s) sbuf_putn(b, s, sizeof(s) - 1)
+
+static void put_header(struct cw *w)
 {
-	fputs(key, f);
-	fputs(value, f);
-	putc('\n', f);
+	PUT_LIT(&w->b, "### sitedump check results ###\nfile_time=");
+	sbuf_put_ll(&w->b, (long long)w->now);
+	PUT_LIT(&w->b, "\n\n");
+	w->header_done = 1;
+}
+
+static int flush(struct cw *w, size_t min, sd_error *err)
+{
+	if (sbuf_flush(&w->b, w->out, min) < 0)
+		return sd_fail(err, w->b.oom ? "out of memory" : "write error");
+	return 0;
 }
 
 static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 {
 	struct cw *w = ctx;
-	char start[40], finish[40], latency[40], rc[2] = "0", *output, label[600];
+	struct sbuf *b = &w->b;
+	size_t mark;
+	char label[600];
 	int altered;
 
 	if (!o->has_been_checked)
@@ -114,34 +170,41 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 		sd_fail(err, "name contains a control character (CR/LF cannot be carried in a check result)");
 		return 1;
 	}
-	if (!w->header_done) {
-		fprintf(w->out, "### sitedump check results ###\nfile_time=%lld\n\n", (long long)w->now);
-		w->header_done = 1;
+	if (!w->header_done)
+		put_header(w);
+	PUT_LIT(b, "host_name=");
+	sbuf_puts(b, w->prefix);
+	sbuf_puts(b, o->host_name);
+	sbuf_putc(b, '\n');
+	if (o->type == SD_SERVICE) {
+		PUT_LIT(b, "service_description=");
+		sbuf_puts(b, o->description);
+		sbuf_putc(b, '\n');
 	}
-	if (!(output = checkresult_encode_output(o->plugin_output, o->perf_data, o->long_plugin_output, &altered)))
-		return sd_fail(err, "out of memory");
-	fmt_fixed(start, o->last_check > 0 ? o->last_check : 0, 6);
-	fmt_fixed(finish, (o->last_check > 0 ? o->last_check : 0) + (o->execution_time > 0 ? o->execution_time : 0), 6);
-	fmt_fixed(latency, o->latency > 0 ? o->latency : 0, 3);
-	rc[0] = (char)('0' + (o->state >= 0 && o->state <= 9 ? o->state : 3));
-	fputs("host_name=", w->out);
-	fputs(w->prefix, w->out);
-	fputs(o->host_name, w->out);
-	putc('\n', w->out);
-	if (o->type == SD_SERVICE)
-		put(w->out, "service_description=", o->description);
-	fputs("check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n", w->out);
-	put(w->out, "latency=", latency);
-	put(w->out, "start_time=", start);
-	put(w->out, "finish_time=", finish);
-	fputs("early_timeout=0\nexited_ok=1\n", w->out);
-	put(w->out, "return_code=", rc);
-	fputs("output=", w->out);
-	fputs(*output ? output : " ", w->out);
-	fputs("\n\n", w->out);
-	free(output);
-	if (ferror(w->out))
-		return sd_fail(err, "write error");
+	PUT_LIT(b, "check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\nlatency=");
+	put_fixed(b, o->latency > 0 ? o->latency : 0, 3);
+	PUT_LIT(b, "\nstart_time=");
+	mark = b->len;
+	put_fixed(b, o->last_check > 0 ? o->last_check : 0, 6);
+	PUT_LIT(b, "\nfinish_time=");
+	if (o->execution_time > 0) {
+		put_fixed(b, (o->last_check > 0 ? o->last_check : 0) + o->execution_time, 6);
+	} else if (sbuf_room(b, b->len - mark) == 0) {
+		/* no execution time (passive results): the same text again */
+		size_t n = b->len - mark - (sizeof("\nfinish_time=") - 1);
+		memcpy(b->p + b->len, b->p + mark, n);
+		b->len += n;
+	}
+	PUT_LIT(b, "\nearly_timeout=0\nexited_ok=1\nreturn_code=");
+	sbuf_putc(b, (char)('0' + (o->state >= 0 && o->state <= 9 ? o->state : 3)));
+	PUT_LIT(b, "\noutput=");
+	mark = b->len;
+	altered = encode_output(b, o->plugin_output, o->perf_data, o->long_plugin_output);
+	if (b->len == mark)
+		sbuf_putc(b, ' ');
+	PUT_LIT(b, "\n\n");
+	if (flush(w, FLUSH_AT, err) < 0)
+		return -1;
 	if (altered && w->sink.warned)
 		w->sink.warned(w->sink.report_ctx, sd_object_label(o, label, sizeof(label)),
 			       "'|' in the output is written as U+00A6: Nagios would read it as the start of perf data");
@@ -153,8 +216,8 @@ static int c_end(void *ctx, sd_error *err)
 	struct cw *w = ctx;
 
 	if (!w->header_done)    /* an empty site still gives a valid file */
-		fprintf(w->out, "### sitedump check results ###\nfile_time=%lld\n\n", (long long)w->now);
-	return ferror(w->out) ? sd_fail(err, "write error") : 0;
+		put_header(w);
+	return flush(w, 0, err);
 }
 
 struct sd_sink *checkresult_writer_new(FILE *out, const struct writer_opts *opts)
@@ -174,7 +237,11 @@ struct sd_sink *checkresult_writer_new(FILE *out, const struct writer_opts *opts
 
 void checkresult_writer_free(struct sd_sink *s)
 {
-	free(s);
+	struct cw *w = (struct cw *)s;
+
+	if (w)
+		sbuf_free(&w->b);
+	free(w);
 }
 
 /*

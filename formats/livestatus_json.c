@@ -4,8 +4,10 @@
  * Why yajl's event parser and not a tree: livedump builds the whole reply
  * in memory (381 MiB at 50k services). With events we hold one row, so
  * memory stays flat whatever the site size. A row is built as a small tree
- * of ls_value, handed to the callback, and dropped; its strings live in an
- * arena that is reset per row, so a row costs no malloc in the steady state.
+ * of ls_value, handed to the callback, and dropped; its strings and nested
+ * lists live in an arena that is reset per row, so a row costs no malloc in
+ * the steady state (config rows have 4-5 lists: a malloc/free per list was
+ * visible in perf).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +24,41 @@ struct chunk {
 
 #define CHUNK_SIZE (64 * 1024 - 64)
 
+static char *arena_alloc_new(struct chunk **head, size_t n)
+{
+	size_t cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+	struct chunk *c = malloc(sizeof(*c) + cap);
+
+	if (!c)
+		return NULL;
+	c->used = n;
+	c->cap = cap;
+	c->next = *head;
+	*head = c;
+	return c->data;
+}
+
 static char *arena_alloc(struct chunk **head, size_t n)
 {
 	struct chunk *c = *head;
-	size_t cap;
 
-	if (!c || c->cap - c->used < n) {
-		cap = n > CHUNK_SIZE ? n : CHUNK_SIZE;
-		if (!(c = malloc(sizeof(*c) + cap)))
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = *head;
-		*head = c;
-	}
+	if (!c || c->cap - c->used < n)
+		return arena_alloc_new(head, n);
 	c->used += n;
 	return c->data + c->used - n;
+}
+
+/* For ls_value arrays: 8-byte aligned (a chunk's data starts 8-aligned). */
+static void *arena_alloc_aligned(struct chunk **head, size_t n)
+{
+	struct chunk *c = *head;
+	size_t pad = c ? (8 - c->used % 8) % 8 : 0;
+
+	if (c && c->cap - c->used >= n + pad) {
+		c->used += pad + n;
+		return c->data + c->used - n;
+	}
+	return arena_alloc_new(head, n);
 }
 
 /* Keep one standard chunk for the next row, free the rest. */
@@ -77,31 +98,12 @@ struct lsjson_reader {
 	sd_error *err;          /* valid during feed/finish */
 	int cb_failed;
 	struct chunk *arena;
-	int nested;             /* the row holds lists that need freeing */
 };
 
-/* Free nested lists; strings belong to the arena. */
-static void value_free(struct ls_value *v)
-{
-	size_t i;
-
-	if (v->type == LS_LIST) {
-		for (i = 0; i < v->n; i++)
-			value_free(&v->items[i]);
-		free(v->items);
-	}
-	memset(v, 0, sizeof(*v));
-}
-
-/* Drop the row's values but keep its item array for the next row. */
+/* Drop the row's values but keep its item array for the next row; nested
+ * lists and strings go with the arena. */
 static void row_reset(struct lsjson_reader *r)
 {
-	size_t i;
-
-	if (r->nested)
-		for (i = 0; i < r->row.n; i++)
-			value_free(&r->row.items[i]);
-	r->nested = 0;
 	r->row.n = 0;
 	arena_reset(&r->arena);
 }
@@ -123,8 +125,15 @@ static struct ls_value *append(struct lsjson_reader *r)
 	}
 	l = r->stack[r->sp].list;
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct ls_value *n = realloc(l->items, cap * sizeof(*n));
+		size_t cap = l->cap ? l->cap * 2 : r->sp ? 4 : 32;
+		struct ls_value *n;
+		if (r->sp) {    /* a nested list: in the arena, dropped with the row */
+			n = arena_alloc_aligned(&r->arena, cap * sizeof(*n));
+			if (n && l->n)
+				memcpy(n, l->items, l->n * sizeof(*n));
+		} else {        /* the row's columns: kept for the next row */
+			n = realloc(l->items, cap * sizeof(*n));
+		}
 		if (!n) {
 			fail(r, "out of memory");
 			return NULL;
@@ -132,7 +141,7 @@ static struct ls_value *append(struct lsjson_reader *r)
 		l->items = n;
 		l->cap = cap;
 	}
-	memset(&l->items[l->n], 0, sizeof(l->items[0]));
+	/* no memset: each callback sets the fields its type uses */
 	return &l->items[l->n++];
 }
 
@@ -147,10 +156,11 @@ static void value_done(struct lsjson_reader *r)
 
 static int push(struct lsjson_reader *r, struct ls_value *v, int pair)
 {
-	r->nested = 1;
 	if (r->sp + 1 > LSJSON_MAX_DEPTH)
 		return fail(r, "malformed reply: nesting too deep");
 	v->type = LS_LIST;
+	v->items = NULL;
+	v->n = v->cap = 0;
 	r->stack[++r->sp].list = v;
 	r->stack[r->sp].pair = pair;
 	r->depth++;

@@ -26,11 +26,17 @@
 #include <string.h>
 #include <strings.h>
 #include "nagios_objects.h"
+#include "sbuf.h"
 #include "text.h"
 
 /* illegal_object_name_chars of the stock nagios.cfg (Debian nagios4 4.4.6). */
 #define NAGIOS_ILLEGAL_NAME_CHARS "`~!$%^&*|'\"<>?,()="
 #define CHECK_COMMAND_VAR "SITEDUMP_CHECK_COMMAND"
+
+/* Each record is built in an sbuf (see sbuf.h for why) and handed to the
+ * FILE whole when it is complete: a record is on the FILE when the sink
+ * call returns, as for every writer. */
+#define FLUSH_AT 0
 
 struct nw {
 	struct sd_sink sink;
@@ -42,7 +48,51 @@ struct nw {
 	const char *const *stale_argv;
 	int stale_after;
 	const char *site;
+	struct sbuf b;
+	/* the record being written, for warnings: its label is built only
+	 * when there is something to warn about */
+	const struct sd_object *obj;
+	const struct sd_group *grp;
 };
+
+/* Bytes that make a name need the full check of nagios_name_problem:
+ * control characters, ';' and the illegal_object_name_chars. A table, as
+ * strchr per byte was 2% of a 50k-service config export. */
+static unsigned char name_bad[256];
+
+static void name_bad_init(void)
+{
+	const unsigned char *p;
+	int c;
+
+	if (name_bad[0])
+		return;
+	for (c = 0; c < 0x20; c++)
+		name_bad[c] = 1;
+	name_bad[0x7f] = 1;
+	name_bad[';'] = 1;
+	for (p = (const unsigned char *)NAGIOS_ILLEGAL_NAME_CHARS; *p; p++)
+		name_bad[*p] = 1;
+}
+
+/* 1 if a followed by b is certainly a good name (the common case). */
+static int name2_plain(const char *a, const char *b)
+{
+	const unsigned char *p;
+	const char *first = *a ? a : b, *last;
+	size_t lb = strlen(b);
+
+	if (!*first)
+		return 0;
+	for (p = (const unsigned char *)a; *p; p++)
+		if (name_bad[*p])
+			return 0;
+	for (p = (const unsigned char *)b; *p; p++)
+		if (name_bad[*p])
+			return 0;
+	last = lb ? b + lb - 1 : a + strlen(a) - 1;
+	return *first != ' ' && *last != ' ' && *last != '\\';
+}
 
 enum { ALT_CTL = 1, ALT_TRIM = 2, ALT_SEMI = 4, ALT_BSL = 8 };
 
@@ -84,16 +134,23 @@ static char *concat(const char *a, const char *b)
 	return r;
 }
 
-static void warn(struct nw *w, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void warn(struct nw *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-static void warn(struct nw *w, const char *what, const char *fmt, ...)
+static void warn(struct nw *w, const char *fmt, ...)
 {
-	char why[1024];
+	char why[1024], what[600];
 	va_list ap;
 
 	if (!w->sink.warned)
 		return;
+	if (w->obj)
+		sd_object_label(w->obj, what, sizeof(what));
+	else if (w->grp)
+		snprintf(what, sizeof(what), "%s '%s'", w->grp->type == SD_HOST ? "hostgroup" : "servicegroup",
+			 w->grp->name);
+	else
+		snprintf(what, sizeof(what), "?");
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -150,27 +207,53 @@ static char *clean_text(const char *s, int url, unsigned *alt)
 	return out;
 }
 
-/* As "    %-23s %s\n", without printf: this runs for every attribute of
- * every object (printf was the largest cost of a 50k-service export). */
-static void put_kv(struct nw *w, const char *key, const char *value)
+/* "    %-23s " (the start of an attribute line), without printf: this
+ * runs for every attribute of every object. */
+static void put_key(struct nw *w, const char *key)
 {
 	static const char pad[] = "                        ";
 	size_t kl = strlen(key);
 
-	fputs("    ", w->out);
-	fwrite(key, 1, kl, w->out);
-	fwrite(pad, 1, kl < 23 ? 24 - kl : 1, w->out);
-	fputs(value, w->out);
-	putc('\n', w->out);
+	sbuf_putn(&w->b, "    ", 4);
+	sbuf_putn(&w->b, key, kl);
+	sbuf_putn(&w->b, pad, kl < 23 ? 24 - kl : 1);
+}
+
+/* As "    %-23s %s\n". */
+static void put_kv(struct nw *w, const char *key, const char *value)
+{
+	put_key(w, key);
+	sbuf_puts(&w->b, value);
+	sbuf_putc(&w->b, '\n');
+}
+
+/* 1 if clean_text would leave s as it is: no control character but tab,
+ * no ';', no outer whitespace, no final backslash. */
+static int text_plain(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (*p == ' ' || *p == '\t')
+		return 0;
+	for (; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == ';')
+			return 0;
+	return p == (const unsigned char *)s || (p[-1] != ' ' && p[-1] != '\\');
 }
 
 /* A free-text attribute; left out when empty. -1 on out of memory. */
-static int put_text(struct nw *w, const char *what, const char *key, const char *value, int url)
+static int put_text(struct nw *w, const char *key, const char *value, int url)
 {
 	unsigned alt;
-	char *v = clean_text(value ? value : "", url, &alt);
+	char *v;
 
-	if (!v)
+	if (!value || !*value)
+		return 0;
+	if (text_plain(value)) {        /* nothing to repair: no copy */
+		put_kv(w, key, value);
+		return 0;
+	}
+	if (!(v = clean_text(value, url, &alt)))
 		return -1;
 	if (*v)
 		put_kv(w, key, v);
@@ -188,7 +271,7 @@ static int put_text(struct nw *w, const char *what, const char *key, const char 
 		if (alt & ALT_BSL)
 			part[n++] = url ? "final '\\' written as %5C (line continuation)"
 					: "final '\\' written as U+FF3C (line continuation)";
-		warn(w, what, "%s altered for Nagios: %s%s%s%s%s%s%s", key, part[0],
+		warn(w, "%s altered for Nagios: %s%s%s%s%s%s%s", key, part[0],
 		     n > 1 ? "; " : "", n > 1 ? part[1] : "", n > 2 ? "; " : "", n > 2 ? part[2] : "",
 		     n > 3 ? "; " : "", n > 3 ? part[3] : "");
 	}
@@ -198,44 +281,45 @@ static int put_text(struct nw *w, const char *what, const char *key, const char 
 
 /* A comma-separated name list; names Nagios cannot carry are dropped and
  * reported. Left out when empty. -1 on out of memory. */
-static int put_list(struct nw *w, const char *what, const char *key,
-		    const struct sd_strlist *l, const char *prefix)
+static int put_list(struct nw *w, const char *key, const struct sd_strlist *l, const char *prefix)
 {
-	char *buf = NULL, why[512];
-	size_t len = 0, i;
-	FILE *m;
+	char why[512];
+	size_t i, mark = w->b.len;
 	int n = 0;
 
 	if (!l->n)
 		return 0;
-	if (!(m = open_memstream(&buf, &len)))
-		return -1;
+	put_key(w, key);
 	for (i = 0; i < l->n; i++) {
 		char *name;
 		const char *p;
 
 		if (!l->v[i] || !*l->v[i]) {
-			warn(w, what, "%s: an empty name left out", key);
+			warn(w, "%s: an empty name left out", key);
 			continue;
 		}
-		if (!(name = concat(prefix, l->v[i]))) {
-			fclose(m);
-			free(buf);
-			return -1;
+		if (name2_plain(prefix, l->v[i])) {
+			if (n++)
+				sbuf_putc(&w->b, ',');
+			sbuf_puts(&w->b, prefix);
+			sbuf_puts(&w->b, l->v[i]);
+			continue;
 		}
-		if ((p = nagios_name_problem(name, why, sizeof(why))))
-			warn(w, what, "%s: '%s' left out: %s", key, name, p);
-		else
-			fprintf(m, "%s%s", n++ ? "," : "", name);
+		if (!(name = concat(prefix, l->v[i])))
+			return -1;
+		if ((p = nagios_name_problem(name, why, sizeof(why)))) {
+			warn(w, "%s: '%s' left out: %s", key, name, p);
+		} else {
+			if (n++)
+				sbuf_putc(&w->b, ',');
+			sbuf_puts(&w->b, name);
+		}
 		free(name);
 	}
-	if (fclose(m) != 0) {
-		free(buf);
-		return -1;
-	}
 	if (n)
-		put_kv(w, key, buf);
-	free(buf);
+		sbuf_putc(&w->b, '\n');
+	else
+		w->b.len = mark;        /* nothing to write: no attribute */
 	return 0;
 }
 
@@ -369,91 +453,138 @@ static int n_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
 	return write_error(w->out, err);
 }
 
+/* Why prefix+name cannot be a Nagios name (text in buf), or NULL; the
+ * concatenation is made only when the quick check is not sure. */
+static const char *name2_problem(const char *prefix, const char *name, char *buf, size_t len, int *oom)
+{
+	const char *p;
+	char *full;
+
+	*oom = 0;
+	if (name2_plain(prefix, name))
+		return NULL;
+	if (!(full = concat(prefix, name))) {
+		*oom = 1;
+		return NULL;
+	}
+	p = nagios_name_problem(full, buf, len);
+	free(full);
+	return p;
+}
+
+static int flush(struct nw *w, size_t min, sd_error *err)
+{
+	if (sbuf_flush(&w->b, w->out, min) < 0)
+		return sd_fail(err, w->b.oom ? "out of memory" : "write error");
+	return 0;
+}
+
+#define PUT_LIT(w, s) sbuf_putn(&(w)->b, s, sizeof(s) - 1)
+
 static int n_group(void *ctx, const struct sd_group *g, sd_error *err)
 {
 	struct nw *w = ctx;
 	const char *type = g->type == SD_HOST ? "hostgroup" : "servicegroup";
-	char key[32], why[512], what[600];
+	const char *name = g->name ? g->name : "";
+	char key[32], why[512];
 	const char *p;
+	int oom;
 
-	char *name;
-
-	if (!(name = concat(w->prefix, g->name ? g->name : "")))
-		return sd_fail(err, "out of memory");
-	if ((p = nagios_name_problem(name, why, sizeof(why)))) {
+	if ((p = name2_problem(w->prefix, name, why, sizeof(why), &oom))) {
 		sd_fail(err, "%s_name cannot be written for Nagios: %s", type, p);
-		free(name);
 		return 1;
 	}
-	snprintf(what, sizeof(what), "%s '%s'", type, g->name);
-	snprintf(key, sizeof(key), "%s_name", type);
-	fprintf(w->out, "define %s {\n", type);
-	put_kv(w, key, name);
-	free(name);
-	if (put_text(w, what, "alias", g->alias, 0) < 0)
+	if (oom)
 		return sd_fail(err, "out of memory");
-	fputs("}\n\n", w->out);
-	return write_error(w->out, err);
+	w->grp = g;
+	w->obj = NULL;
+	snprintf(key, sizeof(key), "%s_name", type);
+	PUT_LIT(w, "define ");
+	sbuf_puts(&w->b, type);
+	PUT_LIT(w, " {\n");
+	put_key(w, key);
+	sbuf_puts(&w->b, w->prefix);
+	sbuf_puts(&w->b, name);
+	sbuf_putc(&w->b, '\n');
+	if (put_text(w, "alias", g->alias, 0) < 0)
+		return sd_fail(err, "out of memory");
+	PUT_LIT(w, "}\n\n");
+	return flush(w, FLUSH_AT, err);
 }
 
-static int object_body(struct nw *w, const struct sd_object *o, const char *host, const char *what)
+/* A positive count or interval as text_fmt_double writes it. */
+static void put_number(struct nw *w, const char *key, double d)
+{
+	char num[64];
+
+	put_key(w, key);
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+		sbuf_put_ll(&w->b, (long long)d);
+	} else {
+		text_fmt_double(num, sizeof(num), d);
+		sbuf_puts(&w->b, num);
+	}
+	sbuf_putc(&w->b, '\n');
+}
+
+static int object_body(struct nw *w, const struct sd_object *o)
 {
 	int svc = o->type == SD_SERVICE;
-	char num[64], key[600];
+	char key[600];
 	const char *p;
 	size_t i;
 
-	put_kv(w, "use", svc ? "livedump-service" : "livedump-host");
-	put_kv(w, "host_name", host);
+	if (svc) {
+		PUT_LIT(w, "    use                     livedump-service\n");
+	} else {
+		PUT_LIT(w, "    use                     livedump-host\n");
+	}
+	PUT_LIT(w, "    host_name               ");
+	sbuf_puts(&w->b, w->prefix);
+	sbuf_puts(&w->b, o->host_name);
+	sbuf_putc(&w->b, '\n');
 	if (svc) {
 		put_kv(w, "service_description", o->description);
-	} else if (put_text(w, what, "alias", o->alias, 0) < 0 ||
-		   put_text(w, what, "address", o->address, 0) < 0 ||
-		   put_list(w, what, "parents", &o->parents, w->prefix) < 0) {
+	} else if (put_text(w, "alias", o->alias, 0) < 0 ||
+		   put_text(w, "address", o->address, 0) < 0 ||
+		   put_list(w, "parents", &o->parents, w->prefix) < 0) {
 		return -1;
 	}
-	if (put_list(w, what, svc ? "servicegroups" : "hostgroups", &o->groups, w->prefix) < 0)
+	if (put_list(w, svc ? "servicegroups" : "hostgroups", &o->groups, w->prefix) < 0)
 		return -1;
-	if (w->contact_groups ? put_list(w, what, "contact_groups", &o->contact_groups, "") < 0
-			      : put_list(w, what, "contacts", &o->contacts, "") < 0)
+	if (w->contact_groups ? put_list(w, "contact_groups", &o->contact_groups, "") < 0
+			      : put_list(w, "contacts", &o->contacts, "") < 0)
 		return -1;
-	if (!w->stale_argv)
-		put_kv(w, "check_command", "check-livedump");
-	else if (o->check_interval > 0 && o->check_interval < 1e6) {
+	if (!w->stale_argv) {
+		PUT_LIT(w, "    check_command           check-livedump\n");
+	} else if (o->check_interval > 0 && o->check_interval < 1e6) {
 		/* a result is due every check_interval on the remote, then it
 		 * still has to travel: stale after both */
-		snprintf(num, sizeof(num), "%lld", (long long)(o->check_interval * 60) + w->stale_after);
-		put_kv(w, "freshness_threshold", num);
+		put_number(w, "freshness_threshold", (double)((long long)(o->check_interval * 60) + w->stale_after));
 	}
 	if (!svc && w->site)
 		put_kv(w, "_SITEDUMP_SITE", w->site);
-	if (o->max_check_attempts > 0) {
-		snprintf(num, sizeof(num), "%d", o->max_check_attempts);
-		put_kv(w, "max_check_attempts", num);
-	}
-	if (o->check_interval > 0) {
-		text_fmt_double(num, sizeof(num), o->check_interval);
-		put_kv(w, "check_interval", num);
-	}
-	if (o->retry_interval > 0) {
-		text_fmt_double(num, sizeof(num), o->retry_interval);
-		put_kv(w, "retry_interval", num);
-	}
-	if (put_text(w, what, "notes", o->notes, 0) < 0 ||
-	    put_text(w, what, "notes_url", o->notes_url, 1) < 0 ||
-	    put_text(w, what, "action_url", o->action_url, 1) < 0 ||
-	    put_text(w, what, "icon_image", o->icon_image, 1) < 0 ||
-	    put_text(w, what, "_" CHECK_COMMAND_VAR, o->check_command, 0) < 0)
+	if (o->max_check_attempts > 0)
+		put_number(w, "max_check_attempts", o->max_check_attempts);
+	if (o->check_interval > 0)
+		put_number(w, "check_interval", o->check_interval);
+	if (o->retry_interval > 0)
+		put_number(w, "retry_interval", o->retry_interval);
+	if (put_text(w, "notes", o->notes, 0) < 0 ||
+	    put_text(w, "notes_url", o->notes_url, 1) < 0 ||
+	    put_text(w, "action_url", o->action_url, 1) < 0 ||
+	    put_text(w, "icon_image", o->icon_image, 1) < 0 ||
+	    put_text(w, "_" CHECK_COMMAND_VAR, o->check_command, 0) < 0)
 		return -1;
 	for (i = 0; i < o->nvars; i++) {
 		const char *name = o->vars[i].name ? o->vars[i].name : "";
 
 		if ((p = var_name_problem(name))) {
-			warn(w, what, "custom variable '%s' left out: %s", name, p);
+			warn(w, "custom variable '%s' left out: %s", name, p);
 			continue;
 		}
 		snprintf(key, sizeof(key), "_%s", name);
-		if (put_text(w, what, key, o->vars[i].value, 0) < 0)
+		if (put_text(w, key, o->vars[i].value, 0) < 0)
 			return -1;
 	}
 	return 0;
@@ -462,37 +593,44 @@ static int object_body(struct nw *w, const struct sd_object *o, const char *host
 static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
 {
 	struct nw *w = ctx;
-	char why[512], what[600];
+	char why[512];
 	const char *p;
-	char *host;
-	int rc;
+	int rc, oom;
 
-	if (!(host = concat(w->prefix, o->host_name ? o->host_name : "")))
-		return sd_fail(err, "out of memory");
-	if ((p = nagios_name_problem(host, why, sizeof(why)))) {
+	if ((p = name2_problem(w->prefix, o->host_name ? o->host_name : "", why, sizeof(why), &oom))) {
 		sd_fail(err, "host_name cannot be written for Nagios: %s", p);
-		free(host);
 		return 1;
 	}
+	if (oom)
+		return sd_fail(err, "out of memory");
 	if (o->type == SD_SERVICE &&
-	    (p = nagios_name_problem(o->description ? o->description : "", why, sizeof(why)))) {
+	    (p = name2_problem("", o->description ? o->description : "", why, sizeof(why), &oom))) {
 		sd_fail(err, "service_description cannot be written for Nagios: %s", p);
-		free(host);
 		return 1;
 	}
-	sd_object_label(o, what, sizeof(what));
-	fprintf(w->out, "define %s {\n", o->type == SD_SERVICE ? "service" : "host");
-	rc = object_body(w, o, host, what);
-	fputs("}\n\n", w->out);
-	free(host);
+	if (oom)
+		return sd_fail(err, "out of memory");
+	w->obj = o;
+	w->grp = NULL;
+	if (o->type == SD_SERVICE) {
+		PUT_LIT(w, "define service {\n");
+	} else {
+		PUT_LIT(w, "define host {\n");
+	}
+	rc = object_body(w, o);
+	PUT_LIT(w, "}\n\n");
 	if (rc < 0)
 		return sd_fail(err, "out of memory");
-	return write_error(w->out, err);
+	return flush(w, FLUSH_AT, err);
 }
 
 static int n_end(void *ctx, sd_error *err)
 {
-	return writer_end(((struct nw *)ctx)->out, err);
+	struct nw *w = ctx;
+
+	if (flush(w, 0, err) < 0)
+		return -1;
+	return writer_end(w->out, err);
 }
 
 struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o)
@@ -501,6 +639,7 @@ struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o
 
 	if (!w)
 		return NULL;
+	name_bad_init();
 	w->out = out;
 	w->prefix = o && o->prefix ? o->prefix : "";
 	w->templates = o ? o->templates : 0;
@@ -519,5 +658,9 @@ struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o
 
 void nagios_objects_writer_free(struct sd_sink *s)
 {
-	free(s);
+	struct nw *w = (struct nw *)s;
+
+	if (w)
+		sbuf_free(&w->b);
+	free(w);
 }

@@ -13,8 +13,22 @@
 #include <unistd.h>
 #include "output.h"
 
+/* stdio picks st_blksize (4 KiB) for files and pipes: a 16 MiB export
+ * was 4,500 write calls (strace -c); 64 KiB makes it 280. */
+#define OUT_BUFSIZE 65536
+
+/* glibc ignores the size unless it is given the buffer; stdout's lives
+ * as long as the process, a file's until out_commit/out_abort. */
+static void big_buffer(FILE *f, char *buf)
+{
+	if (buf)
+		setvbuf(f, buf, _IOFBF, OUT_BUFSIZE);
+	__fsetlocking(f, FSETLOCKING_BYCALLER);    /* one thread: skip stdio locks */
+}
+
 struct out_file {
 	FILE *f;
+	char *buf;              /* f's buffer (not for stdout) */
 	char *path;
 	char *tmp;
 	int in_place;           /* not a regular file: no temp, no rename */
@@ -33,8 +47,11 @@ struct out_file *out_open(const char *path, sd_error *err)
 		return NULL;
 	}
 	if (!path || !strcmp(path, "-")) {
+		static char stdout_buf[OUT_BUFSIZE];
+		static int stdout_set;
+
 		of->f = stdout;
-		__fsetlocking(stdout, FSETLOCKING_BYCALLER);    /* one thread: skip stdio locks */
+		big_buffer(stdout, stdout_set++ ? NULL : stdout_buf);
 		return of;
 	}
 	/* a device, FIFO or socket (/dev/null, /dev/stdout, a pipe to a
@@ -51,7 +68,7 @@ struct out_file *out_open(const char *path, sd_error *err)
 			return NULL;
 		}
 		of->in_place = 1;
-		__fsetlocking(of->f, FSETLOCKING_BYCALLER);
+		big_buffer(of->f, of->buf = malloc(OUT_BUFSIZE));
 		return of;
 	}
 	of->path = strdup(path);
@@ -79,7 +96,7 @@ struct out_file *out_open(const char *path, sd_error *err)
 		close(fd);
 		goto fail;
 	}
-	__fsetlocking(of->f, FSETLOCKING_BYCALLER);
+	big_buffer(of->f, of->buf = malloc(OUT_BUFSIZE));
 	free(dup);
 	free(dup2);
 	return of;
@@ -112,6 +129,7 @@ int out_commit(struct out_file *of, sd_error *err)
 			rc = sd_fail(err, "write error: %s", strerror(errno));
 		if (fclose(of->f) != 0 && rc == 0)
 			rc = sd_fail(err, "write error: %s", strerror(errno));
+		free(of->buf);
 		free(of);
 		return rc;
 	}
@@ -144,6 +162,7 @@ void out_abort(struct out_file *of)
 		return;
 	if (of->f && of->f != stdout)
 		fclose(of->f);
+	free(of->buf);
 	if (of->tmp)
 		unlink(of->tmp);
 	free(of->tmp);

@@ -80,6 +80,14 @@ struct objctx {
 	enum sd_objtype type;
 	const struct column *cols[MAXCOLS];
 	size_t ncols;
+	/* Reused from row to row: a malloc and free per list and per long
+	 * output of every row showed in perf. */
+	struct sd_strlist lists[4];
+	size_t list_cap[4];
+	struct sd_var *vars;
+	size_t vars_cap;
+	char *longout;
+	size_t longout_cap;
 };
 
 static void add_columns(struct objctx *c, const struct column *t, size_t n, unsigned parts)
@@ -109,15 +117,32 @@ static char *columns_line(const struct objctx *c)
 	return s;
 }
 
-/* Undo the cores' escaping of newlines in long output (FACTS.md §7). */
-static char *unescape_longout(const char *s)
+/* Undo the cores' escaping of newlines in long output (FACTS.md §7), into
+ * the context's buffer; the string itself when there is nothing to undo. */
+static char *unescape_longout(struct objctx *c, char *s, size_t len)
 {
-	char *out = malloc(strlen(s) + 1), *o = out;
+	char *o;
 
-	if (!out)
-		return NULL;
-	while (*s) {
-		if (s[0] == '\\' && s[1] == 'n') {
+	if (!memchr(s, '\\', len))
+		return s;
+	if (c->longout_cap < len + 1) {
+		char *n = realloc(c->longout, len + 1);
+		if (!n)
+			return NULL;
+		c->longout = n;
+		c->longout_cap = len + 1;
+	}
+	o = c->longout;
+	for (;;) {              /* copy the runs between backslashes whole */
+		const char *bs = strchr(s, '\\');
+		size_t n = bs ? (size_t)(bs - s) : strlen(s);
+
+		memcpy(o, s, n);
+		o += n;
+		s += n;
+		if (!bs)
+			break;
+		if (s[1] == 'n') {
 			*o++ = '\n';
 			s += 2;
 		} else {
@@ -125,10 +150,11 @@ static char *unescape_longout(const char *s)
 		}
 	}
 	*o = '\0';
-	return out;
+	return c->longout;
 }
 
-static int list_from(struct sd_strlist *l, const struct ls_value *v)
+/* The list's strings, in one of the context's reused arrays. */
+static int list_from(struct objctx *c, int slot, struct sd_strlist *l, const struct ls_value *v)
 {
 	size_t i;
 
@@ -136,8 +162,14 @@ static int list_from(struct sd_strlist *l, const struct ls_value *v)
 	l->v = NULL;
 	if (v->type != LS_LIST || !v->n)
 		return 0;
-	if (!(l->v = calloc(v->n, sizeof(char *))))
-		return -1;
+	if (c->list_cap[slot] < v->n) {
+		char **n = realloc(c->lists[slot].v, v->n * sizeof(char *));
+		if (!n)
+			return -1;
+		c->lists[slot].v = n;
+		c->list_cap[slot] = v->n;
+	}
+	l->v = c->lists[slot].v;
 	for (i = 0; i < v->n; i++)
 		l->v[l->n++] = (char *)ls_str(&v->items[i]);
 	return 0;
@@ -167,7 +199,7 @@ static char *own(struct owned *ow, char *p)
 }
 
 /* Icinga: [[name, value], ...]; mk-livestatus: {name: value} (read as pairs). */
-static int vars_from(struct sd_object *o, const struct ls_value *v, struct owned *ow)
+static int vars_from(struct objctx *c, struct sd_object *o, const struct ls_value *v, struct owned *ow)
 {
 	size_t i;
 
@@ -175,8 +207,14 @@ static int vars_from(struct sd_object *o, const struct ls_value *v, struct owned
 	o->vars = NULL;
 	if (v->type != LS_LIST || !v->n)
 		return 0;
-	if (!(o->vars = calloc(v->n, sizeof(*o->vars))))
-		return -1;
+	if (c->vars_cap < v->n) {
+		struct sd_var *n = realloc(c->vars, v->n * sizeof(*n));
+		if (!n)
+			return -1;
+		c->vars = n;
+		c->vars_cap = v->n;
+	}
+	o->vars = c->vars;
 	for (i = 0; i < v->n; i++) {
 		const struct ls_value *p = &v->items[i];
 		struct sd_var *var = &o->vars[o->nvars];
@@ -212,7 +250,7 @@ static int object_row(void *ctx, const struct ls_row *row, sd_error *err)
 	char label[600];
 	size_t i;
 	const char *bad = NULL;
-	int rc = -1;
+	int rc = -1, nlist = 0;
 
 	if (row->n != c->ncols)
 		return sd_fail(err, "reply row has %zu columns, asked for %zu", row->n, c->ncols);
@@ -230,7 +268,7 @@ static int object_row(void *ctx, const struct ls_row *row, sd_error *err)
 			*(char **)f = (char *)ls_str(v);
 			break;
 		case C_LONGOUT:
-			if (!(*(char **)f = own(&ow, unescape_longout(ls_str(v)))))
+			if (v->type == LS_STR && !(*(char **)f = unescape_longout(c, v->str, v->len)))
 				goto oom;
 			break;
 		case C_INT:
@@ -249,11 +287,11 @@ static int object_row(void *ctx, const struct ls_row *row, sd_error *err)
 			*(double *)f = ls_num(v) > 0 ? ls_num(v) : 0;
 			break;
 		case C_LIST:
-			if (list_from(f, v) < 0)
+			if (list_from(c, nlist++, f, v) < 0)
 				goto oom;
 			break;
 		case C_VARS:
-			if (vars_from(&o, v, &ow) < 0)
+			if (vars_from(c, &o, v, &ow) < 0)
 				goto oom;
 			break;
 		}
@@ -277,11 +315,6 @@ out:
 	for (i = 0; i < ow.n; i++)
 		free(ow.v[i]);
 	free(ow.v);
-	free(o.parents.v);
-	free(o.groups.v);
-	free(o.contacts.v);
-	free(o.contact_groups.v);
-	free(o.vars);
 	return rc;
 }
 
@@ -458,5 +491,9 @@ int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *
 	}
 	for (i = 0; i < n; i++)
 		free(q[i].request);
+	for (i = 0; i < 4; i++)
+		free(oc.lists[i].v);
+	free(oc.vars);
+	free(oc.longout);
 	return rc;
 }

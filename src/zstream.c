@@ -22,6 +22,7 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "output.h"
+#include "pdeflate.h"
 #include "zstream.h"
 
 #define CHUNK 65536
@@ -44,9 +45,7 @@ struct zs_writer {
 	enum zs_kind kind;
 	const struct ms_seckey *sk;
 	crypto_generichash_state hs;
-	z_stream z;
-	uLong crc;
-	unsigned long long isize;
+	struct pdeflate *pd;            /* gzip: deflate on two threads */
 	ZSTD_CCtx *zc;
 	unsigned char buf[CHUNK];
 };
@@ -59,6 +58,11 @@ static void emit(struct zs_writer *w, const void *buf, size_t len)
 	}
 	crypto_generichash_update(&w->hs, buf, len);
 	fwrite(buf, 1, len, w->spool);
+}
+
+static void pd_out(void *ctx, const void *buf, size_t len)
+{
+	emit(ctx, buf, len);
 }
 
 struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_seckey *sk,
@@ -93,12 +97,10 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 		outer_init(&w->hs);
 	}
 	if (k == ZS_GZIP) {
-		if (deflateInit2(&w->z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		if (!(w->pd = pd_new(6, pd_out, w, err))) {
 			zs_writer_free(w);
-			sd_fail(err, "zlib: deflateInit failed");
 			return NULL;
 		}
-		w->crc = crc32(0, NULL, 0);
 	} else if (k == ZS_ZSTD) {
 		if (!(w->zc = ZSTD_createCCtx()) ||
 		    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1)) ||
@@ -109,21 +111,6 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 		}
 	}
 	return w;
-}
-
-static int deflate_some(struct zs_writer *w, int flush, sd_error *err)
-{
-	int rc;
-
-	do {
-		w->z.next_out = w->buf;
-		w->z.avail_out = CHUNK;
-		rc = deflate(&w->z, flush);
-		if (rc == Z_STREAM_ERROR)
-			return sd_fail(err, "zlib: deflate failed");
-		emit(w, w->buf, CHUNK - w->z.avail_out);
-	} while (w->z.avail_out == 0);
-	return rc;
 }
 
 static int zstd_some(struct zs_writer *w, const void *buf, size_t len, ZSTD_EndDirective mode, sd_error *err)
@@ -152,11 +139,7 @@ int zs_write(struct zs_writer *w, const void *buf, size_t len, sd_error *err)
 {
 	switch (w->kind) {
 	case ZS_GZIP:
-		w->crc = crc32(w->crc, buf, (uInt)len);
-		w->isize += len;
-		w->z.next_in = (Bytef *)buf;
-		w->z.avail_in = (uInt)len;
-		if (deflate_some(w, Z_NO_FLUSH, err) < 0)
+		if (pd_write(w->pd, buf, len, err) < 0)
 			return -1;
 		break;
 	case ZS_ZSTD:
@@ -173,16 +156,17 @@ int zs_write(struct zs_writer *w, const void *buf, size_t len, sd_error *err)
 int zs_writer_finish(struct zs_writer *w, sd_error *err)
 {
 	unsigned char t[8], hash[crypto_generichash_BYTES_MAX], payload[PAYLOAD];
+	unsigned long crc;
+	unsigned long long isize;
 	size_t n;
 	int i;
 
 	if (w->kind == ZS_GZIP) {
-		w->z.avail_in = 0;
-		if (deflate_some(w, Z_FINISH, err) != Z_STREAM_END)
-			return sd_fail(err, "zlib: deflate did not finish");
+		if (pd_finish(w->pd, &crc, &isize, err) < 0)
+			return -1;
 		for (i = 0; i < 4; i++) {
-			t[i] = (unsigned char)(w->crc >> (8 * i));
-			t[4 + i] = (unsigned char)(w->isize >> (8 * i));
+			t[i] = (unsigned char)(crc >> (8 * i));
+			t[4 + i] = (unsigned char)(isize >> (8 * i));
 		}
 		emit(w, t, 8);
 	} else if (w->kind == ZS_ZSTD) {
@@ -215,8 +199,7 @@ void zs_writer_free(struct zs_writer *w)
 {
 	if (!w)
 		return;
-	if (w->kind == ZS_GZIP)
-		deflateEnd(&w->z);
+	pd_free(w->pd);
 	ZSTD_freeCCtx(w->zc);
 	if (w->spool)
 		fclose(w->spool);

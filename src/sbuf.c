@@ -1,0 +1,62 @@
+/*
+ * sbuf.c - see sbuf.h.
+ */
+#include <stdlib.h>
+#include "sbuf.h"
+
+int sbuf_grow(struct sbuf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->oom)
+		return -1;
+	while (cap - b->len < n) {
+		if (cap > ((size_t)-1) / 2) {
+			b->oom = 1;
+			return -1;
+		}
+		cap *= 2;
+	}
+	if (!(p = realloc(b->p, cap))) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void sbuf_put_ll(struct sbuf *b, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	sbuf_putn(b, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+int sbuf_flush(struct sbuf *b, FILE *f, size_t min)
+{
+	if (b->oom)
+		return -1;
+	if (b->len && b->len >= min) {
+		if (fwrite(b->p, 1, b->len, f) != b->len) {
+			b->len = 0;
+			return -1;
+		}
+		b->len = 0;
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+void sbuf_free(struct sbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
