@@ -19,6 +19,7 @@ struct writer_opts {
 	int check_interval;     /* -i: check_interval in the templates, 0 = unset */
 	unsigned parts;         /* enum sd_part: what to write (json) */
 	time_t now;             /* file_time of checkresult output */
+	int json_columns;       /* json: version 2 layout, records as arrays */
 	/* siteload's central config: when stale_argv is set, the templates run
 	 * it as the check (argv, NULL-terminated, borrowed) after stale_after
 	 * seconds without a result (Nagios freshness, Icinga 2 check_interval),

@@ -386,6 +386,9 @@ static void make_records(struct sd_object *h1, struct sd_object *h2, struct sd_o
 	g2->alias = "";
 }
 
+/* the layout write_doc writes: 0 rows (version 1), 1 columns (version 2) */
+static int g_columns;
+
 /* Writes the document with the writer; fills `expect` with what a reader
  * must report (the same records, in order). */
 static char *write_doc(size_t *len, struct rec *expect, int downtimes_first)
@@ -394,7 +397,7 @@ static char *write_doc(size_t *len, struct rec *expect, int downtimes_first)
 	struct sd_comment c1, c2;
 	struct sd_downtime d1, d2;
 	struct sd_group g1, g2;
-	struct writer_opts wo = { .parts = SD_PART_STATE | SD_PART_CONFIG };
+	struct writer_opts wo = { .parts = SD_PART_STATE | SD_PART_CONFIG, .json_columns = g_columns };
 	struct sd_meta meta = { .site = "s\xc3\xaete", .source = "livestatus:unix:/run/live", .created = 1795288100,
 				.parts = SD_PART_STATE | SD_PART_CONFIG };
 	char *buf = NULL;
@@ -528,7 +531,7 @@ static void read_fd(void **state)
 static void fixtures(void **state)
 {
 	static const char *const good[] = { "ref", "same", "ack-author", "never-checked", "config-only" };
-	static const char *const bad[] = { "broken", "not-snapshot", "version2" };
+	static const char *const bad[] = { "broken", "not-snapshot", "version3" };
 	char path[256];
 	size_t i;
 
@@ -603,7 +606,7 @@ static void hostile_values(void **state)
 	expect_fail(HEAD "\"hosts\":[{\"name\":\"h\",\"plugin_output\":[]}]}", "unexpected array for key plugin_output");
 	expect_fail(HEAD "\"hosts\":[5]}", "unexpected number");
 	expect_fail(HEAD "\"hosts\":[\"h\"]}", "unexpected string");
-	expect_fail(HEAD "\"hosts\":[[]]}", "unexpected array");
+	expect_fail(HEAD "\"hosts\":[[]]}", "a record as an array without columns");
 	/* out of range */
 	expect_fail(HEAD "\"hosts\":[{\"name\":\"h\",\"state\":7}]}", "value out of range for key state");
 	expect_fail(HEAD "\"hosts\":[{\"name\":\"h\",\"state\":-1}]}", "value out of range for key state");
@@ -623,8 +626,8 @@ static void hostile_values(void **state)
 	expect_fail("{\"hosts\":[],\"format\":\"sitedump-snapshot\",\"version\":1}", "not a sitedump snapshot");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"hosts\":[]}", "unsupported snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"hosts\":[],\"version\":1}", "unsupported snapshot version");
-	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":2,\"hosts\":[]}", "unsupported snapshot version");
-	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":2}", "unsupported snapshot version");
+	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":3,\"hosts\":[]}", "unsupported snapshot version");
+	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":3}", "unsupported snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":0}", "snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":\"1\"}", "wrong type for top-level key version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":1234567}", "snapshot version");
@@ -897,6 +900,90 @@ static void sink_skips(void **state)
 	free(doc);
 }
 
+/* ---- version 2: records as arrays under "columns" ---- */
+
+static void columns_layout(void **state)
+{
+	struct rec er, ec, gr = { 0 }, gc = { 0 };
+	sd_error err = { "" };
+	size_t lr, lc;
+	char *rows, *cols;
+
+	g_columns = 0;
+	rows = write_doc(&lr, &er, 0);
+	g_columns = 1;
+	cols = write_doc(&lc, &ec, 0);
+	g_columns = 0;
+	assert_non_null(strstr(rows, "\"version\":1,"));
+	assert_null(strstr(rows, "\"columns\""));
+	assert_non_null(strstr(cols, "\"version\":2,"));
+	assert_non_null(strstr(cols, "\"columns\":{\"hostgroups\":[\"name\",\"alias\"],"));
+	assert_non_null(strstr(cols, "\"services\":[\"host_name\",\"description\",\"state\","));
+	assert_null(strstr(cols, "\"plugin_output\":"));       /* no keys in the records */
+	assert_true(lc < lr);
+	/* both read to the same records, whole and byte by byte */
+	assert_int_equal(read_doc(rows, lr, lr, &gr, &err), 10);
+	assert_int_equal(read_doc(cols, lc, 1, &gc, &err), 10);
+	assert_string_equal(gc.text, gr.text);
+	assert_string_equal(gc.text, ec.text);
+	rec_free(&er);
+	rec_free(&ec);
+	rec_free(&gr);
+	rec_free(&gc);
+	free(rows);
+	free(cols);
+}
+
+static void columns_truncated_everywhere(void **state)
+{
+	g_columns = 1;
+	truncated_everywhere(state);
+	g_columns = 0;
+}
+
+#define HEAD2 "{\"format\":\"sitedump-snapshot\",\"version\":2,\"site\":\"s\",\"parts\":[\"state\"],"
+#define COLS2 "\"columns\":{\"hosts\":[\"name\",\"state\",\"groups\",\"custom_variables\"]},"
+
+static void columns_hostile(void **state)
+{
+	struct rec got = { 0 };
+	sd_error err = { "" };
+	const char *ok = HEAD2 "\"columns\":{\"hosts\":[\"name\",\"later_key\",\"state\"],\"later_section\":[\"x\"]},"
+			 "\"hosts\":[[\"h\",{\"a\":[1,{}]},2]]}";
+
+	/* unknown columns and sections of a later minor version: skipped */
+	assert_int_equal(read_doc(ok, strlen(ok), 3, &got, &err), 1);
+	assert_non_null(strstr(got.text, "host_name=[1:h]"));
+	assert_non_null(strstr(got.text, "state=2"));
+	rec_free(&got);
+
+	expect_fail(HEAD2 "\"hosts\":[[\"h\",0]]}", "a record as an array without columns for hosts");
+	expect_fail(HEAD "\"hosts\":[[\"h\",0]]}", "a record as an array without columns for hosts");
+	expect_fail(HEAD COLS2 "\"hosts\":[]}", "columns need snapshot version 2");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",0,[],{},1]]}", "more values than columns in hosts");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",0]]}", "fewer values than columns in hosts");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",\"0\",[],{}]]}", "wrong type (string) for key state");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",0,{},{}]]}", "unexpected object");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",0,[],[]]]}", "unexpected array for key custom_variables");
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[\"h\",0,[],{}],{\"name\":\"x\",\"state\":9}]}", "out of range for key state");
+	expect_fail(HEAD2 "\"columns\":{\"hosts\":[\"name\"],\"hosts\":[\"name\"]},\"hosts\":[]}", "columns given twice for hosts");
+	expect_fail(HEAD2 "\"columns\":{\"hosts\":[1]},\"hosts\":[]}", "bad columns");
+	expect_fail(HEAD2 "\"columns\":{\"hosts\":[[\"name\"]]},\"hosts\":[]}", "bad columns");
+	expect_fail(HEAD2 "\"columns\":{\"hosts\":{}},\"hosts\":[]}", "bad columns");
+	expect_fail(HEAD2 "\"columns\":{\"hosts\":\"name\"},\"hosts\":[]}", "bad columns");
+	expect_fail(HEAD2 "\"columns\":[],\"hosts\":[]}", "wrong type for top-level key columns");
+	expect_fail(HEAD2 "\"columns\":7,\"hosts\":[]}", "wrong type for top-level key columns");
+	{
+		/* more than MAX_COLUMNS names for one section */
+		char doc[4096];
+		int i, n = snprintf(doc, sizeof(doc), "%s\"columns\":{\"hosts\":[", HEAD2);
+		for (i = 0; i < 70; i++)
+			n += snprintf(doc + n, sizeof(doc) - (size_t)n, "%s\"name\"", i ? "," : "");
+		snprintf(doc + n, sizeof(doc) - (size_t)n, "]},\"hosts\":[]}");
+		expect_fail(doc, "too many columns for hosts");
+	}
+}
+
 static int begin_fails(void *ctx, const struct sd_meta *m, sd_error *err)
 {
 	return sd_fail(err, "no begin");
@@ -956,6 +1043,9 @@ int main(void)
 		cmocka_unit_test(section_wrong_type),
 		cmocka_unit_test(version_must_be_exactly_1),
 		cmocka_unit_test(version_token_only),
+		cmocka_unit_test(columns_layout),
+		cmocka_unit_test(columns_truncated_everywhere),
+		cmocka_unit_test(columns_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
