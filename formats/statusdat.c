@@ -372,6 +372,7 @@ struct ctx {
 	const struct sd_sink *sink;
 	sd_error *err;
 	int icinga_st;          /* status.dat is Icinga 2's StatusDataWriter's */
+	int st_records;         /* this pass has seen a record block */
 	int icinga_ob;          /* objects.cache is */
 	int checking;           /* in the check pass: validate, count, no emission */
 	struct rd st, ob;
@@ -772,8 +773,17 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 	int i;
 
 	*last = NULL;
-	if (k == K_PROGRAM && !strcmp(key, "icinga_pid"))
+	if (k == K_PROGRAM && !strcmp(key, "icinga_pid")) {
+		/* Whether continuation lines are Icinga's is learnt here, in the
+		 * checking pass, and kept for the emitting passes: a line before
+		 * this block would read differently there. Both cores write
+		 * programstatus before any record; a file that does not is
+		 * refused (found by fuzz_statusdat: the emitting pass failed
+		 * after records had gone to the sink). */
+		if (!c->icinga_st && c->st_records)
+			return fail_at(c, r, r->lineno, "Icinga's programstatus block after the first record", NULL);
 		c->icinga_st = 1;
+	}
 	if (!store || (i = key_index(skeys, S_NKEYS, key)) < 0)
 		return 0;
 	*last = &c->sv[i];
@@ -803,6 +813,7 @@ static int status_pass(struct ctx *c, unsigned emit, int convert, struct pass *p
 	char *l, *key, *e;
 
 	memset(p, 0, sizeof(*p));
+	c->st_records = 0;
 	if (rd_rewind(r, c->err) < 0)
 		return -1;
 	while ((rc = rd_next(r, c->err)) > 0) {
@@ -815,6 +826,8 @@ static int status_pass(struct ctx *c, unsigned emit, int convert, struct pass *p
 			k = status_kind(type);
 			start = r->lineno;
 			p->n[k]++;
+			c->st_records |= k == K_HOST || k == K_SERVICE || k == K_HOSTCOMMENT || k == K_SERVICECOMMENT ||
+					  k == K_HOSTDOWNTIME || k == K_SERVICEDOWNTIME;
 			if (kind_rank[k]) {
 				if (kind_rank[k] < p->rank)
 					p->unordered = 1;

@@ -758,6 +758,18 @@ static void icinga_quirks(void **state)
 	coll_free(&c);
 	free(t);
 	free(s);
+	/* Icinga's programstatus after the records (fuzz_statusdat): a line
+	 * after entry_time is a key before Icinga is known and a continuation
+	 * after; refused before any record, not half-way */
+	s = replace(ST_OK, "programstatus {\n\tnagios_pid=1\n\t}\n\n", "");
+	t = replace(s, "\tentry_time=50\n", "\tentry_time=50\n\tunknown_key=1\n");
+	free(s);
+	s = malloc(strlen(t) + 64);
+	assert_non_null(s);
+	sprintf(s, "%sprogramstatus {\n\ticinga_pid=1\n\t}\n\n", t);
+	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:46: Icinga's programstatus block after the first record");
+	free(s);
+	free(t);
 	/* but a continuation cannot make a bad number good */
 	s = replace(ST_OK, "current_state=1\n", "current_state=1\n0\n");
 	t = replace(s, "nagios_pid", "icinga_pid");
