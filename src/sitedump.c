@@ -76,7 +76,8 @@ static void usage(FILE *f)
 		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
 		"                [--state-dir DIR] [--site NAME] [--encrypt-to CENTRAL.pub] [source options]\n"
 		"                [--send-command CMD | --mail-to ADDR [--mail-from ADDR] [--sendmail CMD]]\n"
-		"                [--queue DIR [--queue-max N]]   (with --queue, -o DIR/ is a transport too)\n"
+		"                [--queue DIR [--queue-max N]] [--send-timeout SECONDS]\n"
+		"                (with --queue, -o DIR/ is a transport too)\n"
 		"       sitedump keygen -o NAME [-f]\n"
 		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
 		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
@@ -373,6 +374,14 @@ static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle
 	return 0;
 }
 
+static int refused_any;
+
+static void queue_refused(void *ctx, const char *name, const char *why)
+{
+	refused_any = 1;
+	fprintf(stderr, "sitedump: %s set aside in %s/: %s\n", name, QUEUE_REFUSED_DIR, why);
+}
+
 static void queue_dropped(void *ctx, const char *name, const char *why)
 {
 	if (name)
@@ -397,7 +406,7 @@ static int deliver(const struct opts *o, int fd, const char *name)
 
 	queue_describe(&o->tr, how, sizeof(how));
 	if (!o->queue_dir) {
-		if (queue_send(&o->tr, fd, name, &err) < 0) {
+		if (queue_send(&o->tr, fd, name, &err) != 0) {
 			fprintf(stderr, "sitedump: %s not delivered: %s\n", name, err.msg);
 			return 3;
 		}
@@ -414,14 +423,14 @@ static int deliver(const struct opts *o, int fd, const char *name)
 		queue_close(q);
 		return 3;
 	}
-	if (queue_flush(q, &o->tr, bundle_sent, NULL, NULL, &left, &err) < 0) {
+	if (queue_flush(q, &o->tr, bundle_sent, queue_refused, NULL, NULL, &left, &err) < 0) {
 		fprintf(stderr, "sitedump: %s; %d bundle%s stay%s queued in %s\n", err.msg, left, left == 1 ? "" : "s",
 			left == 1 ? "s" : "", o->queue_dir);
 		queue_close(q);
 		return 3;
 	}
 	queue_close(q);
-	return 0;
+	return refused_any ? 3 : 0;
 }
 
 /*
@@ -593,7 +602,7 @@ out:
 int main(int argc, char **argv)
 {
 	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
-	       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX };
+	       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, 0, 's' },
 		{ "config", no_argument, 0, 'C' },
@@ -623,6 +632,7 @@ int main(int argc, char **argv)
 		{ "send-command", required_argument, 0, O_SENDCMD },
 		{ "queue", required_argument, 0, O_QUEUE },
 		{ "queue-max", required_argument, 0, O_QUEUEMAX },
+		{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
 		{ "help", no_argument, 0, 'h' },
 		{ "version", no_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
@@ -630,7 +640,7 @@ int main(int argc, char **argv)
 	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" } };
 	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost";
 	const char *mail_to = NULL, *mail_from = NULL, *sendmail = NULL, *send_cmd = NULL;
-	int c, secs, rc, queue_max = -1, outdir;
+	int c, secs, rc, queue_max = -1, outdir, send_timeout_set = 0;
 	struct stat qst, ost;
 
 	/* libsodium only for keys and bundles: its start-up costs a plain
@@ -721,6 +731,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case O_SENDTIMEOUT:
+			if (parse_num(optarg, 0, 86400, &o.tr.timeout_s) < 0) {
+				fprintf(stderr, "sitedump: --send-timeout: want seconds (0: no limit): %s\n", optarg);
+				return 2;
+			}
+			send_timeout_set = 1;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -780,6 +797,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.queue_max = queue_max >= 0 ? queue_max : QUEUE_MAX_DEFAULT;
+	if (send_timeout_set && !send_cmd && !mail_to) {
+		fprintf(stderr, "sitedump: --send-timeout is for --send-command and --mail-to\n");
+		return 2;
+	}
+	if (!send_timeout_set)
+		o.tr.timeout_s = QUEUE_SEND_TIMEOUT_DEFAULT;
 	if (send_cmd) {
 		o.tr.via = QUEUE_VIA_COMMAND;
 		o.tr.command = send_cmd;

@@ -45,7 +45,7 @@ my $CLS = 'unix:' . $central->livestatus;
 # the transport: siteload behind a switch (ssh central siteload - in real life)
 spew("$d/send", <<"EOF");
 #!/bin/sh
-if [ -e '$d/DOWN' ]; then echo 'send: central unreachable (test)' >&2; exit 1; fi
+if [ -e '$d/DOWN' ]; then echo 'send: central unreachable (test)' >&2; exit 255; fi
 exec '$SITELOAD' --trust '$d/trust' --state-dir '$d/state' --config-dir '$d/cfg' --config-format icinga2 \\
     --reload-command 'kill -HUP $central->{pid}' --livestatus '$CLS' -q -
 EOF
@@ -56,7 +56,7 @@ my @DUMP = ($SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "
             '--queue', $Q, '--send-command', "$d/send");
 my @F1 = ('-O', 'Filter: name != db01', '-S', 'Filter: host_name != db01');
 my @F2 = (@F1, '-O', 'Filter: name != pending host', '-S', 'Filter: host_name != pending host');
-sub queued { opendir(my $dh, $_[0] // $Q) or return (); sort { ($a =~ /-(\d+)-/)[0] <=> ($b =~ /-(\d+)-/)[0] } grep { !/^\./ } readdir $dh }
+sub queued { my $q = $_[0] // $Q; opendir(my $dh, $q) or return (); sort { ($a =~ /-(\d+)-/)[0] <=> ($b =~ /-(\d+)-/)[0] } grep { !/^\./ && -f "$q/$_" } readdir $dh }
 sub kinds { join ' ', map { /-\d+-(\w+)\./ ? $1 : '?' } @_ }
 sub diff_central { run([$SITEDIFF, '--a-livestatus', $RLS, '--b-livestatus', $CLS, @_]) }
 
@@ -74,7 +74,7 @@ $rem->command("ADD_HOST_COMMENT;gw;1;kim;while the central is away", time - 1);
 wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: author = kim") } }, 20);
 $r = run([@DUMP, '-C', @F1]);                                   # a configuration change: db01 goes
 is($r->{rc}, 3, 'run 1 (down, -C): exit 3');
-like($r->{err}, qr/^sitedump: alpha-\d+-config\.tar\.gz not sent: --send-command '\Q$d\E\/send' exited with status 1; 1 bundle stays queued in \Q$Q\E$/m,
+like($r->{err}, qr/^sitedump: alpha-\d+-config\.tar\.gz not sent: --send-command '\Q$d\E\/send' exited with status 255; 1 bundle stays queued in \Q$Q\E$/m,
      'run 1: one clear line') or diag $r->{err};
 is(kinds(queued()), 'config', 'run 1: the config bundle is queued');
 
@@ -82,7 +82,7 @@ $rem->command("PROCESS_SERVICE_CHECK_RESULT;web server 01;load;0;LOAD OK - recov
 wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: host_name = web server 01\nFilter: description = load")->[0][0] == 0 }, 20);
 $r = run([@DUMP, @F1]);
 is($r->{rc}, 3, 'run 2 (down, state): exit 3');
-like($r->{err}, qr/config\.tar\.gz not sent: .* exited with status 1; 2 bundles stay queued in /, 'run 2: the oldest is tried first, two stay');
+like($r->{err}, qr/config\.tar\.gz not sent: .* exited with status 255; 2 bundles stay queued in /, 'run 2: the oldest is tried first, two stay');
 is(kinds(queued()), 'config state', 'run 2: config and state queued');
 my ($state2) = grep { /-state\./ } queued();
 
@@ -120,6 +120,46 @@ is(scalar @{ $central->query("GET hosts\nColumns: name\nFilter: name = pending h
 is(scalar @{ $central->query("GET comments\nColumns: id\nFilter: author = max") }, 1, 'the last change arrived');
 my $link = $central->query_hash("GET services\nColumns: plugin_output\nFilter: host_name = sitedump-alpha");
 like($link->[0]{plugin_output} // '', qr/bundle $seq4 \(state\) of site alpha/, 'link service: the latest bundle');
+
+# ---- a bundle the central refuses (siteload exit 1) is set aside, the queue goes on -------------
+# the central forgets alpha's key: siteload refuses (exit 1, as through ssh); sending it again
+# cannot help, so it must not block the bundles behind it
+rename("$d/trust/alpha.pub", "$d/alpha.pub.away") or die;
+$r = run([@DUMP, @F2]);
+is($r->{rc}, 3, 'refused by the central: exit 3');
+my ($refused) = $r->{err} =~ /^sitedump: (alpha-\d+-state\.tar\.gz) set aside in refused\/: --send-command '\Q$d\E\/send' exited with status 1: the central refused the bundle$/m;
+ok($refused, 'one line: the bundle, where it went, why') or diag $r->{err};
+is_deeply([queued()], [], 'the refused bundle left the queue');
+is_deeply([queued("$Q/refused")], [$refused // 'none'], '... into DIR/refused/');
+ok(((stat "$Q/refused")[2] & 07777) == 0700, 'refused/ is private');
+rename("$d/alpha.pub.away", "$d/trust/alpha.pub") or die;
+$r = run([@DUMP, @F2]);
+is($r->{rc}, 0, 'the central trusts alpha again: exit 0') or diag $r->{err};
+like($r->{err}, qr/^sitedump: sent alpha-\d+-state\.tar\.gz /m, 'the next bundle goes through');
+is_deeply([queued("$Q/refused")], [$refused // 'none'], 'the refused one is kept for the admin, not resent');
+
+# ---- a transport that hangs: --send-timeout stops it, the bundle stays queued ------------------
+spew("$d/hang", "#!/bin/sh\necho \$\$ > '$d/hang.pid'\nsleep 60\nexit 0\n");
+chmod 0755, "$d/hang" or die;
+my @HANG = ($SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+            '--queue', "$d/qh", '--send-command', "$d/hang", '--send-timeout', '2');
+my $t0 = time;
+$r = run([@HANG]);
+my $took = time - $t0;
+is($r->{rc}, 3, 'a hanging --send-command: exit 3');
+like($r->{err}, qr/^sitedump: alpha-\d+-state\.tar\.gz not sent: --send-command '\Q$d\E\/hang' did not finish within 2 s \(--send-timeout\) and was stopped; 1 bundle stays queued in /m,
+     'says it was stopped, and the bundle stays queued') or diag $r->{err};
+cmp_ok($took, '<', 40, 'sitedump returned long before the command would have ended');
+my $hpid = slurp("$d/hang.pid") // '';
+chomp $hpid;
+# dead: gone, or a zombie its parent (init, for an orphan) has yet to reap
+sub dead { my ($p) = @_; !-e "/proc/$p" || (slurp("/proc/$p/stat") // '') =~ /^\d+ \(.*\) [ZX] / }
+ok($hpid =~ /^\d+$/ && wait_for(sub { dead($hpid) }, 10), "the command's shell is dead");
+ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 10),
+   '... and nothing of its process group (the sleep) runs');
+is(kinds(queued("$d/qh")), 'state', 'the bundle is still queued');
+$r = run([$SITEDUMP, '-k', "$d/alpha.key", '-s', $RLS, '-o', "$d/x.tgz", '--send-timeout', '5']);
+is($r->{rc}, 2, '--send-timeout without --send-command or --mail-to: usage error');
 
 # ---- -o DIR/ as the transport, --queue-max --------------------------------------------------
 my $Q2 = "$d/q2";

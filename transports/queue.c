@@ -4,6 +4,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
@@ -81,29 +82,79 @@ void queue_describe(const struct queue_transport *t, char *buf, size_t len)
 	}
 }
 
-/* cmd through /bin/sh -c, fd (from its start) on its stdin; 0 only for exit 0. */
-static int run_command(const char *what, const char *cmd, int fd, sd_error *err)
+/* Wait for pid up to timeout_s seconds (0: no limit). Then the command's
+ * process group gets SIGTERM and, 5 s later, SIGKILL: a hung ssh or MTA
+ * must not hold the queue (and its lock) for ever. 0 with *st, 1 timed
+ * out (*st is the status after the kill), -1 waitpid failed. */
+static int wait_limited(pid_t pid, int timeout_s, int *st)
+{
+	struct timespec now, end, nap = { 0, 1000000 };
+	int phase = 0;
+	pid_t r;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_s;
+	for (;;) {
+		r = waitpid(pid, st, timeout_s > 0 ? WNOHANG : 0);
+		if (r == pid)
+			return phase ? 1 : 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r < 0)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
+			kill(-pid, phase ? SIGKILL : SIGTERM);
+			phase = 1;
+			end = now;
+			end.tv_sec += 5;
+		}
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 50000000)     /* 1 ms, doubling to 50 ms */
+			nap.tv_nsec *= 2;
+	}
+}
+
+/* cmd through /bin/sh -c in its own process group, fd (from its start) on
+ * its stdin. 0 for exit 0, QUEUE_REFUSED for exit 1 when refusable (see
+ * queue.h), else -1 with err. */
+static int run_command(const char *what, const char *cmd, int fd, int timeout_s, int refusable, sd_error *err)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	pid_t pid;
-	int st, rc;
+	int st, rc, w;
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return sd_fail(err, "%s: %s", what, strerror(errno));
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
 		return sd_fail(err, "%s: %s", what, strerror(rc));
+	if ((rc = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return sd_fail(err, "%s: %s", what, strerror(rc));
+	}
 	rc = posix_spawn_file_actions_adddup2(&fa, fd, 0);
 	if (rc == 0)
-		rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	if (rc == 0)
+		rc = posix_spawnattr_setpgroup(&at, 0);
+	if (rc == 0)
+		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	if (rc != 0)
 		return sd_fail(err, "%s: cannot run /bin/sh: %s", what, strerror(rc));
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return sd_fail(err, "%s: waitpid: %s", what, strerror(errno));
+	if ((w = wait_limited(pid, timeout_s, &st)) < 0)
+		return sd_fail(err, "%s: waitpid: %s", what, strerror(errno));
+	if (w == 1)
+		return sd_fail(err, "%s did not finish within %d s (--send-timeout) and was stopped", what, timeout_s);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
+	if (refusable && WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+		sd_fail(err, "%s exited with status 1: the central refused the bundle", what);
+		return QUEUE_REFUSED;
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return sd_fail(err, "%s: command not found (exit status 127)", what);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
@@ -151,7 +202,7 @@ static int send_mail(const struct queue_transport *t, int fd, const char *name, 
 		rc = sd_fail(err, "mail: writing the message: %s", strerror(errno));
 	if (rc == 0) {
 		snprintf(what, sizeof(what), "sendmail '%.300s'", t->sendmail ? t->sendmail : QUEUE_SENDMAIL);
-		rc = run_command(what, t->sendmail ? t->sendmail : QUEUE_SENDMAIL, mfd, err);
+		rc = run_command(what, t->sendmail ? t->sendmail : QUEUE_SENDMAIL, mfd, t->timeout_s, 0, err);
 	}
 	close(mfd);
 	return rc;
@@ -192,7 +243,7 @@ int queue_send(const struct queue_transport *t, int fd, const char *name, sd_err
 	switch (t->via) {
 	case QUEUE_VIA_COMMAND:
 		snprintf(what, sizeof(what), "--send-command '%.200s'", t->command);
-		return run_command(what, t->command, fd, err);
+		return run_command(what, t->command, fd, t->timeout_s, 1, err);
 	case QUEUE_VIA_MAIL:
 		return send_mail(t, fd, name, err);
 	default:
@@ -431,13 +482,34 @@ int queue_prune(struct queue *q, int max, queue_note_fn note, void *ctx, sd_erro
 	return 0;
 }
 
-int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn sent_note, void *ctx,
-		int *sent, int *left, sd_error *err)
+/* Out of the queue into DIR/refused/ (created 0700), durably: sent again,
+ * it would be refused again and hold up everything behind it. */
+static int set_aside(struct queue *q, const char *name, sd_error *err)
+{
+	char to[NAME_MAX + 16];
+	int dfd;
+
+	if (mkdirat(q->dfd, QUEUE_REFUSED_DIR, 0700) < 0 && errno != EEXIST)
+		return sd_fail(err, "queue %s: %s/: %s", q->dir, QUEUE_REFUSED_DIR, strerror(errno));
+	snprintf(to, sizeof(to), "%s/%s", QUEUE_REFUSED_DIR, name);
+	if (renameat(q->dfd, name, q->dfd, to) < 0)
+		return sd_fail(err, "queue %s: %s: cannot move it to %s/: %s", q->dir, name, QUEUE_REFUSED_DIR,
+			       strerror(errno));
+	if ((dfd = openat(q->dfd, QUEUE_REFUSED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	fsync(q->dfd);
+	return 0;
+}
+
+int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn sent_note,
+		queue_note_fn refused_note, void *ctx, int *sent, int *left, sd_error *err)
 {
 	struct qent *v = NULL;
 	char how[600];
 	sd_error e;
-	int n, i, fd, done = 0;
+	int n, i, fd, rc, done = 0;
 
 	if (sent)
 		*sent = 0;
@@ -456,12 +528,20 @@ int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn 
 			goto fail;
 		}
 		e.msg[0] = '\0';
-		if (queue_send(t, fd, v[i].name, &e) < 0) {
-			close(fd);
+		rc = queue_send(t, fd, v[i].name, &e);
+		close(fd);
+		if (rc == QUEUE_REFUSED) {
+			if (set_aside(q, v[i].name, err) < 0)
+				goto fail;
+			done++;
+			if (refused_note)
+				refused_note(ctx, v[i].name, e.msg);
+			continue;
+		}
+		if (rc < 0) {
 			sd_fail(err, "%s not sent: %s", v[i].name, e.msg);
 			goto fail;
 		}
-		close(fd);
 		/* durably gone before the next is sent: sent again, a bundle would
 		 * be refused at the central as a replay */
 		if (unlinkat(q->dfd, v[i].name, 0) < 0 && errno != ENOENT) {

@@ -23,7 +23,12 @@ struct queue_transport {
 	const char *dir;                /* copied in atomically under the bundle's name */
 	const char *mail_to, *mail_from;        /* mail_from NULL: the MTA's choice */
 	const char *sendmail;           /* NULL: QUEUE_SENDMAIL; reads the recipients from the headers */
+	int timeout_s;                  /* a command or sendmail is stopped after this; 0: never */
 };
+
+#define QUEUE_SEND_TIMEOUT_DEFAULT 600
+#define QUEUE_REFUSED 1                 /* queue_send: the receiver refused the bundle */
+#define QUEUE_REFUSED_DIR "refused"
 
 /* A bundle file name, SITE-SEQ-KIND.EXT (EXT tar, tar.gz, tar.zst). */
 struct queue_name {
@@ -34,7 +39,10 @@ struct queue_name {
 int queue_name_parse(const char *name, struct queue_name *qn);     /* 0 or -1 */
 
 /* Send the bundle in fd (read from offset 0) named name: 0, or -1 with
- * err saying what failed (a command's exit status, a signal). */
+ * err saying what failed (a command's exit status, a signal, the timeout).
+ * QUEUE_REFUSED (err set too) when a command exited with status 1, which
+ * is siteload's "refused" (verification, an old sequence, ...): sending the
+ * same bundle again cannot help. sendmail's status 1 is just a failure. */
 int queue_send(const struct queue_transport *t, int fd, const char *name, sd_error *err);
 
 /* A one-line description of the transport for messages ("mail to ADDR"). */
@@ -63,11 +71,14 @@ int queue_prune(struct queue *q, int max, queue_note_fn note, void *ctx, sd_erro
 
 /*
  * Send the queue oldest first (by sequence), each bundle removed once sent.
- * Stops at the first failure: -1, err names the bundle and the cause, the
- * rest stays. *sent and *left count bundles (either may be NULL).
+ * A refused bundle (QUEUE_REFUSED) is moved to DIR/refused/, reported to
+ * refused_note with the reason, and the next one is sent. Stops at the
+ * first other failure: -1, err names the bundle and the cause, the rest
+ * stays. *sent and *left count bundles (either may be NULL; sent includes
+ * the refused ones, which left the queue too).
  */
-int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn sent_note, void *ctx,
-		int *sent, int *left, sd_error *err);
+int queue_flush(struct queue *q, const struct queue_transport *t, queue_note_fn sent_note,
+		queue_note_fn refused_note, void *ctx, int *sent, int *left, sd_error *err);
 
 void queue_close(struct queue *q);      /* unlocks; NULL ok */
 

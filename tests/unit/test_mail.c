@@ -509,7 +509,7 @@ static void flush(void **state)
 	snprintf(cmd, sizeof(cmd), "read l; [ \"$l\" = 'bundle 2' ] && exit 9; echo \"$l\" >> %s/got", out);
 	t.command = cmd;
 	assert_non_null(q = queue_open(dir, 0, &err));
-	assert_int_equal(queue_flush(q, &t, NULL, NULL, &sent, &left, &err), -1);
+	assert_int_equal(queue_flush(q, &t, NULL, NULL, NULL, &sent, &left, &err), -1);
 	assert_int_equal(sent, 1);
 	assert_int_equal(left, 2);
 	assert_non_null(strstr(err.msg, "a-2-config.tar.gz not sent: --send-command"));
@@ -518,7 +518,7 @@ static void flush(void **state)
 	/* a directory as the transport */
 	t.via = QUEUE_VIA_DIR;
 	t.dir = out;
-	assert_int_equal(queue_flush(q, &t, NULL, NULL, &sent, &left, &err), 0);
+	assert_int_equal(queue_flush(q, &t, NULL, NULL, NULL, &sent, &left, &err), 0);
 	assert_int_equal(sent, 2);
 	assert_int_equal(left, 0);
 	assert_string_equal(listing(dir), "");
