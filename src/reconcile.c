@@ -189,6 +189,7 @@ struct run {
 	struct extcmd cmd;
 	char *name;                     /* central host name buffer */
 	size_t namecap;
+	size_t ledgercap;               /* of out->ledger */
 };
 
 struct hoststate {
@@ -591,13 +592,16 @@ static int ledger_add(struct run *r, const char *key)
 
 	if (r->out->nledger && !strcmp(r->out->ledger[r->out->nledger - 1], key))
 		return 0;
-	if (!(v = realloc(r->out->ledger, (r->out->nledger + 1) * sizeof(*v))) || !(dup = strdup(key))) {
-		if (v)
-			r->out->ledger = v;
-		return sd_fail(r->err, "out of memory");
+	if (r->out->nledger == r->ledgercap) {     /* geometric: a site may bring many thousand */
+		size_t cap = r->ledgercap ? r->ledgercap * 2 : 64;
+		if (!(v = realloc(r->out->ledger, cap * sizeof(*v))))
+			return sd_fail(r->err, "out of memory");
+		r->out->ledger = v;
+		r->ledgercap = cap;
 	}
-	r->out->ledger = v;
-	v[r->out->nledger++] = dup;
+	if (!(dup = strdup(key)))
+		return sd_fail(r->err, "out of memory");
+	r->out->ledger[r->out->nledger++] = dup;
 	return 0;
 }
 
