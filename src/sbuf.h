@@ -30,7 +30,8 @@ static inline int sbuf_room(struct sbuf *b, size_t n)
 
 static inline void sbuf_putn(struct sbuf *b, const char *s, size_t n)
 {
-	if (sbuf_room(b, n) == 0) {
+	/* n == 0 on an empty buffer: memcpy to NULL is undefined even for 0 bytes */
+	if (n && sbuf_room(b, n) == 0) {
 		memcpy(b->p + b->len, s, n);
 		b->len += n;
 	}
