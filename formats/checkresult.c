@@ -189,7 +189,7 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 	PUT_LIT(b, "\nfinish_time=");
 	if (o->execution_time > 0) {
 		put_fixed(b, (o->last_check > 0 ? o->last_check : 0) + o->execution_time, 6);
-	} else if (sbuf_room(b, b->len - mark) == 0) {
+	} else if (!b->oom && sbuf_room(b, b->len - mark) == 0) {
 		/* no execution time (passive results): the same text again */
 		size_t n = b->len - mark - (sizeof("\nfinish_time=") - 1);
 		memcpy(b->p + b->len, b->p + mark, n);

@@ -1018,6 +1018,8 @@ static int sj_start_map(void *ctx)
 	if (r->depth == 1 && hkey_kind(r) == H_COLUMNS) {
 		if (r->version != 2)
 			return rfail(r, "columns need snapshot version 2 (given first)", NULL);
+		if (r->begun)
+			return rfail(r, "columns after the first section", NULL);
 		r->in_columns = 1;
 		return 1;
 	}

@@ -151,8 +151,8 @@ static void start_threads(struct pdeflate *p)
 		pthread_mutex_destroy(&p->mu);
 		return;
 	}
-	for (i = 0; i < NWORKER; i++)
-		if (pthread_create(&p->th[i], NULL, worker, p) == 0)
+	for (i = 0; i < NWORKER; i++)       /* th[0..nthreads-1] are the running ones */
+		if (pthread_create(&p->th[p->nthreads], NULL, worker, p) == 0)
 			p->nthreads++;
 	if (!p->nthreads) {
 		pthread_cond_destroy(&p->cv);

@@ -158,6 +158,19 @@ ok($hpid =~ /^\d+$/ && wait_for(sub { dead($hpid) }, 10), "the command's shell i
 ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 10),
    '... and nothing of its process group (the sleep) runs');
 is(kinds(queued("$d/qh")), 'state', 'the bundle is still queued');
+# a straggler that ignores SIGTERM (the shell goes, a child stays): SIGKILL for the group 5 s later,
+# or it could deliver the bundle after sitedump gave up on it
+spew("$d/stubborn", "#!/bin/sh\necho \$\$ > '$d/hang.pid'\n( trap '' TERM; exec sleep 60 ) &\nwait\n");
+chmod 0755, "$d/stubborn" or die;
+$t0 = time;
+$r = run([@HANG[0 .. $#HANG - 4], '--send-command', "$d/stubborn", '--send-timeout', '1']);
+$took = time - $t0;
+is($r->{rc}, 3, 'a command whose child ignores SIGTERM: exit 3');
+cmp_ok($took, '<', 30, 'sitedump returned') ;
+$hpid = slurp("$d/hang.pid") // '';
+chomp $hpid;
+ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 2),
+   '... and the child that ignored SIGTERM is gone too (SIGKILL)');
 $r = run([$SITEDUMP, '-k', "$d/alpha.key", '-s', $RLS, '-o', "$d/x.tgz", '--send-timeout', '5']);
 is($r->{rc}, 2, '--send-timeout without --send-command or --mail-to: usage error');
 

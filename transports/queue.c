@@ -82,31 +82,53 @@ void queue_describe(const struct queue_transport *t, char *buf, size_t len)
 	}
 }
 
-/* Wait for pid up to timeout_s seconds (0: no limit). Then the command's
- * process group gets SIGTERM and, 5 s later, SIGKILL: a hung ssh or MTA
- * must not hold the queue (and its lock) for ever. 0 with *st, 1 timed
- * out (*st is the status after the kill), -1 waitpid failed. */
-static int wait_limited(pid_t pid, int timeout_s, int *st)
+static int past(const struct timespec *end)
 {
-	struct timespec now, end, nap = { 0, 1000000 };
-	int phase = 0;
-	pid_t r;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec >= end->tv_nsec);
+}
+
+/* Wait for pid up to timeout_s seconds (0: no limit). Then the command
+ * gets SIGTERM and, once it and its group are gone or 5 s later, the group
+ * SIGKILL: a hung ssh or MTA must not hold the queue (and its lock) for
+ * ever, nor a straggler of it deliver the bundle later. group: pid leads
+ * its own process group (else only pid is signalled). 0 with *st, 1 timed
+ * out (*st is the status after the kill), -1 waitpid failed. */
+static int wait_limited(pid_t pid, int group, int timeout_s, int *st)
+{
+	struct timespec end, nap = { 0, 1000000 };
+	int fired = 0, reaped = 0;
+	pid_t r, target = group ? -pid : pid;
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += timeout_s;
 	for (;;) {
-		r = waitpid(pid, st, timeout_s > 0 ? WNOHANG : 0);
-		if (r == pid)
-			return phase ? 1 : 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (r < 0)
-			continue;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) {
-			kill(-pid, phase ? SIGKILL : SIGTERM);
-			phase = 1;
-			end = now;
+		if (!reaped) {
+			r = waitpid(pid, st, timeout_s > 0 ? WNOHANG : 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -1;
+			if (r == pid) {
+				if (!fired)
+					return 0;
+				reaped = 1;
+			}
+		}
+		if (fired && (past(&end) || (reaped && (!group || kill(target, 0) < 0)))) {
+			kill(target, SIGKILL);
+			if (!reaped)
+				while (waitpid(pid, st, 0) < 0)
+					if (errno != EINTR)
+						return -1;
+			return 1;
+		}
+		if (!fired && past(&end)) {
+			kill(target, SIGTERM);
+			fired = 1;
+			clock_gettime(CLOCK_MONOTONIC, &end);
 			end.tv_sec += 5;
 		}
 		nanosleep(&nap, NULL);
@@ -115,8 +137,21 @@ static int wait_limited(pid_t pid, int timeout_s, int *st)
 	}
 }
 
-/* cmd through /bin/sh -c in its own process group, fd (from its start) on
- * its stdin. 0 for exit 0, QUEUE_REFUSED for exit 1 when refusable (see
+/* A terminal to answer prompts on (ssh's password or host key): the command
+ * must then stay in sitedump's process group, or reading the terminal from
+ * a background group would stop it (and Ctrl-C would not reach it). */
+static int have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* cmd through /bin/sh -c in its own process group (unless there is a
+ * terminal, see have_tty), fd (from its start) on its stdin. 0 for exit 0, QUEUE_REFUSED for exit 1 when refusable (see
  * queue.h), else -1 with err. */
 static int run_command(const char *what, const char *cmd, int fd, int timeout_s, int refusable, sd_error *err)
 {
@@ -124,7 +159,7 @@ static int run_command(const char *what, const char *cmd, int fd, int timeout_s,
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	pid_t pid;
-	int st, rc, w;
+	int st, rc, w, group = !have_tty();
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return sd_fail(err, "%s: %s", what, strerror(errno));
@@ -135,9 +170,9 @@ static int run_command(const char *what, const char *cmd, int fd, int timeout_s,
 		return sd_fail(err, "%s: %s", what, strerror(rc));
 	}
 	rc = posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	if (rc == 0)
+	if (rc == 0 && group)
 		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	if (rc == 0)
+	if (rc == 0 && group)
 		rc = posix_spawnattr_setpgroup(&at, 0);
 	if (rc == 0)
 		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
@@ -145,7 +180,7 @@ static int run_command(const char *what, const char *cmd, int fd, int timeout_s,
 	posix_spawnattr_destroy(&at);
 	if (rc != 0)
 		return sd_fail(err, "%s: cannot run /bin/sh: %s", what, strerror(rc));
-	if ((w = wait_limited(pid, timeout_s, &st)) < 0)
+	if ((w = wait_limited(pid, group, timeout_s, &st)) < 0)
 		return sd_fail(err, "%s: waitpid: %s", what, strerror(errno));
 	if (w == 1)
 		return sd_fail(err, "%s did not finish within %d s (--send-timeout) and was stopped", what, timeout_s);

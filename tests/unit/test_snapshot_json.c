@@ -972,6 +972,8 @@ static void columns_hostile(void **state)
 	expect_fail(HEAD2 "\"columns\":{\"hosts\":{}},\"hosts\":[]}", "bad columns");
 	expect_fail(HEAD2 "\"columns\":{\"hosts\":\"name\"},\"hosts\":[]}", "bad columns");
 	expect_fail(HEAD2 "\"columns\":[],\"hosts\":[]}", "wrong type for top-level key columns");
+	expect_fail(HEAD2 "\"hosts\":[{\"name\":\"a\"}],\"columns\":{\"hosts\":[\"name\"]},\"services\":[]}",
+		    "columns after the first section");
 	expect_fail(HEAD2 "\"columns\":7,\"hosts\":[]}", "wrong type for top-level key columns");
 	{
 		/* more than MAX_COLUMNS names for one section */
