@@ -323,8 +323,8 @@ static int put_list(struct nw *w, const char *key, const struct sd_strlist *l, c
 	return 0;
 }
 
-/* Why a custom variable name cannot be written, or NULL. */
-static const char *var_name_problem(const char *name)
+/* Why a custom variable name cannot be written, or NULL; *len its length. */
+static const char *var_name_problem(const char *name, size_t max, size_t *len)
 {
 	const unsigned char *p;
 
@@ -333,14 +333,17 @@ static const char *var_name_problem(const char *name)
 	for (p = (const unsigned char *)name; *p; p++)
 		if (*p <= ' ' || *p == 0x7f || *p == ';')
 			return "whitespace, control character or ';' in a custom variable name";
-	if (!strcasecmp(name, CHECK_COMMAND_VAR))
+	*len = (size_t)(p - (const unsigned char *)name);
+	if (*len > max)
+		return "the name is too long";
+	/* lengths first: strcasecmp per variable showed in the profile */
+	if (*len == sizeof(CHECK_COMMAND_VAR) - 1 && !strcasecmp(name, CHECK_COMMAND_VAR))
 		return "the name is reserved for the remote check command";
-	if (!strcasecmp(name, "SITEDUMP_SITE"))
+	if (*len == sizeof("SITEDUMP_SITE") - 1 && !strcasecmp(name, "SITEDUMP_SITE"))
 		return "the name is reserved for siteload (the site of a shadow host)";
 	return NULL;
 }
 
-/* Comment text on one line that cannot continue onto the next. */
 /* the notification period both template sets use */
 #define TP_24X7 \
 	"define timeperiod {\n" \
@@ -578,12 +581,14 @@ static int object_body(struct nw *w, const struct sd_object *o)
 		return -1;
 	for (i = 0; i < o->nvars; i++) {
 		const char *name = o->vars[i].name ? o->vars[i].name : "";
+		size_t len = 0;
 
-		if ((p = var_name_problem(name))) {
+		if ((p = var_name_problem(name, sizeof(key) - 2, &len))) {
 			warn(w, "custom variable '%s' left out: %s", name, p);
 			continue;
 		}
-		snprintf(key, sizeof(key), "_%s", name);
+		key[0] = '_';
+		memcpy(key + 1, name, len + 1);
 		if (put_text(w, key, o->vars[i].value, 0) < 0)
 			return -1;
 	}
