@@ -205,7 +205,7 @@ struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_err
 	o.spec = spec;
 	o.timeout_ms = timeout_ms;
 	o.host_headers = o.host_only_headers = o.service_headers = "";
-	o.parts = SD_PART_STATE;
+	o.parts = SD_PART_CENTRAL;     /* only the columns c_object reads */
 	if (source_livestatus_run(&o, &s, err) < 0) {
 		central_free(c);
 		return NULL;

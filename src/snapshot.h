@@ -39,6 +39,11 @@ enum sd_part {
 	/* Only what a check result needs (state, output, times): the subset of
 	 * SD_PART_STATE the checkresult text uses; no comments or downtimes. */
 	SD_PART_RESULT = 4,
+	/* What siteload's model of the central needs (central.c): states,
+	 * attempts, last check, acks, the output's first words, comments and
+	 * downtimes; not long output or perf data, which were most of the
+	 * bytes of a 50k-service central read at every import. */
+	SD_PART_CENTRAL = 8,
 };
 
 struct sd_strlist {

@@ -26,27 +26,28 @@ struct column {
 #define S SD_PART_STATE
 #define K SD_PART_CONFIG
 #define R SD_PART_RESULT
+#define C SD_PART_CENTRAL
 #define O(f) offsetof(struct sd_object, f)
 
 /* Shared by hosts and services; the key columns come first per table. */
 static const struct column common_cols[] = {
-	{ "state", S | R, C_INT, O(state) },
-	{ "state_type", S, C_INT, O(state_type) },
-	{ "current_attempt", S, C_INT, O(current_attempt) },
-	{ "max_check_attempts", S | K, C_INT, O(max_check_attempts) },
-	{ "has_been_checked", S | R, C_BOOL, O(has_been_checked) },
-	{ "plugin_output", S | R, C_STR, O(plugin_output) },
+	{ "state", S | R | C, C_INT, O(state) },
+	{ "state_type", S | C, C_INT, O(state_type) },
+	{ "current_attempt", S | C, C_INT, O(current_attempt) },
+	{ "max_check_attempts", S | K | C, C_INT, O(max_check_attempts) },
+	{ "has_been_checked", S | R | C, C_BOOL, O(has_been_checked) },
+	{ "plugin_output", S | R | C, C_STR, O(plugin_output) },
 	{ "long_plugin_output", S | R, C_LONGOUT, O(long_plugin_output) },
 	{ "perf_data", S | R, C_STR, O(perf_data) },
-	{ "last_check", S | R, C_LASTCHECK, O(last_check) },
+	{ "last_check", S | R | C, C_LASTCHECK, O(last_check) },
 	{ "last_state_change", S, C_LLONG, O(last_state_change) },
 	{ "last_hard_state", S, C_INT, O(last_hard_state) },
 	{ "is_flapping", S, C_BOOL, O(is_flapping) },
 	{ "latency", S | R, C_DBL, O(latency) },
 	{ "execution_time", S | R, C_DBL, O(execution_time) },
 	{ "check_type", S, C_INT, O(check_type) },
-	{ "acknowledged", S, C_BOOL, O(acknowledged) },
-	{ "acknowledgement_type", S, C_INT, O(acknowledgement_type) },
+	{ "acknowledged", S | C, C_BOOL, O(acknowledged) },
+	{ "acknowledgement_type", S | C, C_INT, O(acknowledgement_type) },
 	{ "groups", K, C_LIST, O(groups) },
 	{ "contacts", K, C_LIST, O(contacts) },
 	{ "contact_groups", K, C_LIST, O(contact_groups) },
@@ -61,15 +62,15 @@ static const struct column common_cols[] = {
 };
 
 static const struct column host_cols[] = {
-	{ "name", S | K | R, C_STR, O(host_name) },
+	{ "name", S | K | R | C, C_STR, O(host_name) },
 	{ "alias", K, C_STR, O(alias) },
 	{ "address", K, C_STR, O(address) },
 	{ "parents", K, C_LIST, O(parents) },
 };
 
 static const struct column service_cols[] = {
-	{ "host_name", S | K | R, C_STR, O(host_name) },
-	{ "description", S | K | R, C_STR, O(description) },
+	{ "host_name", S | K | R | C, C_STR, O(host_name) },
+	{ "description", S | K | R | C, C_STR, O(description) },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -435,7 +436,7 @@ static int build_queries(const struct ls_source_opts *o, struct query q[6])
 	cols = columns_line(&c);
 	q[n++] = (struct query){ Q_SERVICES, cols ? request("services", cols, o->host_headers, o->service_headers) : NULL, object_row };
 	free(cols);
-	if (o->parts & SD_PART_STATE) {
+	if (o->parts & (SD_PART_STATE | SD_PART_CENTRAL)) {
 		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ""), comment_row };
 		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ""), downtime_row };
 	}
