@@ -274,7 +274,7 @@ SKIP: {
         or diag "$r->{out_text}$r->{err_text}";
 
     $ic->stop;
-    ok(!kill(0, $ic->{pid}), 'Icinga stopped');
+    ok(pid_gone($ic->{pid}), 'Icinga stopped');
 }
 
 done_testing;

@@ -434,7 +434,7 @@ is($r->{rc}, 2, 'a missing config file: exit 2');
 my $conf = $SSHD{conf};
 my $spid = $SSHD{pid};
 stop_sshd();
-ok(!kill(0, $spid), 'the sshd listener is gone');
+ok(pid_gone($spid), 'the sshd listener is gone');
 is_deeply([sshd_pids($spid)], [], 'no descendant of it is left');
 is_deeply([procs_with_conf($conf)], [], 'no process runs with the private sshd config');
 

@@ -152,9 +152,7 @@ like($r->{err}, qr/^sitedump: alpha-\d+-state\.tar\.gz not sent: --send-command 
 cmp_ok($took, '<', 40, 'sitedump returned long before the command would have ended');
 my $hpid = slurp("$d/hang.pid") // '';
 chomp $hpid;
-# dead: gone, or a zombie its parent (init, for an orphan) has yet to reap
-sub dead { my ($p) = @_; !-e "/proc/$p" || (slurp("/proc/$p/stat") // '') =~ /^\d+ \(.*\) [ZX] / }
-ok($hpid =~ /^\d+$/ && wait_for(sub { dead($hpid) }, 10), "the command's shell is dead");
+ok(pid_gone($hpid), "the command's shell is dead");
 ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 10),
    '... and nothing of its process group (the sleep) runs');
 is(kinds(queued("$d/qh")), 'state', 'the bundle is still queued');

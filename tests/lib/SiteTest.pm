@@ -34,7 +34,7 @@ use Encode ();
 use Exporter 'import';
 our @EXPORT = qw(icinga2_start nagios_start nagios_verify remote_fixture
                  parse_status_dat parse_objects_cache wait_for run_cmd repo_root sitedump_bin
-                 write_checkresult);
+                 write_checkresult pid_gone);
 our @EXPORT_OK = qw(slurp spew livestatus_query livestatus_command nagios_base_objects
                     unescape_long_output session_pids);
 
@@ -102,6 +102,20 @@ sub wait_for {
         return undef if time > $deadline;
         sleep $interval;
     }
+}
+
+# A process that has ended: gone from /proc, or a zombie that its parent (init, for a
+# daemon's orphaned worker) has yet to reap; kill(0, PID) still succeeds on a zombie.
+# Waits up to $timeout seconds (default 10). 1 or undef.
+sub pid_gone {
+    my ($pid, $timeout) = @_;
+    return undef unless defined $pid && $pid =~ /^\d+$/;
+    return wait_for(sub {
+        open(my $fh, '<', "/proc/$pid/stat") or return 1;
+        my $l = <$fh> // return 1;
+        $l =~ s/^.*\)\s+//s;
+        return $l =~ /^[ZX]/ ? 1 : 0;
+    }, $timeout // 10, 0.05);
 }
 
 sub repo_root {
