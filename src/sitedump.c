@@ -374,11 +374,10 @@ static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle
 	return 0;
 }
 
-static int refused_any;
-
+/* ctx: an int set when a bundle was refused */
 static void queue_refused(void *ctx, const char *name, const char *why)
 {
-	refused_any = 1;
+	*(int *)ctx = 1;
 	fprintf(stderr, "sitedump: %s set aside in %s/: %s\n", name, QUEUE_REFUSED_DIR, why);
 }
 
@@ -402,7 +401,7 @@ static int deliver(const struct opts *o, int fd, const char *name)
 	char how[600];
 	sd_error err = { "" };
 	struct queue *q;
-	int left = 0;
+	int left = 0, refused = 0;
 
 	queue_describe(&o->tr, how, sizeof(how));
 	if (!o->queue_dir) {
@@ -423,14 +422,14 @@ static int deliver(const struct opts *o, int fd, const char *name)
 		queue_close(q);
 		return 3;
 	}
-	if (queue_flush(q, &o->tr, bundle_sent, queue_refused, NULL, NULL, &left, &err) < 0) {
+	if (queue_flush(q, &o->tr, bundle_sent, queue_refused, &refused, NULL, &left, &err) < 0) {
 		fprintf(stderr, "sitedump: %s; %d bundle%s stay%s queued in %s\n", err.msg, left, left == 1 ? "" : "s",
 			left == 1 ? "s" : "", o->queue_dir);
 		queue_close(q);
 		return 3;
 	}
 	queue_close(q);
-	return refused_any ? 3 : 0;
+	return refused ? 3 : 0;
 }
 
 /*

@@ -138,6 +138,13 @@ is($r->{rc}, 0, 'the central trusts alpha again: exit 0') or diag $r->{err};
 like($r->{err}, qr/^sitedump: sent alpha-\d+-state\.tar\.gz /m, 'the next bundle goes through');
 is_deeply([queued("$Q/refused")], [$refused // 'none'], 'the refused one is kept for the admin, not resent');
 
+# processes of process group $pgid that still run (zombies do not count)
+sub group_running {
+    my ($pgid) = @_;
+    return grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $pgid / }
+           map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*');
+}
+
 # ---- a transport that hangs: --send-timeout stops it, the bundle stays queued ------------------
 spew("$d/hang", "#!/bin/sh\necho \$\$ > '$d/hang.pid'\nsleep 60\nexit 0\n");
 chmod 0755, "$d/hang" or die;
@@ -153,7 +160,7 @@ cmp_ok($took, '<', 40, 'sitedump returned long before the command would have end
 my $hpid = slurp("$d/hang.pid") // '';
 chomp $hpid;
 ok(pid_gone($hpid), "the command's shell is dead");
-ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 10),
+ok($hpid =~ /^\d+$/ && wait_for(sub { !group_running($hpid) }, 10),
    '... and nothing of its process group (the sleep) runs');
 is(kinds(queued("$d/qh")), 'state', 'the bundle is still queued');
 # a straggler that ignores SIGTERM (the shell goes, a child stays): SIGKILL for the group 5 s later,
@@ -167,7 +174,7 @@ is($r->{rc}, 3, 'a command whose child ignores SIGTERM: exit 3');
 cmp_ok($took, '<', 30, 'sitedump returned') ;
 $hpid = slurp("$d/hang.pid") // '';
 chomp $hpid;
-ok($hpid =~ /^\d+$/ && wait_for(sub { !grep { (slurp("/proc/$_/stat") // '') =~ /^\d+ \(.*\) [^ZX] \d+ $hpid / } map { m{/proc/(\d+)} ? $1 : () } glob('/proc/[0-9]*') }, 2),
+ok($hpid =~ /^\d+$/ && wait_for(sub { !group_running($hpid) }, 2),
    '... and the child that ignored SIGTERM is gone too (SIGKILL)');
 $r = run([$SITEDUMP, '-k', "$d/alpha.key", '-s', $RLS, '-o', "$d/x.tgz", '--send-timeout', '5']);
 is($r->{rc}, 2, '--send-timeout without --send-command or --mail-to: usage error');
