@@ -40,6 +40,38 @@ void sbuf_put_ll(struct sbuf *b, long long v)
 	sbuf_putn(b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+void sbuf_put_json_string(struct sbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	sbuf_putc(b, '"');
+	while (p < end) {
+		/* most text needs no escape: copy it in runs */
+		for (run = p; p < end && *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+			;
+		sbuf_putn(b, (const char *)run, (size_t)(p - run));
+		if (p == end)
+			break;
+		switch (*p) {
+		case '"': sbuf_putn(b, "\\\"", 2); break;
+		case '\\': sbuf_putn(b, "\\\\", 2); break;
+		case '\b': sbuf_putn(b, "\\b", 2); break;
+		case '\f': sbuf_putn(b, "\\f", 2); break;
+		case '\n': sbuf_putn(b, "\\n", 2); break;
+		case '\r': sbuf_putn(b, "\\r", 2); break;
+		case '\t': sbuf_putn(b, "\\t", 2); break;
+		default:
+			u[4] = hex[*p >> 4];
+			u[5] = hex[*p & 15];
+			sbuf_putn(b, u, 6);
+		}
+		p++;
+	}
+	sbuf_putc(b, '"');
+}
+
 int sbuf_flush(struct sbuf *b, FILE *f, size_t min)
 {
 	if (b->oom)

@@ -48,6 +48,11 @@ static inline void sbuf_putc(struct sbuf *b, char c)
 		b->p[b->len++] = c;
 }
 
+/* A JSON string with its quotes, escaped byte for byte as yajl_gen does
+ * (\" \\ \b \f \n \r \t, other bytes below 0x20 as \u00XX, nothing else),
+ * so output is the same whichever of the two wrote it. s must be UTF-8. */
+void sbuf_put_json_string(struct sbuf *b, const char *s, size_t n);
+
 /* Decimal integer, without printf. */
 void sbuf_put_ll(struct sbuf *b, long long v);
 

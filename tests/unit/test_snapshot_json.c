@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <yajl/yajl_gen.h>
+#include "sbuf.h"
 #include "snapshot_json.h"
 
 /* ---- a sink that records every field of every record as text ---- */
@@ -991,6 +993,51 @@ static int begin_fails(void *ctx, const struct sd_meta *m, sd_error *err)
 	return sd_fail(err, "no begin");
 }
 
+/* The writer's string escaping must equal yajl_gen's, which wrote the
+ * snapshot before it: every single byte value, and random strings. */
+static void yajl_same(const char *s, size_t n)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	struct sbuf b = { 0 };
+	const unsigned char *want;
+	size_t wlen;
+
+	assert_non_null(g);
+	assert_int_equal(yajl_gen_string(g, (const unsigned char *)s, n), yajl_gen_status_ok);
+	assert_int_equal(yajl_gen_get_buf(g, &want, &wlen), yajl_gen_status_ok);
+	sbuf_put_json_string(&b, s, n);
+	assert_false(b.oom);
+	assert_int_equal(b.len, wlen);
+	assert_memory_equal(b.p, want, wlen);
+	sbuf_free(&b);
+	yajl_gen_free(g);
+}
+
+static void string_escapes_as_yajl(void **state)
+{
+	char s[300];
+	int c, i, k;
+	unsigned seed = 12345;
+
+	(void)state;
+	yajl_same("", 0);
+	for (c = 1; c < 256; c++) {
+		s[0] = 'a';
+		s[1] = (char)c;
+		s[2] = 'b';
+		yajl_same(s + 1, 1);
+		yajl_same(s, 3);
+	}
+	for (k = 0; k < 2000; k++) {
+		int n = (int)(rand_r(&seed) % sizeof(s));
+		for (i = 0; i < n; i++) {
+			c = (int)(rand_r(&seed) % 256);
+			s[i] = (char)(c ? c : ' ');
+		}
+		yajl_same(s, (size_t)n);
+	}
+}
+
 static void begin_and_end(void **state)
 {
 	struct rec got = { 0 };
@@ -1039,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(sink_fails),
 		cmocka_unit_test(sink_skips),
 		cmocka_unit_test(begin_and_end),
+		cmocka_unit_test(string_escapes_as_yajl),
 		cmocka_unit_test(error_offset_is_document_offset),
 		cmocka_unit_test(parse_error_message_one_line),
 		cmocka_unit_test(unknown_structured_keys_ignored),
