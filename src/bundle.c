@@ -8,6 +8,15 @@
  * spooled to a temp file before it goes into the tar (tar headers carry
  * the size), which keeps memory flat whatever the site size; the hash is
  * computed on the way to the temp file through an fopencookie stream.
+ *
+ * gzip bundles spool a member already deflated (pdeflate, on two threads
+ * while the source is still being read), and splice that deflate data
+ * into the tar's gzip stream where libarchive writes the member's bytes:
+ * the member is added with its size but no data, libarchive fills its
+ * place with zeros, and tar_write puts the deflated member there instead
+ * (zs_splice). Deflating after the source was done took 0.12 s of CPU at
+ * 50k services, all after the last Livestatus byte, and the 10 MB spool
+ * was written and read again; the spool is now the 0.6 MB of deflate.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -24,6 +33,7 @@
 #include <yajl/yajl_tree.h>
 #include "bundle.h"
 #include "output.h"
+#include "pdeflate.h"
 #include "zstream.h"
 
 /*
@@ -54,6 +64,7 @@
 	X(archive_entry_size) \
 	X(archive_entry_symlink) \
 	X(archive_error_string) \
+	X(archive_filter_bytes) \
 	X(archive_read_data) \
 	X(archive_read_free) \
 	X(archive_read_new) \
@@ -112,6 +123,7 @@ static int la_load(sd_error *err)
 #define archive_entry_size (*la.p_archive_entry_size)
 #define archive_entry_symlink (*la.p_archive_entry_symlink)
 #define archive_error_string (*la.p_archive_error_string)
+#define archive_filter_bytes (*la.p_archive_filter_bytes)
 #define archive_read_data (*la.p_archive_read_data)
 #define archive_read_free (*la.p_archive_read_free)
 #define archive_read_new (*la.p_archive_read_new)
@@ -147,9 +159,14 @@ struct member {
 	crypto_generichash_state hs;
 	unsigned char hash[HASH_BYTES];
 	long long size;
+	struct pdeflate *pd;    /* gzip: the spool holds raw deflate of the member */
+	unsigned long crc;      /* ... of this input (CRC-32) */
+	long long zlen;         /* ... this many bytes */
+	int werr;               /* errno of a failed spool write, 0 */
 };
 
 struct bundle_writer {
+	enum bundle_compress c;
 	char *tmpdir;           /* where spool files live, unlinked; NULL: $TMPDIR */
 	struct member m[MAX_MEMBERS];
 	int n;
@@ -175,22 +192,48 @@ static void hex(const unsigned char *b, size_t n, char *out)
 
 /* ---- writer ---------------------------------------------------------- */
 
-static ssize_t member_write(void *cookie, const char *buf, size_t len)
+static int write_all(int fd, const void *buf, size_t len)
 {
-	struct member *m = cookie;
-	size_t done = 0;
+	const char *p = buf;
 	ssize_t n;
 
-	while (done < len) {
-		n = write(m->fd, buf + done, len - done);
+	while (len) {
+		n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return done ? (ssize_t)done : -1;
+			return -1;
 		}
-		crypto_generichash_update(&m->hs, (const unsigned char *)buf + done, (size_t)n);
-		done += (size_t)n;
+		p += n;
+		len -= (size_t)n;
 	}
+	return 0;
+}
+
+/* pdeflate's output of a gzip member, on the writing thread */
+static void member_emit(void *ctx, const void *buf, size_t len)
+{
+	struct member *m = ctx;
+
+	if (!m->werr && write_all(m->fd, buf, len) < 0)
+		m->werr = errno ? errno : EIO;
+	m->zlen += (long long)len;
+}
+
+static ssize_t member_write(void *cookie, const char *buf, size_t len)
+{
+	struct member *m = cookie;
+	sd_error err;
+
+	if (m->pd) {
+		if (pd_write(m->pd, buf, len, &err) < 0 || m->werr) {
+			errno = m->werr ? m->werr : ENOMEM;
+			return -1;
+		}
+	} else if (write_all(m->fd, buf, len) < 0) {
+		return -1;
+	}
+	crypto_generichash_update(&m->hs, (const unsigned char *)buf, len);
 	m->size += (long long)len;
 	return (ssize_t)len;
 }
@@ -198,12 +241,26 @@ static ssize_t member_write(void *cookie, const char *buf, size_t len)
 static int member_close(void *cookie)
 {
 	struct member *m = cookie;
+	unsigned long long isize;
+	sd_error err;
+	int rc = 0;
 
 	crypto_generichash_final(&m->hs, m->hash, HASH_BYTES);
-	return close(m->fd);
+	if (m->pd) {
+		/* ended by a sync flush: the tar's stream goes on after it */
+		if (pd_finish(m->pd, 0, &m->crc, &isize, &err) < 0 || m->werr) {
+			errno = m->werr ? m->werr : ENOMEM;
+			rc = -1;
+		}
+		pd_free(m->pd);
+		m->pd = NULL;
+	}
+	if (close(m->fd) != 0)
+		rc = -1;
+	return rc;
 }
 
-struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err)
+struct bundle_writer *bundle_open(const char *tmpdir, enum bundle_compress c, sd_error *err)
 {
 	struct bundle_writer *b;
 
@@ -222,6 +279,7 @@ struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err)
 		sd_fail(err, "out of memory");
 		return NULL;
 	}
+	b->c = c;
 	return b;
 }
 
@@ -251,7 +309,13 @@ FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
 	if ((m->fd = out_anon_file(b->tmpdir, err)) < 0)
 		return NULL;
 	crypto_generichash_init(&m->hs, NULL, 0, HASH_BYTES);
+	if (b->c == BUNDLE_GZIP && !(m->pd = pd_new(6, member_emit, m, err))) {
+		close(m->fd);
+		return NULL;
+	}
 	if (!(m->f = fopencookie(m, "w", io))) {
+		pd_free(m->pd);
+		m->pd = NULL;
 		close(m->fd);
 		sd_fail(err, "out of memory");
 		return NULL;
@@ -335,17 +399,56 @@ static char *manifest_text(const struct bundle_writer *b, const struct bundle_in
 struct wctx {
 	struct zs_writer *zw;
 	sd_error *err;
+	/* gzip: where in the tar each member's bytes go (see the top) */
+	struct splice {
+		long long start, len;
+		const struct member *m;
+	} sp[MAX_MEMBERS];
+	int nsp, cur;           /* cur: the splice not yet passed */
+	long long pos;          /* tar bytes seen so far */
 };
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+	return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
+}
 
 static la_ssize_t tar_write(struct archive *a, void *ctx, const void *buf, size_t len)
 {
 	struct wctx *w = ctx;
+	const unsigned char *p = buf;
+	size_t left = len, n;
 
-	if (zs_write(w->zw, buf, len, w->err) < 0) {
-		archive_set_error(a, EIO, "%s", w->err->msg);
-		return -1;
+	while (left) {
+		const struct splice *s = w->cur < w->nsp ? &w->sp[w->cur] : NULL;
+
+		if (!s || w->pos < s->start) {
+			n = s && (unsigned long long)(s->start - w->pos) < left ? (size_t)(s->start - w->pos) : left;
+			if (zs_write(w->zw, p, n, w->err) < 0)
+				goto fail;
+		} else {
+			/* a member's place: libarchive's zero fill, which must be
+			 * exactly that, stands for the member's deflated spool */
+			if (w->pos == s->start &&
+			    zs_splice(w->zw, s->m->fd, s->m->zlen, s->m->crc, (unsigned long long)s->len, w->err) < 0)
+				goto fail;
+			n = (unsigned long long)(s->start + s->len - w->pos) < left ? (size_t)(s->start + s->len - w->pos)
+										       : left;
+			if (!all_zero(p, n)) {
+				sd_fail(w->err, "bundle: internal: tar data where member %s goes", s->m->name);
+				goto fail;
+			}
+			if (w->pos + (long long)n == s->start + s->len)
+				w->cur++;
+		}
+		p += n;
+		left -= n;
+		w->pos += (long long)n;
 	}
 	return (la_ssize_t)len;
+fail:
+	archive_set_error(a, EIO, "%s", w->err->msg);
+	return -1;
 }
 
 struct rctx {
@@ -372,6 +475,7 @@ static void trusted_comment(const struct bundle_info *i, char *out, size_t len)
 		 i->site, i->sequence, i->kind, i->created, i->compression);
 }
 
+/* A member from data, from fd, or (fd < 0, no data) left for a splice. */
 static int add_entry(struct archive *a, const char *name, long long size, time_t mtime,
 		     const void *data, int fd, sd_error *err)
 {
@@ -395,6 +499,8 @@ static int add_entry(struct archive *a, const char *name, long long size, time_t
 			return sd_fail(err, "bundle: %s", archive_error_string(a));
 		return 0;
 	}
+	if (fd < 0)
+		return 0;
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return sd_fail(err, "bundle: %s", strerror(errno));
 	while (left > 0) {
@@ -409,8 +515,9 @@ static int add_entry(struct archive *a, const char *name, long long size, time_t
 }
 
 int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *info,
-		 enum bundle_compress c, const struct ms_seckey *sk, sd_error *err)
+		 const struct ms_seckey *sk, sd_error *err)
 {
+	enum bundle_compress c = b->c;
 	struct bundle_info inf = *info;
 	char tc[600], *manifest = NULL, *sig = NULL;
 	size_t mlen = 0;
@@ -431,6 +538,7 @@ int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *i
 		if (bad_io)
 			return sd_fail(err, "bundle: writing member %s: %s", b->m[i].name, strerror(errno));
 	}
+	memset(&wctx, 0, sizeof(wctx));
 	snprintf(inf.compression, sizeof(inf.compression), "%s",
 		 c == BUNDLE_GZIP ? "gzip" : c == BUNDLE_ZSTD ? "zstd" : "none");
 	info = &inf;
@@ -460,12 +568,21 @@ int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *i
 	if (add_entry(a, BUNDLE_MANIFEST, (long long)mlen, info->created, manifest, -1, err) < 0 ||
 	    add_entry(a, BUNDLE_SIGNATURE, (long long)strlen(sig), info->created, sig, -1, err) < 0)
 		goto out;
-	for (i = 0; i < b->n; i++)
-		if (add_entry(a, b->m[i].name, b->m[i].size, info->created, NULL, b->m[i].fd, err) < 0)
+	for (i = 0; i < b->n; i++) {
+		int splice = c == BUNDLE_GZIP && b->m[i].size > 0;
+
+		if (add_entry(a, b->m[i].name, b->m[i].size, info->created, NULL, splice ? -1 : b->m[i].fd, err) < 0)
 			goto out;
+		if (splice)     /* its bytes start right after the header libarchive has taken */
+			wctx.sp[wctx.nsp++] = (struct splice){ archive_filter_bytes(a, -1), b->m[i].size, &b->m[i] };
+	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		if (!err->msg[0])
 			sd_fail(err, "bundle: %s", archive_error_string(a));
+		goto out;
+	}
+	if (wctx.cur != wctx.nsp) {
+		sd_fail(err, "bundle: internal: member %s not in the tar", wctx.sp[wctx.cur].m->name);
 		goto out;
 	}
 	if (zs_writer_finish(zw, err) < 0)
@@ -488,7 +605,7 @@ void bundle_free(struct bundle_writer *b)
 		return;
 	for (i = 0; i < b->n; i++) {
 		if (b->m[i].f)
-			fclose(b->m[i].f);
+			fclose(b->m[i].f);      /* also ends its pdeflate */
 		else if (b->m[i].fd >= 0)
 			close(b->m[i].fd);
 	}

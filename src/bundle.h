@@ -36,15 +36,16 @@ struct bundle_info {
 
 struct bundle_writer;
 
-/* Members are spooled to unlinked files in tmpdir (NULL: $TMPDIR or /tmp). */
-struct bundle_writer *bundle_open(const char *tmpdir, sd_error *err);
+/* Members are spooled to unlinked files in tmpdir (NULL: $TMPDIR or /tmp);
+ * for gzip, deflated on the way (see bundle.c). */
+struct bundle_writer *bundle_open(const char *tmpdir, enum bundle_compress c, sd_error *err);
 /* A stream for member `name`; owned by the writer. NULL on error. */
 FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err);
 void bundle_count(struct bundle_writer *b, long long hosts, long long services,
 		  long long comments, long long downtimes);
 /* Write the archive to out: manifest, its signature, the members. */
 int bundle_close(struct bundle_writer *b, FILE *out, const struct bundle_info *info,
-		 enum bundle_compress c, const struct ms_seckey *sk, sd_error *err);
+		 const struct ms_seckey *sk, sd_error *err);
 void bundle_free(struct bundle_writer *b);      /* removes temp files; NULL ok */
 
 struct bundle_limits {

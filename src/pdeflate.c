@@ -3,7 +3,8 @@
  * input; full slots are deflated by two worker threads (started when the
  * first block is full, so small streams never start one) and emitted by
  * the caller in block order. Three slots of 1 MiB in and out keep the
- * memory at ~7 MiB whatever the stream length.
+ * memory at ~2 MiB whatever the stream length (a bundle has up to three
+ * of these at once, one per member being written).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include <zlib.h>
 #include "pdeflate.h"
 
-#define BLOCK (1u << 20)
+#define BLOCK PD_BLOCK
 #define DICT 32768u
 #define NSLOT 3
 #define NWORKER 2
@@ -25,6 +26,7 @@ struct slot {
 	size_t dict_len;
 	uLong crc;
 	int last;
+	int finish;             /* last and final: Z_FINISH */
 	int failed;
 	enum slot_state state;
 	unsigned long seq;
@@ -73,8 +75,8 @@ static int deflate_block(z_stream *z, struct slot *s, size_t out_cap)
 	z->avail_in = (uInt)s->in_len;
 	z->next_out = s->out;
 	z->avail_out = (uInt)out_cap;
-	rc = deflate(z, s->last ? Z_FINISH : Z_SYNC_FLUSH);
-	if (s->last ? rc != Z_STREAM_END : rc != Z_OK || z->avail_in || !z->avail_out)
+	rc = deflate(z, s->finish ? Z_FINISH : Z_SYNC_FLUSH);
+	if (s->finish ? rc != Z_STREAM_END : rc != Z_OK || z->avail_in || !z->avail_out)
 		return -1;
 	s->out_len = out_cap - z->avail_out;
 	s->crc = crc32(0, s->in, (uInt)s->in_len);
@@ -191,7 +193,7 @@ static void emit_ready(struct pdeflate *p)
 }
 
 /* The filled slot becomes a block; picks the next slot to fill. */
-static void dispatch(struct pdeflate *p, int last)
+static void dispatch(struct pdeflate *p, int last, int final)
 {
 	struct slot *s = &p->s[p->fill];
 	int i;
@@ -208,6 +210,7 @@ static void dispatch(struct pdeflate *p, int last)
 		p->tail_len = keep + s->in_len;
 	}
 	s->last = last;
+	s->finish = last && final;
 	s->seq = p->next_seq++;
 	if (!p->nthreads && !last && !p->failed)
 		start_threads(p);
@@ -254,15 +257,15 @@ int pd_write(struct pdeflate *p, const void *buf, size_t len, sd_error *err)
 		b += n;
 		len -= n;
 		if (s->in_len == BLOCK)
-			dispatch(p, 0);
+			dispatch(p, 0, 0);
 	}
 	return p->failed ? sd_fail(err, "zlib: deflate failed") : 0;
 }
 
-int pd_finish(struct pdeflate *p, unsigned long *crc, unsigned long long *isize, sd_error *err)
+int pd_finish(struct pdeflate *p, int final, unsigned long *crc, unsigned long long *isize, sd_error *err)
 {
 	if (!p->failed)
-		dispatch(p, 1);
+		dispatch(p, 1, final);
 	if (p->failed)
 		return sd_fail(err, "zlib: deflate failed");
 	*crc = p->crc;

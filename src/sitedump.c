@@ -356,16 +356,16 @@ static const char *compress_ext(enum bundle_compress c)
 
 /* The archive onto out; with `to`, signed, then encrypted: the sealed
  * stream wraps the whole signed bundle. */
-static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle_info *info, enum bundle_compress c,
+static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle_info *info,
 			const struct ms_seckey *sk, const struct seal_pub *to, sd_error *err)
 {
 	FILE *sealed;
 
 	if (!to)
-		return bundle_close(bw, out, info, c, sk, err);
+		return bundle_close(bw, out, info, sk, err);
 	if (!(sealed = seal_writer(out, to, err)))
 		return -1;
-	if (bundle_close(bw, sealed, info, c, sk, err) < 0) {
+	if (bundle_close(bw, sealed, info, sk, err) < 0) {
 		fclose(sealed);
 		return -1;
 	}
@@ -460,7 +460,7 @@ static int run_bundle(struct opts *o)
 		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
 		return 2;
 	}
-	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, &err)))
+	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, o->compress, &err)))
 		goto out;
 	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
@@ -563,13 +563,13 @@ static int run_bundle(struct opts *o)
 				close(d);
 			goto out;
 		}
-		rc = write_bundle(f, bw, &info, o->compress, sk, o->encrypt_to ? &to : NULL, &err);
+		rc = write_bundle(f, bw, &info, sk, o->encrypt_to ? &to : NULL, &err);
 		if (fclose(f) != 0 && rc == 0)
 			rc = sd_fail(&err, "temp file: write error: %s", strerror(errno));
 	} else {
 		if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
 			goto out;
-		if (write_bundle(out_stream(of), bw, &info, o->compress, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
+		if (write_bundle(out_stream(of), bw, &info, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
 			out_abort(of);
 			goto out;
 		}

@@ -46,6 +46,8 @@ struct zs_writer {
 	const struct ms_seckey *sk;
 	crypto_generichash_state hs;
 	struct pdeflate *pd;            /* gzip: deflate on two threads */
+	unsigned long crc;              /* gzip: of the input before pd's (splices) */
+	unsigned long long isize;
 	ZSTD_CCtx *zc;
 	unsigned char buf[CHUNK];
 };
@@ -97,6 +99,7 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 		outer_init(&w->hs);
 	}
 	if (k == ZS_GZIP) {
+		w->crc = crc32(0, NULL, 0);
 		if (!(w->pd = pd_new(6, pd_out, w, err))) {
 			zs_writer_free(w);
 			return NULL;
@@ -162,8 +165,10 @@ int zs_writer_finish(struct zs_writer *w, sd_error *err)
 	int i;
 
 	if (w->kind == ZS_GZIP) {
-		if (pd_finish(w->pd, &crc, &isize, err) < 0)
+		if (pd_finish(w->pd, 1, &crc, &isize, err) < 0)
 			return -1;
+		crc = crc32_combine(w->crc, crc, (z_off_t)isize);
+		isize += w->isize;
 		for (i = 0; i < 4; i++) {
 			t[i] = (unsigned char)(crc >> (8 * i));
 			t[4 + i] = (unsigned char)(isize >> (8 * i));
@@ -193,6 +198,38 @@ int zs_writer_finish(struct zs_writer *w, sd_error *err)
 	if (fflush(w->out) != 0 || io_check(w, err) < 0)
 		return sd_fail(err, "write error: %s", strerror(errno));
 	return 0;
+}
+
+int zs_splice(struct zs_writer *w, int fd, long long zlen, unsigned long crc, unsigned long long isize,
+	      sd_error *err)
+{
+	unsigned long c;
+	unsigned long long n;
+	off_t at = 0;
+	ssize_t got;
+
+	if (w->kind != ZS_GZIP)
+		return sd_fail(err, "internal: splice into a %s stream", w->kind == ZS_ZSTD ? "zstd" : "plain");
+	if (pd_finish(w->pd, 0, &c, &n, err) < 0)
+		return -1;
+	pd_free(w->pd);
+	w->pd = NULL;
+	w->crc = crc32_combine(w->crc, c, (z_off_t)n);
+	w->isize += n;
+	while (at < zlen) {
+		got = pread(fd, w->buf, zlen - at < CHUNK ? (size_t)(zlen - at) : CHUNK, at);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return sd_fail(err, "bundle: temp file: %s", got < 0 ? strerror(errno) : "shrank");
+		emit(w, w->buf, (size_t)got);
+		at += got;
+	}
+	w->crc = crc32_combine(w->crc, crc, (z_off_t)isize);
+	w->isize += isize;
+	if (!(w->pd = pd_new(6, pd_out, w, err)))
+		return -1;
+	return io_check(w, err);
 }
 
 void zs_writer_free(struct zs_writer *w)

@@ -17,7 +17,7 @@ static unsigned char *make(enum bundle_compress c, const struct ms_seckey *key, 
 			   unsigned long long seq, size_t *len)
 {
 	sd_error err = { "" };
-	struct bundle_writer *b = bundle_open(NULL, &err);
+	struct bundle_writer *b = bundle_open(NULL, c, &err);
 	struct bundle_info info = { .sequence = seq, .created = 1795000000 };
 	char *buf = NULL;
 	FILE *out = open_memstream(&buf, len), *m;
@@ -34,7 +34,7 @@ static unsigned char *make(enum bundle_compress c, const struct ms_seckey *key, 
 	fputs("define host {\n    host_name h1\n}\n", m);
 	assert_null(bundle_member(b, "../evil", &err));
 	bundle_count(b, 1, 0, 0, 0);
-	assert_int_equal(bundle_close(b, out, &info, c, key, &err), 0);
+	assert_int_equal(bundle_close(b, out, &info, key, &err), 0);
 	bundle_free(b);
 	fclose(out);
 	return (unsigned char *)buf;
@@ -104,10 +104,80 @@ static void every_flip_and_cut(void **state)
 	}
 }
 
+/* Members of several deflate blocks (gzip: deflated on threads while
+ * written, spliced into the tar stream), an empty one between them: the
+ * reader gets every byte back, for every compression, and `gzip -t` and
+ * `tar -tz` (the stock tools) take the gzip bundle. */
+static void large_members(void **state)
+{
+	static const size_t sizes[] = { 3u << 20 | 12345, 0, (1u << 20) + 1 };
+	static const char *const names[] = { "state.json", "empty.txt", "config.json" };
+	enum bundle_compress c;
+	size_t i, k;
+
+	(void)state;
+	for (c = BUNDLE_GZIP; c <= BUNDLE_NONE; c++) {
+		sd_error err = { "" };
+		struct bundle_writer *b = bundle_open(NULL, c, &err);
+		struct bundle_info info = { .sequence = 9, .created = 1795000000 };
+		char path[] = "/tmp/sdbundleXXXXXX", cmd[200];
+		int fd = mkstemp(path), vf = 0;
+		FILE *out = fdopen(fd, "w+");
+		struct bundle_reader *r;
+		unsigned x = 777;
+
+		assert_non_null(b);
+		assert_non_null(out);
+		snprintf(info.site, sizeof(info.site), "big");
+		strcpy(info.kind, "state");
+		strcpy(info.generator, "sitedump test");
+		for (k = 0; k < 3; k++) {
+			FILE *m = bundle_member(b, names[k], &err);
+			assert_non_null(m);
+			for (i = 0; i < sizes[k]; i++) {
+				x = x * 1103515245 + 12345;
+				fputc(i % 50 < 30 ? "[\"host\",\"svc\",0,1,\"OK - fine\"],"[i % 30] : 'a' + (int)((x >> 16) % 26) + (int)k, m);
+			}
+		}
+		bundle_count(b, 1, 2, 0, 0);
+		assert_int_equal(bundle_close(b, out, &info, sk, &err), 0);
+		bundle_free(b);
+		assert_int_equal(fflush(out), 0);
+		if (c == BUNDLE_GZIP) {
+			snprintf(cmd, sizeof(cmd), "gzip -t < %s && tar -tzf %s > /dev/null", path, path);
+			assert_int_equal(system(cmd), 0);
+		}
+		lseek(fd, 0, SEEK_SET);
+		r = bundle_read(fd, &pk, NULL, NULL, &vf, &err);
+		if (!r)
+			fail_msg("compress %d: %s", c, err.msg);
+		for (x = 777, k = 0; k < 3; k++) {
+			int mfd = bundle_reader_fd(r, names[k]);
+			FILE *m;
+			assert_true(mfd >= 0);
+			m = fdopen(dup(mfd), "r");
+			assert_non_null(m);
+			for (i = 0; i < sizes[k]; i++) {
+				int want;
+				x = x * 1103515245 + 12345;
+				want = i % 50 < 30 ? "[\"host\",\"svc\",0,1,\"OK - fine\"],"[i % 30] : 'a' + (int)((x >> 16) % 26) + (int)k;
+				if (fgetc(m) != want)
+					fail_msg("compress %d: %s differs at %zu", c, names[k], i);
+			}
+			assert_int_equal(fgetc(m), EOF);
+			fclose(m);
+		}
+		bundle_reader_free(r);
+		fclose(out);
+		unlink(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(large_members),
 		cmocka_unit_test(every_flip_and_cut),
 	};
 	sd_error err;

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include "pdeflate.h"
 
-#define MIB (1u << 20)
+#define MIB PD_BLOCK        /* the block size: the edges are what matter */
 
 struct out {
 	unsigned char *p;
@@ -48,8 +48,8 @@ static unsigned char *make_input(size_t n)
 	return b;
 }
 
-static void deflate_all(const unsigned char *in, size_t n, size_t step, struct out *o,
-			unsigned long *crc, unsigned long long *isize)
+static void deflate_part(const unsigned char *in, size_t n, size_t step, int final, struct out *o,
+			 unsigned long *crc, unsigned long long *isize)
 {
 	sd_error err = { "" };
 	struct pdeflate *p = pd_new(6, collect, o, &err);
@@ -58,8 +58,14 @@ static void deflate_all(const unsigned char *in, size_t n, size_t step, struct o
 	assert_non_null(p);
 	for (at = 0; at < n; at += step)
 		assert_int_equal(pd_write(p, in + at, n - at < step ? n - at : step, &err), 0);
-	assert_int_equal(pd_finish(p, crc, isize, &err), 0);
+	assert_int_equal(pd_finish(p, final, crc, isize, &err), 0);
 	pd_free(p);
+}
+
+static void deflate_all(const unsigned char *in, size_t n, size_t step, struct out *o,
+			unsigned long *crc, unsigned long long *isize)
+{
+	deflate_part(in, n, step, 1, o, crc, isize);
 }
 
 static void round_trip(void **state)
@@ -99,10 +105,52 @@ static void round_trip(void **state)
 	}
 }
 
+/* Streams ended without final, then one with, concatenated: one deflate
+ * stream of all the inputs, whose CRC is the combination of theirs (how a
+ * bundle splices its members into the tar stream). */
+static void splice(void **state)
+{
+	size_t sizes[][3] = { { 0, 0, 0 }, { 512, 0, 1024 }, { 1000, MIB + 7, 512 },
+			      { 3 * MIB, 2 * MIB + 1, 0 }, { 1, 1, 1 } };
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t total = sizes[k][0] + sizes[k][1] + sizes[k][2], at = 0;
+		unsigned char *in = make_input(total), *back = malloc(total + 1);
+		struct out o = { 0 };
+		unsigned long crc = crc32(0, NULL, 0), c;
+		unsigned long long isize;
+		z_stream z = { 0 };
+
+		for (i = 0; i < 3; i++) {
+			deflate_part(in + at, sizes[k][i], 4096, i == 2, &o, &c, &isize);
+			assert_int_equal(isize, sizes[k][i]);
+			crc = crc32_combine(crc, c, (z_off_t)isize);
+			at += sizes[k][i];
+		}
+		assert_int_equal(crc, crc32(crc32(0, NULL, 0), in, (uInt)total));
+		assert_int_equal(inflateInit2(&z, -15), Z_OK);
+		z.next_in = o.p;
+		z.avail_in = (uInt)o.len;
+		z.next_out = back;
+		z.avail_out = (uInt)total + 1;
+		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+		assert_int_equal(z.total_out, total);
+		assert_int_equal(z.avail_in, 0);
+		assert_memory_equal(back, in, total);
+		inflateEnd(&z);
+		free(o.p);
+		free(in);
+		free(back);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
+		cmocka_unit_test(splice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
