@@ -192,30 +192,12 @@ static void hex(const unsigned char *b, size_t n, char *out)
 
 /* ---- writer ---------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* pdeflate's output of a gzip member, on the writing thread */
 static void member_emit(void *ctx, const void *buf, size_t len)
 {
 	struct member *m = ctx;
 
-	if (!m->werr && write_all(m->fd, buf, len) < 0)
+	if (!m->werr && out_write_all(m->fd, buf, len) < 0)
 		m->werr = errno ? errno : EIO;
 	m->zlen += (long long)len;
 }
@@ -230,7 +212,7 @@ static ssize_t member_write(void *cookie, const char *buf, size_t len)
 			errno = m->werr ? m->werr : ENOMEM;
 			return -1;
 		}
-	} else if (write_all(m->fd, buf, len) < 0) {
+	} else if (out_write_all(m->fd, buf, len) < 0) {
 		return -1;
 	}
 	crypto_generichash_update(&m->hs, (const unsigned char *)buf, len);

@@ -5,6 +5,7 @@
 #define SITEDUMP_OUTPUT_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include "snapshot.h"
 
 struct out_file;
@@ -25,5 +26,10 @@ int out_write_new(const char *path, const char *text, unsigned mode, int force, 
 /* An unlinked read-write file in dir (NULL: $TMPDIR or /tmp): nothing of
  * it stays on disk when the process dies, even by SIGKILL. fd or -1. */
 int out_anon_file(const char *dir, sd_error *err);
+
+/* write(2) all of buf, across EINTR and short writes. 0 or -1 (errno). */
+int out_write_all(int fd, const void *buf, size_t len);
+/* read(2) up to len bytes, short only at end of file. Count or -1. */
+ssize_t out_read_full(int fd, void *buf, size_t len);
 
 #endif

@@ -235,24 +235,6 @@ int seal_is_sealed(int fd)
 	return pread(fd, m, 8, 0) == 8 && !memcmp(m, SEAL_MAGIC, 8);
 }
 
-static ssize_t read_full(int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static int bad_fail(int *bad, sd_error *err, const char *msg)
 {
 	*bad = 1;
@@ -285,7 +267,7 @@ int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long l
 		sd_fail(err, "out of memory");
 		goto fail;
 	}
-	if ((n = read_full(fd, head, sizeof(head))) < 0) {
+	if ((n = out_read_full(fd, head, sizeof(head))) < 0) {
 		sd_fail(err, "read error: %s", strerror(errno));
 		goto fail;
 	}
@@ -310,7 +292,7 @@ int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long l
 		goto fail;
 	}
 	while (tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
-		if ((n = read_full(fd, c, CIPHER)) < 0) {
+		if ((n = out_read_full(fd, c, CIPHER)) < 0) {
 			sd_fail(err, "read error: %s", strerror(errno));
 			goto fail;
 		}
@@ -335,7 +317,7 @@ int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long l
 			goto fail;
 		}
 	}
-	if (read_full(fd, c, 1) != 0) {
+	if (out_read_full(fd, c, 1) != 0) {
 		bad_fail(bad, err, "data after the final chunk");
 		goto fail;
 	}

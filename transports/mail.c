@@ -66,25 +66,6 @@ static void mail_date(long long t, char *buf, size_t len)
 		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* Fill buf from fd up to len bytes (short only at end of file). */
-static ssize_t read_full(int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 int mail_write(FILE *out, const struct mail_meta *m, int fd, sd_error *err)
 {
 	unsigned char rnd[16], in[57 * 64];
@@ -133,7 +114,7 @@ int mail_write(FILE *out, const struct mail_meta *m, int fd, sd_error *err)
 		m->to, m->site, m->kind, m->sequence, date, m->filename, boundary, boundary,
 		m->filename, m->site, m->kind, m->sequence, date, boundary, m->filename, m->filename);
 	/* 57 bytes make one 76-character base64 line */
-	while ((n = read_full(fd, in, sizeof(in))) > 0) {
+	while ((n = out_read_full(fd, in, sizeof(in))) > 0) {
 		for (off = 0; off < (size_t)n; off += 57) {
 			size_t chunk = (size_t)n - off < 57 ? (size_t)n - off : 57;
 			sodium_bin2base64(line, sizeof(line), in + off, chunk, sodium_base64_VARIANT_ORIGINAL);
@@ -563,23 +544,6 @@ static int read_all(int fd, size_t max, char **out, size_t *len, sd_error *err)
 	return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n) {
-		w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The bundle into an unlinked file; its /dev/fd path is what import_run opens. */
 static int bundle_file(const struct mail_bundle *b, char *path, size_t plen, sd_error *err)
 {
@@ -587,7 +551,7 @@ static int bundle_file(const struct mail_bundle *b, char *path, size_t plen, sd_
 
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, b->data, b->len) < 0) {
+	if (out_write_all(fd, b->data, b->len) < 0) {
 		sd_fail(err, "writing a temp file: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -837,14 +801,14 @@ static int md_reject(int dfd, const struct md_msg *m, const char *reason, char *
 			const char *nl = memchr(buf, '\n', (size_t)r);
 			crlf = nl && nl > buf && nl[-1] == '\r';
 			strcpy(hdr + n, crlf ? "\r\n" : "\n");
-			if (write_all(dst, hdr, n + (crlf ? 2 : 1)) < 0)
+			if (out_write_all(dst, hdr, n + (crlf ? 2 : 1)) < 0)
 				goto wfail;
 			first = 0;
 		}
-		if (write_all(dst, buf, (size_t)r) < 0)
+		if (out_write_all(dst, buf, (size_t)r) < 0)
 			goto wfail;
 	}
-	if (first && write_all(dst, strcat(hdr, "\n"), n + 1) < 0)
+	if (first && out_write_all(dst, strcat(hdr, "\n"), n + 1) < 0)
 		goto wfail;
 	if (fsync(dst) < 0 || close(dst) < 0) {
 		dst = -1;
