@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "livestatus.h"
+#include "rowpipe.h"
 #include "source_livestatus.h"
 
 enum col_kind { C_STR, C_INT, C_LLONG, C_DBL, C_BOOL, C_LIST, C_VARS, C_LONGOUT, C_LASTCHECK };
@@ -468,33 +469,54 @@ int source_livestatus_requests(const struct ls_source_opts *o,
 int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *sink, sd_error *err)
 {
 	struct query q[6];
-	struct objctx oc = { .sink = sink };
-	struct simplectx sc = { .sink = sink };
-	int n = build_queries(o, q), i, rc = 0;
+	/* one context per query: rows of one may still be in the pipe while
+	 * the next is read */
+	struct objctx oc[6];
+	struct simplectx sc[6];
+	struct rowpipe_target tg[6];
+	struct rowpipe *rp = NULL;
+	int n = build_queries(o, q), i, k, rc = 0;
 	void *ctx;
 
 	if (n < 0)
 		return sd_fail(err, "out of memory");
+	memset(oc, 0, sizeof(oc));
+	/* rows built into records and written on a second thread (rowpipe.c);
+	 * without one, here */
+	rp = rowpipe_new();
 	for (i = 0; i < n && rc == 0; i++) {
 		switch (q[i].which) {
 		case Q_HOSTS:
 		case Q_SERVICES:
-			objctx_init(&oc, o, q[i].which == Q_HOSTS ? SD_HOST : SD_SERVICE);
-			ctx = &oc;
+			oc[i].sink = sink;
+			objctx_init(&oc[i], o, q[i].which == Q_HOSTS ? SD_HOST : SD_SERVICE);
+			ctx = &oc[i];
 			break;
 		default:
-			sc.type = q[i].which == Q_SERVICEGROUPS ? SD_SERVICE : SD_HOST;
-			ctx = &sc;
+			sc[i].sink = sink;
+			sc[i].type = q[i].which == Q_SERVICEGROUPS ? SD_SERVICE : SD_HOST;
+			ctx = &sc[i];
 			break;
 		}
-		if (ls_query(o->spec, q[i].request, o->timeout_ms, q[i].cb, ctx, err) < 0)
+		tg[i] = (struct rowpipe_target){ rp, q[i].cb, ctx };
+		if (ls_query(o->spec, q[i].request, o->timeout_ms, rp ? rowpipe_push : q[i].cb, rp ? (void *)&tg[i] : ctx,
+			     err) < 0)
 			rc = -1;
 	}
+	if (rp && rc == 0 && rowpipe_finish(rp, err) < 0) {
+		char msg[SD_ERRLEN];            /* as ls_query says a row callback's error */
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		sd_fail(err, "livestatus %s: %s", o->spec, msg);
+		rc = -1;
+	}
+	rowpipe_free(rp);
 	for (i = 0; i < n; i++)
 		free(q[i].request);
-	for (i = 0; i < 4; i++)
-		free(oc.lists[i].v);
-	free(oc.vars);
-	free(oc.longout);
+	for (i = 0; i < 6; i++) {
+		for (k = 0; k < 4; k++)
+			free(oc[i].lists[k].v);
+		free(oc[i].vars);
+		free(oc[i].longout);
+	}
 	return rc;
 }
