@@ -475,6 +475,7 @@ int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *
 	struct simplectx sc[6];
 	struct rowpipe_target tg[6];
 	struct rowpipe *rp = NULL;
+	sd_error rerr;
 	int n = build_queries(o, q), i, k, rc = 0;
 	void *ctx;
 
@@ -503,10 +504,11 @@ int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *
 			     err) < 0)
 			rc = -1;
 	}
-	if (rp && rc == 0 && rowpipe_finish(rp, err) < 0) {
-		char msg[SD_ERRLEN];            /* as ls_query says a row callback's error */
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		sd_fail(err, "livestatus %s: %s", o->spec, msg);
+	/* also after a failed read: the rows before it go through first, and
+	 * a bad one among them is the error to tell (the reading went on
+	 * past it, as it would not have without the pipe) */
+	if (rp && rowpipe_finish(rp, &rerr) < 0) {
+		sd_fail(err, "livestatus %s: %s", o->spec, rerr.msg);   /* as ls_query says it */
 		rc = -1;
 	}
 	rowpipe_free(rp);
