@@ -5,7 +5,9 @@
  * lsjson_reader/ls_query with a struct rowpipe_target as its context; the
  * pipe copies each row into a batch and its own thread calls the target's
  * callback with the copy, in order. A callback's failure (-1) comes back
- * from a later push, or from rowpipe_finish. Memory: four batches of
+ * from a later push, or from rowpipe_finish. The first 2 MiB of rows are
+ * handed on directly, before the thread starts: small replies never
+ * start it. Memory: four batches of
  * 128 KiB (a larger row gets a batch of its size).
  */
 #ifndef SITEDUMP_ROWPIPE_H
@@ -21,7 +23,7 @@ struct rowpipe_target {
 	void *ctx;              /* the callback's; it must not change while rows are in the pipe */
 };
 
-/* NULL when no thread can be had: call the callbacks directly then. */
+/* NULL when out of memory: call the callbacks directly then. */
 struct rowpipe *rowpipe_new(void);
 /* An ls_row_cb; ctx is a struct rowpipe_target. */
 int rowpipe_push(void *ctx, const struct ls_row *row, sd_error *err);

@@ -100,30 +100,45 @@ static void rec_open(struct rec *r, char tag)
 	assert_non_null(r->f);
 }
 
+/* q0 small (handed on directly, before the thread starts), q1 large
+ * (starts it part way), q2 after it (all through the thread). */
 static void same_rows(void **state)
 {
-	size_t len1, len2;
-	char *q1 = reply(20000, &len1), *q2 = reply(3000, &len2);
-	struct rec d1, d2, p1, p2;
+	size_t len0, len1, len2;
+	char *q0 = reply(100, &len0), *q1 = reply(20000, &len1), *q2 = reply(3000, &len2);
+	struct rec d0, d1, d2, p0, p1, p2;
 	struct rowpipe *p;
-	struct rowpipe_target t1, t2;
+	struct rowpipe_target t0, t1, t2;
 	sd_error err = { "" };
 
 	(void)state;
+	rec_open(&d0, 'z');
 	rec_open(&d1, 'a');
 	rec_open(&d2, 'b');
+	feed(q0, len0, row_cb, &d0, 0, &err);
 	feed(q1, len1, row_cb, &d1, 0, &err);
 	feed(q2, len2, row_cb, &d2, 0, &err);
 
+	rec_open(&p0, 'z');
 	rec_open(&p1, 'a');
 	rec_open(&p2, 'b');
 	assert_non_null(p = rowpipe_new());
+	t0 = (struct rowpipe_target){ p, row_cb, &p0 };
 	t1 = (struct rowpipe_target){ p, row_cb, &p1 };
 	t2 = (struct rowpipe_target){ p, row_cb, &p2 };
+	feed(q0, len0, rowpipe_push, &t0, 0, &err);
+	assert_int_equal(p0.n, 100);            /* small: already through, no thread */
 	feed(q1, len1, rowpipe_push, &t1, 0, &err);
 	feed(q2, len2, rowpipe_push, &t2, 0, &err);
 	assert_int_equal(rowpipe_finish(p, &err), 0);
 	rowpipe_free(p);
+	fclose(d0.f);
+	fclose(p0.f);
+	assert_int_equal(p0.len, d0.len);
+	assert_memory_equal(p0.buf, d0.buf, d0.len);
+	free(d0.buf);
+	free(p0.buf);
+	free(q0);
 
 	fclose(d1.f);
 	fclose(d2.f);
@@ -155,22 +170,28 @@ static void callback_fails(void **state)
 	struct rowpipe_target t;
 	sd_error err = { "" };
 	struct lsjson_reader *lr;
+	int k;
 
 	(void)state;
-	rec_open(&r, 'a');
-	r.fail_at = 5000;
-	assert_non_null(p = rowpipe_new());
-	t = (struct rowpipe_target){ p, row_cb, &r };
-	lr = lsjson_reader_new(rowpipe_push, &t);
-	assert_non_null(lr);
-	if (lsjson_reader_feed(lr, q, len, &err) == 0 && lsjson_reader_finish(lr, &err) >= 0)
-		assert_int_equal(rowpipe_finish(p, &err), -1);
-	assert_string_equal(err.msg, "callback failed at row 5000");
-	lsjson_reader_free(lr);
-	rowpipe_free(p);
-	assert_int_equal(r.n, 5000);            /* nothing after the failure */
-	fclose(r.f);
-	free(r.buf);
+	for (k = 0; k < 2; k++) {       /* before the thread starts, and after */
+		char want[64];
+
+		rec_open(&r, 'a');
+		r.fail_at = k ? 15000 : 1000;
+		assert_non_null(p = rowpipe_new());
+		t = (struct rowpipe_target){ p, row_cb, &r };
+		lr = lsjson_reader_new(rowpipe_push, &t);
+		assert_non_null(lr);
+		if (lsjson_reader_feed(lr, q, len, &err) == 0 && lsjson_reader_finish(lr, &err) >= 0)
+			assert_int_equal(rowpipe_finish(p, &err), -1);
+		snprintf(want, sizeof(want), "callback failed at row %d", r.fail_at);
+		assert_string_equal(err.msg, want);
+		lsjson_reader_free(lr);
+		rowpipe_free(p);
+		assert_int_equal(r.n, r.fail_at);       /* nothing after the failure */
+		fclose(r.f);
+		free(r.buf);
+	}
 
 	rec_open(&r, 'a');
 	assert_non_null(p = rowpipe_new());
