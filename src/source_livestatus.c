@@ -482,8 +482,8 @@ int source_livestatus_run(const struct ls_source_opts *o, const struct sd_sink *
 	if (n < 0)
 		return sd_fail(err, "out of memory");
 	memset(oc, 0, sizeof(oc));
-	/* rows built into records and written on a second thread (rowpipe.c);
-	 * without one, here */
+	/* once a reply is large, rows are built into records and written on
+	 * a second thread (rowpipe.c); without one, here */
 	rp = rowpipe_new();
 	for (i = 0; i < n && rc == 0; i++) {
 		switch (q[i].which) {
