@@ -68,6 +68,26 @@ static void deflate_all(const unsigned char *in, size_t n, size_t step, struct o
 	deflate_part(in, n, step, 1, o, crc, isize);
 }
 
+/* o is one raw deflate stream of exactly in[0..n), nothing after it. */
+static void inflates_to(const struct out *o, const unsigned char *in, size_t n)
+{
+	unsigned char *back = malloc(n + 1);
+	z_stream z = { 0 };
+
+	assert_non_null(back);
+	assert_int_equal(inflateInit2(&z, -15), Z_OK);
+	z.next_in = o->p;
+	z.avail_in = (uInt)o->len;
+	z.next_out = back;
+	z.avail_out = (uInt)n + 1;
+	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(z.total_out, n);
+	assert_int_equal(z.avail_in, 0);        /* one stream, nothing after it */
+	assert_memory_equal(back, in, n);
+	inflateEnd(&z);
+	free(back);
+}
+
 static void round_trip(void **state)
 {
 	size_t sizes[] = { 0, 1, 1000, MIB - 1, MIB, MIB + 1, 2 * MIB, 5 * MIB + 12345 };
@@ -75,25 +95,15 @@ static void round_trip(void **state)
 
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k];
-		unsigned char *in = make_input(n), *back = malloc(n + 1);
+		unsigned char *in = make_input(n);
 		struct out o = { 0 }, o2 = { 0 };
 		unsigned long crc, crc2;
 		unsigned long long isize, isize2;
-		z_stream z = { 0 };
 
 		deflate_all(in, n, 65536, &o, &crc, &isize);
 		assert_int_equal(isize, n);
 		assert_int_equal(crc, crc32(crc32(0, NULL, 0), in, (uInt)n));
-		assert_int_equal(inflateInit2(&z, -15), Z_OK);
-		z.next_in = o.p;
-		z.avail_in = (uInt)o.len;
-		z.next_out = back;
-		z.avail_out = (uInt)n + 1;
-		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-		assert_int_equal(z.total_out, n);
-		assert_int_equal(z.avail_in, 0);        /* one stream, nothing after it */
-		assert_memory_equal(back, in, n);
-		inflateEnd(&z);
+		inflates_to(&o, in, n);
 		/* other write sizes, same bytes */
 		deflate_all(in, n, 777, &o2, &crc2, &isize2);
 		assert_int_equal(o2.len, o.len);
@@ -101,7 +111,6 @@ static void round_trip(void **state)
 		free(o.p);
 		free(o2.p);
 		free(in);
-		free(back);
 	}
 }
 
@@ -117,11 +126,10 @@ static void splice(void **state)
 	(void)state;
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t total = sizes[k][0] + sizes[k][1] + sizes[k][2], at = 0;
-		unsigned char *in = make_input(total), *back = malloc(total + 1);
+		unsigned char *in = make_input(total);
 		struct out o = { 0 };
 		unsigned long crc = crc32(0, NULL, 0), c;
 		unsigned long long isize;
-		z_stream z = { 0 };
 
 		for (i = 0; i < 3; i++) {
 			deflate_part(in + at, sizes[k][i], 4096, i == 2, &o, &c, &isize);
@@ -130,19 +138,9 @@ static void splice(void **state)
 			at += sizes[k][i];
 		}
 		assert_int_equal(crc, crc32(crc32(0, NULL, 0), in, (uInt)total));
-		assert_int_equal(inflateInit2(&z, -15), Z_OK);
-		z.next_in = o.p;
-		z.avail_in = (uInt)o.len;
-		z.next_out = back;
-		z.avail_out = (uInt)total + 1;
-		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-		assert_int_equal(z.total_out, total);
-		assert_int_equal(z.avail_in, 0);
-		assert_memory_equal(back, in, total);
-		inflateEnd(&z);
+		inflates_to(&o, in, total);
 		free(o.p);
 		free(in);
-		free(back);
 	}
 }
 
