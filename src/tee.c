@@ -16,7 +16,9 @@ struct tee {
 	struct tee_counts counts;
 };
 
-/* Run cb on every sink; -1 stops, 1 (skipped) is reported and ignored. */
+/* Run cb on every sink; -1 stops, 1 (skipped) is reported and ignored.
+ * `what` is an expression evaluated only for a skip: building an
+ * object's label for every record was 2% of a 50k-service bundle. */
 #define FAN(t, field, rec, what)                                                        \
 	do {                                                                            \
 		int i_, rc_;                                                            \
@@ -50,8 +52,9 @@ static int t_group(void *ctx, const struct sd_group *g, sd_error *err)
 	struct tee *t = ctx;
 	char label[600];
 
-	snprintf(label, sizeof(label), "%s '%s'", g->type == SD_HOST ? "hostgroup" : "servicegroup", g->name);
-	FAN(t, group, g, label);
+	FAN(t, group, g,
+	    (snprintf(label, sizeof(label), "%s '%s'", g->type == SD_HOST ? "hostgroup" : "servicegroup", g->name),
+	     label));
 	return 0;
 }
 
@@ -60,8 +63,7 @@ static int t_object(void *ctx, const struct sd_object *o, sd_error *err)
 	struct tee *t = ctx;
 	char label[600];
 
-	sd_object_label(o, label, sizeof(label));
-	FAN(t, object, o, label);
+	FAN(t, object, o, sd_object_label(o, label, sizeof(label)));
 	if (o->type == SD_HOST)
 		t->counts.hosts++;
 	else
