@@ -8,7 +8,7 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 VERSION   ?= 0.1.0
 
-PKGS      := yajl zlib libzstd libsodium libarchive
+PKGS      := yajl zlib libzstd libsodium libdeflate libarchive
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libarchive is dlopen'ed by src/bundle.c (see there why): not linked, but

@@ -10,8 +10,8 @@
  * computed on the way to the temp file through an fopencookie stream.
  *
  * gzip bundles spool a member already deflated (pdeflate, on two threads
- * while the source is still being read), and splice that deflate data
- * into the tar's gzip stream where libarchive writes the member's bytes:
+ * while the source is still being read: gzip members), and splice those
+ * members into the bundle's where libarchive writes the member's bytes:
  * the member is added with its size but no data, libarchive fills its
  * place with zeros, and tar_write puts the deflated member there instead
  * (zs_splice). Deflating after the source was done took 0.12 s of CPU at
@@ -181,8 +181,7 @@ struct member {
 	crypto_generichash_state hs;
 	unsigned char hash[HASH_BYTES];
 	long long size;
-	struct pdeflate *pd;    /* gzip: the spool holds raw deflate of the member */
-	unsigned long crc;      /* ... of this input (CRC-32) */
+	struct pdeflate *pd;    /* gzip: the spool holds the member as gzip members */
 	long long zlen;         /* ... this many bytes */
 	int werr;               /* errno of a failed spool write, 0 */
 };
@@ -247,14 +246,12 @@ static ssize_t member_write(void *cookie, const char *buf, size_t len)
 static int member_close(void *cookie)
 {
 	struct member *m = cookie;
-	unsigned long long isize;
 	sd_error err;
 	int rc = 0;
 
 	crypto_generichash_final(&m->hs, m->hash, HASH_BYTES);
 	if (m->pd) {
-		/* ended by a sync flush: the tar's stream goes on after it */
-		if (pd_finish(m->pd, 0, &m->crc, &isize, &err) < 0 || m->werr) {
+		if (pd_flush(m->pd, &err) < 0 || m->werr) {
 			errno = m->werr ? m->werr : ENOMEM;
 			rc = -1;
 		}
@@ -435,7 +432,7 @@ static la_ssize_t tar_write(struct archive *a, void *ctx, const void *buf, size_
 			/* a member's place: libarchive's zero fill, which must be
 			 * exactly that, stands for the member's deflated spool */
 			if (w->pos == s->start &&
-			    zs_splice(w->zw, s->m->fd, s->m->zlen, s->m->crc, (unsigned long long)s->len, w->err) < 0)
+			    zs_splice(w->zw, s->m->fd, s->m->zlen, w->err) < 0)
 				goto fail;
 			n = (unsigned long long)(s->start + s->len - w->pos) < left ? (size_t)(s->start + s->len - w->pos)
 										       : left;
@@ -832,7 +829,7 @@ static int check_trusted(const struct bundle_reader *r, const char *tc, int *vf,
 	return 0;
 }
 
-static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
+static int extract(struct bundle_reader *r, struct archive *a, const struct rctx *rc, struct expect *x,
 		   const struct bundle_limits *lim, long long *total, int *vf, sd_error *err)
 {
 	crypto_generichash_state hs;
@@ -860,6 +857,8 @@ static int extract(struct bundle_reader *r, struct archive *a, struct expect *x,
 		}
 	}
 	x->fd = fd;
+	if (n < 0 && rc->err.msg[0])    /* the compressed stream's own reason */
+		return bad(vf, err, "%s", rc->err.msg);
 	if (n < 0)
 		return bad(vf, err, "bundle: %s: truncated or corrupt archive", x->name);
 	crypto_generichash_final(&hs, h, HASH_BYTES);
@@ -1071,7 +1070,7 @@ static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundl
 			bad(verify_failed, err, "bundle: %s: size differs from the manifest", name);
 			goto fail;
 		}
-		if (extract(r, a, x, lim, &total, verify_failed, err) < 0)
+		if (extract(r, a, &rc_, x, lim, &total, verify_failed, err) < 0)
 			goto fail;
 	}
 	if (rc != ARCHIVE_EOF) {

@@ -1,15 +1,19 @@
 /*
- * pdeflate.h - one raw deflate stream made on two threads (as pigz does).
+ * pdeflate.h - gzip members made on two threads (as bgzip and pigz -i do).
  *
- * Why: deflating a 50k-service bundle (25 MB of JSON) took 200 ms of the
- * bundle's time, all of it after the last Livestatus byte had arrived.
- * The input is cut into PD_BLOCK blocks; each is deflated on its own, primed
- * with the 32 KiB before it as dictionary, and ended with a sync flush
- * (an empty stored block, so the next block starts on a byte boundary);
- * the last block ends the stream. Concatenated in order they are one
- * ordinary deflate stream, a few hundred bytes longer than zlib's serial
- * output. The bytes do not depend on the threads: with no thread (or a
- * stream under one block) the same blocks are deflated in the caller.
+ * Why: deflate is the largest part of a gzip bundle's CPU, and all of it
+ * falls after Livestatus sends its first byte (Icinga 2 builds the whole
+ * reply first). The input is cut into PD_BLOCK blocks; each is deflated on
+ * its own with libdeflate and becomes one complete gzip member (the fixed
+ * header PD_HEADER, raw deflate, CRC-32, ISIZE). Members concatenated are
+ * one gzip file (RFC 1952, 2.2), which gzip, tar and libarchive read as
+ * one stream. libdeflate at level 6 takes 40% less CPU than zlib for the
+ * same size (50k services: 10 MB in 0.059 s against 0.101 s), but it only
+ * deflates whole buffers and cannot end a block on a byte boundary, so the
+ * blocks cannot share one deflate stream as they did with zlib's sync
+ * flush; a member per block costs 18 bytes and the 32 KiB of history.
+ * The bytes do not depend on the threads: with no thread (or an input
+ * under one block) the same blocks are deflated in the caller.
  */
 #ifndef SITEDUMP_PDEFLATE_H
 #define SITEDUMP_PDEFLATE_H
@@ -18,6 +22,9 @@
 #include "snapshot.h"
 
 #define PD_BLOCK (256u << 10)
+/* every member's header: deflate, no flags, mtime 0, no extra flags, OS unix */
+#define PD_HEADER "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+#define PD_HEADER_LEN 10
 
 /* Gets the compressed bytes in order, always on the caller's thread. */
 typedef void (*pd_emit)(void *ctx, const void *buf, size_t len);
@@ -26,12 +33,9 @@ struct pdeflate;
 
 struct pdeflate *pd_new(int level, pd_emit emit, void *ctx, sd_error *err);
 int pd_write(struct pdeflate *p, const void *buf, size_t len, sd_error *err);
-/* End the input; *crc and *isize are the CRC-32 and length (mod 2^32 for
- * gzip's ISIZE) of all of it. With final, the last block ends the deflate
- * stream; without, it ends with a sync flush on a byte boundary, so more
- * deflate data (another pdeflate's) can follow it in the same stream (a
- * bundle member deflated while it was written, spliced into the tar). */
-int pd_finish(struct pdeflate *p, int final, unsigned long *crc, unsigned long long *isize, sd_error *err);
+/* Everything written so far is emitted as whole members (none for no
+ * input) when this returns; more may be written after it. */
+int pd_flush(struct pdeflate *p, sd_error *err);
 void pd_free(struct pdeflate *p);
 
 #endif

@@ -4,7 +4,9 @@
  *
  * Layout we write and demand on reading:
  *   gzip: 1f 8b 08 04 00000000 00 03, XLEN=78, subfield 'S' 'D' LEN=74:
- *         "v1" keynum[8] sig[64]; then raw deflate, CRC32, ISIZE; then EOF.
+ *         "v1" keynum[8] sig[64]; then raw deflate, CRC32, ISIZE (empty as
+ *         we write it); then members 1f 8b 08 00 00000000 00 03, raw
+ *         deflate, CRC32, ISIZE (pdeflate.h) up to EOF.
  *   zstd: skippable frame 50 2a 4d 18, size 76: "SD" "v1" keynum[8] sig[64];
  *         then one zstd frame with a content checksum; then EOF.
  *   none: the tar itself (every byte is covered by tar's header checksums,
@@ -30,6 +32,8 @@
 #define PAYLOAD 74                      /* "v1" keynum[8] sig[64] */
 
 static const unsigned char gz_canon[12] = { 0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 78, 0 };
+/* the container member's data: an empty final deflate block, CRC 0, ISIZE 0 */
+static const unsigned char gz_empty[10] = { 3, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 static const unsigned char skip_magic[4] = { 0x50, 0x2a, 0x4d, 0x18 };
 
@@ -45,9 +49,7 @@ struct zs_writer {
 	enum zs_kind kind;
 	const struct ms_seckey *sk;
 	crypto_generichash_state hs;
-	struct pdeflate *pd;            /* gzip: deflate on two threads */
-	unsigned long crc;              /* gzip: of the input before pd's (splices) */
-	unsigned long long isize;
+	struct pdeflate *pd;            /* gzip: members deflated on two threads */
 	ZSTD_CCtx *zc;
 	unsigned char buf[CHUNK];
 };
@@ -99,7 +101,9 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 		outer_init(&w->hs);
 	}
 	if (k == ZS_GZIP) {
-		w->crc = crc32(0, NULL, 0);
+		/* the member whose header holds the signature holds no data;
+		 * pdeflate's members follow it */
+		emit(w, gz_empty, sizeof(gz_empty));
 		if (!(w->pd = pd_new(6, pd_out, w, err))) {
 			zs_writer_free(w);
 			return NULL;
@@ -158,22 +162,12 @@ int zs_write(struct zs_writer *w, const void *buf, size_t len, sd_error *err)
 
 int zs_writer_finish(struct zs_writer *w, sd_error *err)
 {
-	unsigned char t[8], hash[crypto_generichash_BYTES_MAX], payload[PAYLOAD];
-	unsigned long crc;
-	unsigned long long isize;
+	unsigned char hash[crypto_generichash_BYTES_MAX], payload[PAYLOAD];
 	size_t n;
-	int i;
 
 	if (w->kind == ZS_GZIP) {
-		if (pd_finish(w->pd, 1, &crc, &isize, err) < 0)
+		if (pd_flush(w->pd, err) < 0)
 			return -1;
-		crc = crc32_combine(w->crc, crc, (z_off_t)isize);
-		isize += w->isize;
-		for (i = 0; i < 4; i++) {
-			t[i] = (unsigned char)(crc >> (8 * i));
-			t[4 + i] = (unsigned char)(isize >> (8 * i));
-		}
-		emit(w, t, 8);
 	} else if (w->kind == ZS_ZSTD) {
 		if (zstd_some(w, "", 0, ZSTD_e_end, err) < 0)
 			return -1;
@@ -200,22 +194,15 @@ int zs_writer_finish(struct zs_writer *w, sd_error *err)
 	return 0;
 }
 
-int zs_splice(struct zs_writer *w, int fd, long long zlen, unsigned long crc, unsigned long long isize,
-	      sd_error *err)
+int zs_splice(struct zs_writer *w, int fd, long long zlen, sd_error *err)
 {
-	unsigned long c;
-	unsigned long long n;
 	off_t at = 0;
 	ssize_t got;
 
 	if (w->kind != ZS_GZIP)
 		return sd_fail(err, "internal: splice into a %s stream", w->kind == ZS_ZSTD ? "zstd" : "plain");
-	if (pd_finish(w->pd, 0, &c, &n, err) < 0)
+	if (pd_flush(w->pd, err) < 0)
 		return -1;
-	pd_free(w->pd);
-	w->pd = NULL;
-	w->crc = crc32_combine(w->crc, c, (z_off_t)n);
-	w->isize += n;
 	while (at < zlen) {
 		got = pread(fd, w->buf, zlen - at < CHUNK ? (size_t)(zlen - at) : CHUNK, at);
 		if (got < 0 && errno == EINTR)
@@ -225,10 +212,6 @@ int zs_splice(struct zs_writer *w, int fd, long long zlen, unsigned long crc, un
 		emit(w, w->buf, (size_t)got);
 		at += got;
 	}
-	w->crc = crc32_combine(w->crc, crc, (z_off_t)isize);
-	w->isize += isize;
-	if (!(w->pd = pd_new(6, pd_out, w, err)))
-		return -1;
 	return io_check(w, err);
 }
 
@@ -260,7 +243,7 @@ struct zs_reader {
 	unsigned char payload[PAYLOAD];
 	z_stream z;
 	uLong crc;
-	unsigned long long isize;
+	unsigned long long isize;       /* gzip: of the current member */
 	ZSTD_DCtx *zd;
 	/* tar walker */
 	enum tar_state ts;
@@ -587,7 +570,23 @@ static ssize_t gzip_step(struct zs_reader *r, int *corrupt, sd_error *err)
 		}
 		if (c != r->crc || s != (unsigned long)(r->isize & 0xffffffffUL))
 			return corrupt_fail(corrupt, err, "gzip checksum mismatch");
-		r->done = 1;
+		/* members follow one another to the end of the file, each with
+		 * the one header pdeflate writes (the first: the container's) */
+		if ((rc = need(r, 1, err)) < 0)
+			return -1;
+		if (rc == 1) {
+			r->done = 1;
+		} else {
+			if ((rc = need(r, PD_HEADER_LEN, err)) != 0)
+				return rc < 0 ? -1 : corrupt_fail(corrupt, err, "truncated gzip member header");
+			if (memcmp(r->in + r->in_pos, PD_HEADER, PD_HEADER_LEN))
+				return corrupt_fail(corrupt, err, "gzip member header is not the one sitedump writes");
+			advance(r, r->in_pos + PD_HEADER_LEN);
+			if (inflateReset(&r->z) != Z_OK)
+				return corrupt_fail(corrupt, err, "zlib: inflateReset failed");
+			r->crc = crc32(0, NULL, 0);
+			r->isize = 0;
+		}
 	}
 	return (ssize_t)produced;
 }

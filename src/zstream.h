@@ -34,14 +34,11 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 int zs_write(struct zs_writer *w, const void *buf, size_t len, sd_error *err);
 int zs_writer_finish(struct zs_writer *w, sd_error *err);       /* flush the trailer */
 /*
- * gzip only: end the deflate data so far with a sync flush, append zlen
- * bytes of raw deflate read from fd at offset 0 (a pdeflate stream ended
- * without final, whose input had CRC-32 crc and length isize), and go on
- * with fresh deflate data. The bytes are those the writer would have made
- * of that input, up to block boundaries: one gzip stream.
+ * gzip only: append zlen bytes read from fd at offset 0, whole gzip members
+ * (a bundle member deflated by pdeflate while it was written), after the
+ * members of what was written so far; writing goes on after them.
  */
-int zs_splice(struct zs_writer *w, int fd, long long zlen, unsigned long crc, unsigned long long isize,
-	      sd_error *err);
+int zs_splice(struct zs_writer *w, int fd, long long zlen, sd_error *err);
 void zs_writer_free(struct zs_writer *w);
 
 struct zs_reader;

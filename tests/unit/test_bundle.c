@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sodium.h>
+#include <zlib.h>
 #include "bundle.h"
+#include "pdeflate.h"
 
 static struct ms_pubkey pk, pk_other;
 static struct ms_seckey *sk, *sk_other;
@@ -173,12 +176,118 @@ static void large_members(void **state)
 	}
 }
 
+/* The tar inside a gzip bundle: every member inflated (the first one's
+ * header is the 90-byte container). */
+static unsigned char *gunzip_all(const unsigned char *buf, size_t len, size_t *tlen)
+{
+	size_t cap = 1 << 20;
+	unsigned char *t = malloc(cap);
+	z_stream z = { 0 };
+
+	assert_non_null(t);
+	assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+	z.next_in = (unsigned char *)buf;
+	z.avail_in = (uInt)len;
+	*tlen = 0;
+	while (z.avail_in) {
+		z.next_out = t + *tlen;
+		z.avail_out = (uInt)(cap - *tlen);
+		assert_int_equal(inflate(&z, Z_NO_FLUSH), Z_STREAM_END);
+		*tlen = cap - z.avail_out;
+		assert_int_equal(inflateReset(&z), Z_OK);
+	}
+	inflateEnd(&z);
+	return t;
+}
+
+/* gzip bundles of sitedump before pdeflate's members kept the whole tar in
+ * the one member whose header holds the outer signature; the reader
+ * still takes that layout, signed the same way. */
+static void single_member_layout(void **state)
+{
+	static const unsigned char head[16] = { 0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 78, 0, 'S', 'D', 0x4a, 0 };
+	unsigned char hash[crypto_generichash_BYTES_MAX], *v1, *tar;
+	crypto_generichash_state hs;
+	size_t len, tlen, n;
+	unsigned char *buf = make(BUNDLE_GZIP, sk, "r1", 7, &len);
+	unsigned long crc;
+	z_stream z = { 0 };
+	sd_error err = { "" };
+	int i;
+
+	(void)state;
+	/* a new bundle: the container member is empty, the data follows in
+	 * members with pdeflate's header */
+	assert_memory_equal(buf + 90, "\3\0\0\0\0\0\0\0\0\0", 10);
+	assert_memory_equal(buf + 100, PD_HEADER, PD_HEADER_LEN);
+	tar = gunzip_all(buf, len, &tlen);
+	v1 = malloc(100 + tlen * 2 + 100);
+	assert_non_null(v1);
+	memcpy(v1, head, 16);
+	memcpy(v1 + 16, "v1", 2);
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = tar;
+	z.avail_in = (uInt)tlen;
+	z.next_out = v1 + 90;
+	z.avail_out = (uInt)(tlen * 2 + 100);
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	n = 90 + z.total_out;
+	deflateEnd(&z);
+	crc = crc32(0, tar, (uInt)tlen);
+	for (i = 0; i < 4; i++) {
+		v1[n + i] = (unsigned char)(crc >> (8 * i));
+		v1[n + 4 + i] = (unsigned char)(tlen >> (8 * i));
+	}
+	n += 8;
+	crypto_generichash_init(&hs, NULL, 0, sizeof(hash));
+	crypto_generichash_update(&hs, (const unsigned char *)"sitedump-outer-v1", 17);
+	crypto_generichash_update(&hs, v1 + 90, n - 90);
+	crypto_generichash_final(&hs, hash, sizeof(hash));
+	ms_sign_raw(sk, hash, sizeof(hash), v1 + 26, v1 + 18);
+	if (check(v1, n, &pk, &err) != 0)
+		fail_msg("single-member layout: %s", err.msg);
+	/* and its signature is what makes it valid */
+	v1[n - 9] ^= 1;
+	assert_int_equal(check(v1, n, &pk, &err), 1);
+	free(v1);
+	free(tar);
+	free(buf);
+}
+
+/* After the last member: another member, even an empty one with the right
+ * header, or any other byte, is refused. */
+static void nothing_appended(void **state)
+{
+	static const unsigned char empty_member[20] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0 };
+	static const unsigned char other_header[20] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 3, 0 };
+	size_t len;
+	unsigned char *buf = make(BUNDLE_GZIP, sk, "r1", 7, &len), *more = malloc(len + 20);
+	sd_error err = { "" };
+
+	(void)state;
+	assert_non_null(more);
+	memcpy(more, buf, len);
+	memcpy(more + len, empty_member, 20);
+	assert_int_equal(check(more, len + 20, &pk, &err), 1);
+	assert_non_null(strstr(err.msg, "outer signature"));
+	memcpy(more + len, other_header, 20);
+	assert_int_equal(check(more, len + 20, &pk, &err), 1);
+	if (!strstr(err.msg, "gzip member header is not the one sitedump writes"))
+		fail_msg("%s", err.msg);
+	more[len] = 0;
+	assert_int_equal(check(more, len + 1, &pk, &err), 1);
+	free(more);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(large_members),
 		cmocka_unit_test(every_flip_and_cut),
+		cmocka_unit_test(single_member_layout),
+		cmocka_unit_test(nothing_appended),
 	};
 	sd_error err;
 

@@ -1,7 +1,10 @@
-/* Unit tests: pdeflate (one deflate stream made in blocks on two threads):
- * the stream inflates to the input at every block boundary, CRC-32 and
- * length are those of the input, and the bytes do not depend on how the
- * input was cut into writes. */
+/* Unit tests: pdeflate (gzip members made in blocks on two threads): every
+ * member has the fixed header, is one PD_BLOCK of input (the last one
+ * shorter) and checks out against its CRC-32 and ISIZE; the members
+ * inflate to the input at every block boundary; no input, no member; the
+ * bytes do not depend on how the input was cut into writes; and output
+ * flushed, written on and flushed again is the members of both parts (how
+ * a bundle splices its members into the tar's). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -48,43 +51,70 @@ static unsigned char *make_input(size_t n)
 	return b;
 }
 
-static void deflate_part(const unsigned char *in, size_t n, size_t step, int final, struct out *o,
-			 unsigned long *crc, unsigned long long *isize)
+/* Write in[0..n) in writes of step bytes, then flush. */
+static void deflate_part(struct pdeflate *p, const unsigned char *in, size_t n, size_t step)
+{
+	sd_error err = { "" };
+	size_t at;
+
+	for (at = 0; at < n; at += step)
+		assert_int_equal(pd_write(p, in + at, n - at < step ? n - at : step, &err), 0);
+	assert_int_equal(pd_flush(p, &err), 0);
+}
+
+static void deflate_all(const unsigned char *in, size_t n, size_t step, struct out *o)
 {
 	sd_error err = { "" };
 	struct pdeflate *p = pd_new(6, collect, o, &err);
-	size_t at;
 
 	assert_non_null(p);
-	for (at = 0; at < n; at += step)
-		assert_int_equal(pd_write(p, in + at, n - at < step ? n - at : step, &err), 0);
-	assert_int_equal(pd_finish(p, final, crc, isize, &err), 0);
+	deflate_part(p, in, n, step);
 	pd_free(p);
 }
 
-static void deflate_all(const unsigned char *in, size_t n, size_t step, struct out *o,
-			unsigned long *crc, unsigned long long *isize)
+static unsigned long le32(const unsigned char *b)
 {
-	deflate_part(in, n, step, 1, o, crc, isize);
+	return (unsigned long)b[0] | (unsigned long)b[1] << 8 | (unsigned long)b[2] << 16 | (unsigned long)b[3] << 24;
 }
 
-/* o is one raw deflate stream of exactly in[0..n), nothing after it. */
-static void inflates_to(const struct out *o, const unsigned char *in, size_t n)
+/* o is whole gzip members of exactly in[0..n) in blocks cut at each of
+ * cuts[] (the ends of flushed parts) and every PD_BLOCK in between. */
+static void members_of(const struct out *o, const unsigned char *in, size_t n, const size_t *cuts, size_t ncuts)
 {
-	unsigned char *back = malloc(n + 1);
-	z_stream z = { 0 };
+	unsigned char *back = malloc(PD_BLOCK + 1);
+	size_t pos = 0, at = 0, part = 0, want;
 
 	assert_non_null(back);
-	assert_int_equal(inflateInit2(&z, -15), Z_OK);
-	z.next_in = o->p;
-	z.avail_in = (uInt)o->len;
-	z.next_out = back;
-	z.avail_out = (uInt)n + 1;
-	assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
-	assert_int_equal(z.total_out, n);
-	assert_int_equal(z.avail_in, 0);        /* one stream, nothing after it */
-	assert_memory_equal(back, in, n);
-	inflateEnd(&z);
+	while (pos < o->len) {
+		z_stream z = { 0 };
+		size_t part_end;
+
+		while (part < ncuts && cuts[part] == at)
+			part++;
+		part_end = part < ncuts ? cuts[part] : n;
+		want = part_end - at < PD_BLOCK ? part_end - at : PD_BLOCK;
+		assert_true(want > 0);                  /* no empty member */
+		assert_true(o->len - pos > PD_HEADER_LEN + 8);
+		assert_memory_equal(o->p + pos, PD_HEADER, PD_HEADER_LEN);
+		pos += PD_HEADER_LEN;
+		assert_int_equal(inflateInit2(&z, -15), Z_OK);
+		z.next_in = o->p + pos;
+		z.avail_in = (uInt)(o->len - pos);
+		z.next_out = back;
+		z.avail_out = PD_BLOCK + 1;
+		assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+		assert_int_equal(z.total_out, want);
+		assert_memory_equal(back, in + at, want);
+		pos += z.total_in;
+		inflateEnd(&z);
+		assert_true(o->len - pos >= 8);
+		assert_int_equal(le32(o->p + pos), crc32(crc32(0, NULL, 0), in + at, (uInt)want));
+		assert_int_equal(le32(o->p + pos + 4), want);
+		pos += 8;
+		at += want;
+	}
+	assert_int_equal(pos, o->len);
+	assert_int_equal(at, n);
 	free(back);
 }
 
@@ -93,31 +123,52 @@ static void round_trip(void **state)
 	size_t sizes[] = { 0, 1, 1000, MIB - 1, MIB, MIB + 1, 2 * MIB, 5 * MIB + 12345 };
 	size_t k;
 
+	(void)state;
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k];
 		unsigned char *in = make_input(n);
 		struct out o = { 0 }, o2 = { 0 };
-		unsigned long crc, crc2;
-		unsigned long long isize, isize2;
 
-		deflate_all(in, n, 65536, &o, &crc, &isize);
-		assert_int_equal(isize, n);
-		assert_int_equal(crc, crc32(crc32(0, NULL, 0), in, (uInt)n));
-		inflates_to(&o, in, n);
+		deflate_all(in, n, 65536, &o);
+		if (!n)
+			assert_int_equal(o.len, 0);
+		members_of(&o, in, n, NULL, 0);
 		/* other write sizes, same bytes */
-		deflate_all(in, n, 777, &o2, &crc2, &isize2);
+		deflate_all(in, n, 777, &o2);
 		assert_int_equal(o2.len, o.len);
 		assert_memory_equal(o2.p, o.p, o.len);
+		/* and the same as gzip reads them: one stream of all */
+		if (n) {
+			unsigned char *back = malloc(n);
+			z_stream z = { 0 };
+			size_t got = 0;
+
+			assert_non_null(back);
+			assert_int_equal(inflateInit2(&z, 16 + 15), Z_OK);
+			z.next_in = o.p;
+			z.avail_in = (uInt)o.len;
+			while (z.avail_in) {
+				z.next_out = back + got;
+				z.avail_out = (uInt)(n - got);
+				assert_int_equal(inflate(&z, Z_NO_FLUSH), Z_STREAM_END);
+				got = z.total_out;
+				assert_int_equal(inflateReset(&z), Z_OK);
+				z.total_out = got;
+			}
+			assert_int_equal(got, n);
+			assert_memory_equal(back, in, n);
+			inflateEnd(&z);
+			free(back);
+		}
 		free(o.p);
 		free(o2.p);
 		free(in);
 	}
 }
 
-/* Streams ended without final, then one with, concatenated: one deflate
- * stream of all the inputs, whose CRC is the combination of theirs (how a
- * bundle splices its members into the tar stream). */
-static void splice(void **state)
+/* Parts written and flushed one after another into the same pdeflate:
+ * the members of each part, none crossing a flush. */
+static void flush_between(void **state)
 {
 	size_t sizes[][3] = { { 0, 0, 0 }, { 512, 0, 1024 }, { 1000, MIB + 7, 512 },
 			      { 3 * MIB, 2 * MIB + 1, 0 }, { 1, 1, 1 } };
@@ -125,20 +176,20 @@ static void splice(void **state)
 
 	(void)state;
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		size_t total = sizes[k][0] + sizes[k][1] + sizes[k][2], at = 0;
+		size_t total = sizes[k][0] + sizes[k][1] + sizes[k][2], at = 0, cuts[3];
 		unsigned char *in = make_input(total);
 		struct out o = { 0 };
-		unsigned long crc = crc32(0, NULL, 0), c;
-		unsigned long long isize;
+		sd_error err = { "" };
+		struct pdeflate *p = pd_new(6, collect, &o, &err);
 
+		assert_non_null(p);
 		for (i = 0; i < 3; i++) {
-			deflate_part(in + at, sizes[k][i], 4096, i == 2, &o, &c, &isize);
-			assert_int_equal(isize, sizes[k][i]);
-			crc = crc32_combine(crc, c, (z_off_t)isize);
+			deflate_part(p, in + at, sizes[k][i], 4096);
 			at += sizes[k][i];
+			cuts[i] = at;
 		}
-		assert_int_equal(crc, crc32(crc32(0, NULL, 0), in, (uInt)total));
-		inflates_to(&o, in, total);
+		pd_free(p);
+		members_of(&o, in, total, cuts, 3);
 		free(o.p);
 		free(in);
 	}
@@ -148,7 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
-		cmocka_unit_test(splice),
+		cmocka_unit_test(flush_between),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
