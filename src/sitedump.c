@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,29 @@ static int deliver(const struct opts *o, int fd, const char *name)
  * pass per part through a tee; the sequence number is reserved durably
  * before the bundle is released under its final name.
  */
+/*
+ * The bundle's sequence number is reserved on a thread of its own while
+ * the export runs: its lock and fsyncs (1-10 ms) no longer follow the
+ * last Livestatus byte, and numbers follow the order in which runs
+ * started, which is the order of their data (a run that started later
+ * but finished first no longer makes an earlier one's newer data look
+ * older). A run that fails after this leaves a gap, as a crash does.
+ */
+struct seq_job {
+	const char *dir, *site;
+	unsigned long long seq;
+	sd_error err;
+	int rc;
+};
+
+static void *seq_reserve(void *arg)
+{
+	struct seq_job *j = arg;
+
+	j->rc = seq_next(j->dir, j->site, &j->seq, &j->err);
+	return NULL;
+}
+
 static int run_bundle(struct opts *o)
 {
 	struct writer_opts state_wo = o->wo, config_wo = o->wo;
@@ -454,6 +478,9 @@ static int run_bundle(struct opts *o)
 	int n = 0, i, rc = -1, pass, sendfd = -1, undelivered = 0;
 	struct tee_counts total = { 0 };
 	struct seal_pub to;
+	struct seq_job sj = { .dir = o->state_dir, .site = o->site };
+	pthread_t seq_th;
+	int seq_running = 0;
 
 	kind = o->all ? "both" : o->config ? "config" : "state";
 	if (!seq_site_ok(o->site)) {
@@ -462,6 +489,8 @@ static int run_bundle(struct opts *o)
 	}
 	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, o->compress, &err)))
 		goto out;
+	if (!(seq_running = pthread_create(&seq_th, NULL, seq_reserve, &sj) == 0))
+		seq_reserve(&sj);
 	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
 	state_wo.parts = SD_PART_STATE;
@@ -520,8 +549,15 @@ static int run_bundle(struct opts *o)
 	}
 	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
 	/* the number is on disk before the bundle can be seen */
-	if (seq_next(o->state_dir, o->site, &info.sequence, &err) < 0)
+	if (seq_running) {
+		pthread_join(seq_th, NULL);
+		seq_running = 0;
+	}
+	if (sj.rc < 0) {
+		err = sj.err;
 		goto out;
+	}
+	info.sequence = sj.seq;
 	snprintf(info.site, sizeof(info.site), "%s", o->site);
 	snprintf(info.kind, sizeof(info.kind), "%s", kind);
 	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
@@ -580,6 +616,8 @@ static int run_bundle(struct opts *o)
 	if (rc == 0 && o->has_tr)
 		undelivered = deliver(o, sendfd, name);
 out:
+	if (seq_running)
+		pthread_join(seq_th, NULL);
 	if (tee)
 		tee_free(tee);
 	for (i = 0; i < 4; i++)

@@ -6,7 +6,9 @@
 #     valid number, every file under a final name r1-*.tar.gz is a complete, valid bundle, and
 #     the next successful run's number is above every earlier one (bundles and state file);
 #   - concurrent runs never get the same number: a burst released at once from a held lock, and
-#     free-running pairs; a run killed while it waits for the lock uses no number.
+#     free-running pairs; a run killed while it waits for the lock uses no number;
+#   - the number is taken when a run starts: a run whose Livestatus answers late (a proxy holds
+#     its first reply back) and so finishes after a later one still has the lower number.
 # Leftovers of killed runs (hidden temp files, private temp dirs) are reported with note().
 use strict;
 use warnings;
@@ -58,6 +60,7 @@ my $nrun = 0;
 
 # start sitedump in the background; stderr to a log file
 sub start {
+    my (@cmd) = @_ ? @_ : @DUMP;
     my $log = "$dir/log/" . ++$nrun;
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
@@ -65,7 +68,7 @@ sub start {
         open(STDIN, '<', '/dev/null');
         open(STDOUT, '>', "$log.out");
         open(STDERR, '>', "$log.err");
-        exec(@DUMP) or POSIX::_exit(127);
+        exec(@cmd) or POSIX::_exit(127);
     }
     return ($pid, $log);
 }
@@ -289,6 +292,50 @@ is(state_value(), $maxseen, 'state file holds the highest number');
     note 'killed while waiting for the lock, left: ' . join('; ', map { "$_: @{ $l->{$_} }" } grep { @{ $l->{$_} } } qw(out state tmp));
     remove_tree(map { "$T/$_" } @{ $l->{tmp} });
     normal_run('the run after it');
+}
+
+# the number is taken when the run starts: A's first query is held back by a proxy, B starts
+# after A has its number and finishes first; A's bundle still has the lower number
+{
+    require IO::Socket::UNIX;
+    my $px = "$dir/slow.sock";
+    my $srv = IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Local => $px, Listen => 8)
+        or die "listen $px: $!";
+    my $ppid = fork() // die "fork: $!";
+    if (!$ppid) {
+        my $first = 1;
+        while (my $c = $srv->accept) {
+            local $/;
+            my $req = <$c>;             # sitedump shuts its side down after the request
+            sleep 1.5 if $first;
+            $first = 0;
+            my $up = IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Peer => $ic->livestatus)
+                or POSIX::_exit(1);
+            print $up $req;
+            shutdown($up, 1);
+            my $rep = <$up>;
+            print $c $rep if defined $rep;
+            close $c;
+        }
+        POSIX::_exit(0);
+    }
+    close $srv;
+    my $before = state_value() // 0;
+    my ($pa, $loga) = start($SITEDUMP, '-s', "unix:$px", @DUMP[3 .. $#DUMP]);
+    my $reserved = wait_for(sub { (state_value() // 0) > $before }, 15, 0.01);
+    my $seq_a = state_value();
+    ok($reserved && waitpid($pa, POSIX::WNOHANG()) == 0, 'a run waiting for Livestatus has already taken its number');
+    my $seq_b = normal_run('a run started after it, finished before it');
+    my ($rc) = finish($pa);
+    kill 'TERM', $ppid;
+    waitpid($ppid, 0);
+    my $max = $maxseen;
+    $maxseen = $before;             # A's number is below B's: compare it with what came before both
+    my ($ok, $seqs, $bad) = new_finals();
+    $maxseen = $max;
+    is($rc, 0, 'the held-back run ends well') or diag slurp("$loga.err");
+    ok($ok && @$seqs == 1 && defined $seq_a && $seqs->[0] == $seq_a && $seq_a < $seq_b,
+       "its bundle has the number it took first ($seq_a), below the later run's ($seq_b)") or diag "@$seqs @$bad";
 }
 
 note sprintf 'total %.1fs', time - $T0;
