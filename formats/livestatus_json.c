@@ -98,6 +98,7 @@ struct lsjson_reader {
 	sd_error *err;          /* valid during feed/finish */
 	int cb_failed;
 	struct chunk *arena;
+	unsigned long long expect;      /* the reply's length, 0 unknown */
 };
 
 /* Drop the row's values but keep its item array for the next row; nested
@@ -282,6 +283,7 @@ static int end_list(struct lsjson_reader *r)
 	if (r->depth == 2) {            /* end of a row */
 		row.cols = r->row.items;
 		row.n = r->row.n;
+		row.reply_bytes = r->expect;
 		r->rows++;
 		if (r->cb(r->ctx, &row, err) < 0) {
 			r->cb_failed = 1;
@@ -384,6 +386,11 @@ static int status(struct lsjson_reader *r, yajl_status st, const void *buf, size
 	if (msg)
 		yajl_free_error(r->h, msg);
 	return -1;
+}
+
+void lsjson_reader_expect(struct lsjson_reader *r, unsigned long long bytes)
+{
+	r->expect = bytes;
 }
 
 int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err)

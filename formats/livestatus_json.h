@@ -28,6 +28,7 @@ struct ls_value {
 struct ls_row {
 	const struct ls_value *cols;
 	size_t n;
+	unsigned long long reply_bytes;  /* the whole reply's length if known (lsjson_reader_expect), else 0 */
 };
 
 /* Return 0 to go on, -1 to stop (err set). */
@@ -40,6 +41,9 @@ struct lsjson_reader;
 #define LSJSON_MAX_ROW_BYTES (64u << 20)
 
 struct lsjson_reader *lsjson_reader_new(ls_row_cb cb, void *ctx);
+/* The reply is this many bytes long (a Livestatus fixed16 header says so):
+ * passed on with every row, so a consumer can size its work up front. */
+void lsjson_reader_expect(struct lsjson_reader *r, unsigned long long bytes);
 int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err);
 /* End of input: error if the reply was incomplete. Returns the row count or -1. */
 long lsjson_reader_finish(struct lsjson_reader *r, sd_error *err);

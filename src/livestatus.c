@@ -252,6 +252,7 @@ long ls_query(const char *spec, const char *request, int timeout_ms,
 		sd_fail(err, "out of memory");
 		goto out;
 	}
+	lsjson_reader_expect(r, len);
 	while (got < len) {
 		size_t want = len - got < sizeof(buf) ? len - got : sizeof(buf);
 		ssize_t k = read_some(fd, buf, want, timeout_ms);

@@ -5,9 +5,10 @@
  * lsjson_reader/ls_query with a struct rowpipe_target as its context; the
  * pipe copies each row into a batch and its own thread calls the target's
  * callback with the copy, in order. A callback's failure (-1) comes back
- * from a later push, or from rowpipe_finish. The first 2 MiB of rows are
- * handed on directly, before the thread starts: small replies never
- * start it. Memory: four batches of
+ * from a later push, or from rowpipe_finish. Rows of a reply whose length
+ * (struct ls_row's reply_bytes) is under 2 MiB, up to 2 MiB of them in
+ * all, are handed on directly, before the thread starts: small replies
+ * never start it, a large one starts it at its first row. Memory: four batches of
  * 128 KiB (a larger row gets a batch of its size).
  */
 #ifndef SITEDUMP_ROWPIPE_H

@@ -3,6 +3,7 @@
  * larger than a batch, enough rows to go round the ring many times, two
  * callbacks in turn as for two queries), and returns a callback's failure
  * to the parser. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -18,8 +19,11 @@ struct rec {
 	char *buf;
 	size_t len;
 	int n, fail_at;
+	int off_main;           /* rows that came on another thread */
 	char tag;
 };
+
+static pthread_t main_thread;
 
 static void dump(FILE *f, const struct ls_value *v, size_t n)
 {
@@ -48,6 +52,8 @@ static int row_cb(void *ctx, const struct ls_row *row, sd_error *err)
 
 	if (++r->n == r->fail_at)
 		return sd_fail(err, "callback failed at row %d", r->n);
+	if (!pthread_equal(pthread_self(), main_thread))
+		r->off_main++;
 	fputc(r->tag, r->f);
 	dump(r->f, row->cols, row->n);
 	fputc('\n', r->f);
@@ -77,19 +83,27 @@ static char *reply(int n, size_t *len)
 	return buf;
 }
 
-static void feed(const char *json, size_t len, ls_row_cb cb, void *ctx, int expect_fail, sd_error *err)
+static void feed_announced(const char *json, size_t len, unsigned long long announced, ls_row_cb cb, void *ctx,
+			   int expect_fail, sd_error *err)
 {
 	struct lsjson_reader *r = lsjson_reader_new(cb, ctx);
 	size_t at;
 	int rc = 0;
 
 	assert_non_null(r);
+	if (announced)
+		lsjson_reader_expect(r, announced);
 	for (at = 0; at < len && rc == 0; at += 65536)
 		rc = lsjson_reader_feed(r, json + at, len - at < 65536 ? len - at : 65536, err);
 	if (rc == 0)
 		rc = lsjson_reader_finish(r, err) < 0 ? -1 : 0;
 	lsjson_reader_free(r);
 	assert_int_equal(rc, expect_fail ? -1 : 0);
+}
+
+static void feed(const char *json, size_t len, ls_row_cb cb, void *ctx, int expect_fail, sd_error *err)
+{
+	feed_announced(json, len, 0, cb, ctx, expect_fail, err);
 }
 
 static void rec_open(struct rec *r, char tag)
@@ -128,6 +142,7 @@ static void same_rows(void **state)
 	t2 = (struct rowpipe_target){ p, row_cb, &p2 };
 	feed(q0, len0, rowpipe_push, &t0, 0, &err);
 	assert_int_equal(p0.n, 100);            /* small: already through, no thread */
+	assert_int_equal(p0.off_main, 0);
 	feed(q1, len1, rowpipe_push, &t1, 0, &err);
 	feed(q2, len2, rowpipe_push, &t2, 0, &err);
 	assert_int_equal(rowpipe_finish(p, &err), 0);
@@ -146,6 +161,8 @@ static void same_rows(void **state)
 	fclose(p2.f);
 	assert_int_equal(p1.n, 20000);
 	assert_int_equal(p2.n, 3000);
+	assert_true(p1.off_main > 0 && p1.off_main < 20000);    /* started part way */
+	assert_int_equal(p2.off_main, 3000);
 	assert_true(d1.len > 8u << 20);         /* many batches, and rows over one */
 	assert_int_equal(p1.len, d1.len);
 	assert_memory_equal(p1.buf, d1.buf, d1.len);
@@ -157,6 +174,48 @@ static void same_rows(void **state)
 	free(p2.buf);
 	free(q1);
 	free(q2);
+}
+
+/* A reply whose header announces 2 MiB or more goes through the thread
+ * from its first row, even a short one; announced small, it does not. */
+static void announced_large(void **state)
+{
+	size_t len;
+	char *q = reply(100, &len);
+	struct rec d, a, s;
+	struct rowpipe *p;
+	struct rowpipe_target t;
+	sd_error err = { "" };
+
+	(void)state;
+	rec_open(&d, 'a');
+	feed(q, len, row_cb, &d, 0, &err);
+	rec_open(&a, 'a');
+	assert_non_null(p = rowpipe_new());
+	t = (struct rowpipe_target){ p, row_cb, &a };
+	feed_announced(q, len, 2u << 20, rowpipe_push, &t, 0, &err);
+	assert_int_equal(rowpipe_finish(p, &err), 0);
+	rowpipe_free(p);
+	assert_int_equal(a.n, 100);
+	assert_int_equal(a.off_main, 100);
+	rec_open(&s, 'a');
+	assert_non_null(p = rowpipe_new());
+	t = (struct rowpipe_target){ p, row_cb, &s };
+	feed_announced(q, len, (2u << 20) - 1, rowpipe_push, &t, 0, &err);
+	assert_int_equal(s.off_main, 0);
+	assert_int_equal(rowpipe_finish(p, &err), 0);
+	rowpipe_free(p);
+	fclose(d.f);
+	fclose(a.f);
+	fclose(s.f);
+	assert_int_equal(a.len, d.len);
+	assert_memory_equal(a.buf, d.buf, d.len);
+	assert_int_equal(s.len, d.len);
+	assert_memory_equal(s.buf, d.buf, d.len);
+	free(d.buf);
+	free(a.buf);
+	free(s.buf);
+	free(q);
 }
 
 /* The callback fails: the parser gets its error and stops. Also the parser
@@ -207,8 +266,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_rows),
+		cmocka_unit_test(announced_large),
 		cmocka_unit_test(callback_fails),
 	};
 
+	main_thread = pthread_self();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
