@@ -40,6 +40,13 @@ void sbuf_put_ll(struct sbuf *b, long long v)
 	sbuf_putn(b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+/* bytes a JSON string must escape: controls, '"' and '\\' */
+static const unsigned char json_esc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void sbuf_put_json_string(struct sbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -49,7 +56,7 @@ void sbuf_put_json_string(struct sbuf *b, const char *s, size_t n)
 	sbuf_putc(b, '"');
 	while (p < end) {
 		/* most text needs no escape: copy it in runs */
-		for (run = p; p < end && *p >= 0x20 && *p != '"' && *p != '\\'; p++)
+		for (run = p; p < end && !json_esc[*p]; p++)
 			;
 		sbuf_putn(b, (const char *)run, (size_t)(p - run));
 		if (p == end)

@@ -5,6 +5,7 @@
  * (glib, ICU) are far heavier than these 60 lines, and JSON must never carry
  * invalid UTF-8 (status.dat sources can hold raw bytes, FACTS.md §8).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,18 @@ static size_t seq_len(const unsigned char *s, size_t left)
 int text_utf8_valid(const char *s, size_t len)
 {
 	size_t i = 0, n;
+	uint64_t w;
 
 	while (i < len) {
-		if (!((unsigned char)s[i] & 0x80)) {   /* ASCII: the common case */
+		/* ASCII, the common case, eight bytes at a time */
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (!((unsigned char)s[i] & 0x80)) {
 			i++;
 			continue;
 		}
