@@ -487,10 +487,14 @@ static int run_bundle(struct opts *o)
 		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
 		return 2;
 	}
-	if (!(sk = load_key(o->key, &err)) || !(bw = bundle_open(NULL, o->compress, &err)))
+	if (!(sk = load_key(o->key, &err)))
 		goto out;
+	/* before bundle_open: its thread loads libarchive, and a thread
+	 * created while dlopen holds the loader's TLS lock waits for it */
 	if (!(seq_running = pthread_create(&seq_th, NULL, seq_reserve, &sj) == 0))
 		seq_reserve(&sj);
+	if (!(bw = bundle_open(NULL, o->compress, &err)))
+		goto out;
 	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
 	state_wo.parts = SD_PART_STATE;

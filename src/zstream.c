@@ -634,7 +634,7 @@ ssize_t zs_read(struct zs_reader *r, const void **buf, int *corrupt, sd_error *e
 	if (produced && walk(r, r->out, (size_t)produced, corrupt, err) < 0)
 		return -1;
 	if (r->done) {
-		/* exactly one stream: nothing may follow it */
+		/* nothing may follow the stream (gzip: its last member) */
 		if (fill(r, err) < 0)
 			return -1;
 		if (r->in_pos != r->in_len)

@@ -4,8 +4,9 @@
  * libarchive reads gzip without checking its CRC or header, so a flipped
  * byte there would pass unnoticed. Bundles are therefore compressed and
  * decompressed here with zlib and libzstd directly (libarchive only does
- * tar), and the reader insists on exactly one stream with a verified
- * checksum, a canonical header and nothing after it. It also walks the
+ * tar), and the reader insists on a verified checksum and a canonical
+ * header for every gzip member (or the one zstd frame) and on nothing
+ * after the last. It also walks the
  * decompressed tar's block structure and requires every padding byte to
  * be zero, which libarchive skips without looking.
  *
