@@ -228,7 +228,7 @@ struct sd_sink *checkresult_writer_new(FILE *out, const struct writer_opts *opts
 		return NULL;
 	w->out = out;
 	w->prefix = opts->prefix ? opts->prefix : "";
-	w->now = opts->now ? opts->now : time(NULL);
+	w->now = opts->now ? opts->now : (time_t)sd_now();
 	w->sink.ctx = w;
 	w->sink.object = c_object;
 	w->sink.end = c_end;

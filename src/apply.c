@@ -92,7 +92,7 @@ static void spool_sweep(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	struct stat st;
-	time_t now = time(NULL);
+	time_t now = (time_t)sd_now();
 	char path[PATH_MAX], ok[PATH_MAX + 8];
 
 	if (!d)
@@ -183,7 +183,7 @@ static int fifo_via_file(struct applier *a, const char *line, sd_error *err)
 		goto out;
 	}
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "[%lld] PROCESS_FILE;%s;1\n", (long long)time(NULL), path);
+	snprintf(cmd, sizeof(cmd), "[%lld] PROCESS_FILE;%s;1\n", sd_now(), path);
 	for (;;) {
 		ssize_t w = write(a->fifo, cmd, strlen(cmd));
 		if (w == (ssize_t)strlen(cmd)) {
@@ -281,7 +281,7 @@ static int spool_new(struct applier *a, sd_error *err)
 		unlink(a->spool_tmp);
 		return sd_fail(err, "out of memory");
 	}
-	fprintf(a->spool, "### sitedump check results ###\nfile_time=%lld\n\n", (long long)time(NULL));
+	fprintf(a->spool, "### sitedump check results ###\nfile_time=%lld\n\n", sd_now());
 	a->spool_records = 0;
 	return 0;
 }

@@ -378,7 +378,7 @@ static void sent_mark(struct ctx *c)
 		free(p);
 		return;
 	}
-	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
+	snprintf(buf, sizeof(buf), "%lld\n", sd_now());
 	file_write(p, buf, strlen(buf), &e);
 	free(p);
 }
@@ -1215,7 +1215,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 	sd_error e;
 
 	c.o = o;
-	c.now = (long long)time(NULL);
+	c.now = sd_now();
 	umask(077);
 	/* 0711: the core's stale check may pass through to SITE.imported */
 	if (mkdir(o->state_dir, 0711) < 0 && errno != EEXIST) {

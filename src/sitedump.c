@@ -906,7 +906,7 @@ int main(int argc, char **argv)
 	o.lo.host_headers = hh ? hh : "";
 	o.lo.service_headers = sh ? sh : "";
 	o.lo.host_only_headers = oh ? oh : "";
-	o.wo.now = time(NULL);
+	o.wo.now = (time_t)sd_now();
 	if (o.snapshot)
 		snprintf(o.source, sizeof(o.source), "snapshot:%s", o.snapshot);
 	else if (o.status_file)

@@ -6,7 +6,17 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "snapshot.h"
+
+long long sd_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (long long)time(NULL);
+	return (long long)ts.tv_sec;
+}
 
 int sd_fail(sd_error *err, const char *fmt, ...)
 {

@@ -215,7 +215,7 @@ static int send_mail(const struct queue_transport *t, int fd, const char *name, 
 	m.kind = qn.kind;
 	m.sequence = qn.sequence;
 	m.filename = name;
-	m.date = (long long)time(NULL);
+	m.date = sd_now();
 	/* the whole message first, so sendmail never gets half of one */
 	if ((mfd = out_anon_file(NULL, err)) < 0)
 		return -1;
@@ -433,7 +433,7 @@ static const struct qent *newer(const struct qent *v, int n, int i, int want_sta
 static void qsweep(struct queue *q)
 {
 	int fd = openat(q->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	time_t now = time(NULL);
+	time_t now = (time_t)sd_now();
 	struct queue_name qn;
 	struct dirent *de;
 	struct stat st;
