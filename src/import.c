@@ -141,8 +141,8 @@ static int lines_read(const char *path, struct lines *l, sd_error *err)
 	return 0;
 }
 
-/* State files are 0600 (siteload runs with umask 077); what the core must
- * read (its config) is given 0644 explicitly. */
+/* State files are 0600 (siteload's main sets umask 077); what the core
+ * must read (its config) is given 0644 explicitly. */
 static int file_write_mode(const char *path, const char *text, size_t len, mode_t mode, sd_error *err)
 {
 	struct out_file *of = out_open(path, err);
@@ -1216,7 +1216,6 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 
 	c.o = o;
 	c.now = sd_now();
-	umask(077);
 	/* 0711: the core's stale check may pass through to SITE.imported */
 	if (mkdir(o->state_dir, 0711) < 0 && errno != EEXIST) {
 		sd_fail(err, "%s: %s", o->state_dir, strerror(errno));

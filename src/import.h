@@ -46,7 +46,8 @@ struct import_opts {
 
 /* Import bundles (paths; "-" is stdin) in sequence order per site. Returns
  * 0 all applied, 1 something was refused or failed (reported), 2 when the
- * run itself failed (err set: I/O, the core unreachable). */
+ * run itself failed (err set: I/O, the core unreachable). State files are
+ * created with the caller's umask (siteload sets 077). */
 int import_run(const struct import_opts *o, char *const *paths, int n, sd_error *err);
 
 /* `siteload stale`: the text and exit code of the stale check for site

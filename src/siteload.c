@@ -453,6 +453,9 @@ static int import_main(int argc, char **argv)
 	o.report = imp_report;
 	o.info = imp_info;
 	o.ctx = &quiet;
+	/* what siteload writes is its own (0600) unless a file says otherwise:
+	 * the core's config and check results get their modes explicitly */
+	umask(077);
 	if (mail || maildir)    /* transports/mail.c */
 		rc = maildir ? mail_import_maildir(&o, maildir, &err) : mail_import_message(&o, mail, &err);
 	else if (spool)      /* files each bundle by its outcome (transports/spool.c) */

@@ -27,6 +27,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
 alarm 600;
+umask 022;      # siteload narrows it for its own files itself (state files 0600)
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -180,6 +181,8 @@ wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: author = judy"
 my $b3 = bundle('b3', args => ['--all', '-O', 'Filter: name != db01', '-S', 'Filter: host_name != db01']);
 @before = counts();
 my $imported = slurp("$d/state/alpha.imported");
+is(join(' ', map { sprintf('%04o', ((stat("$d/state/alpha.$_"))[2] // 0) & 07777) } qw(hosts imported)), '0600 0644',
+   'state files: alpha.hosts 0600 whatever the caller\'s umask (' . sprintf('%03o', umask) . '), alpha.imported 0644 for the stale check');
 $r = run([@LOAD, '--dry-run', $b3]);
 is($r->{rc}, 0, 'dry run: exit 0') or diag $r->{err};
 like($r->{out}, qr/^\[\d+\] ADD_HOST_COMMENT;gw;1;judy;dry-run comment$/m, 'dry run prints the command');
