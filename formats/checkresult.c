@@ -141,12 +141,50 @@ static void put_fixed(struct sbuf *b, double t, int digits)
 
 #define PUT_LIT(b, s) sbuf_putn(b, s, sizeof(s) - 1)
 
+void checkresult_put_file_header(struct sbuf *b, long long file_time)
+{
+	PUT_LIT(b, "### sitedump check results ###\nfile_time=");
+	sbuf_put_ll(b, file_time);
+	PUT_LIT(b, "\n\n");
+}
+
 static void put_header(struct cw *w)
 {
-	PUT_LIT(&w->b, "### sitedump check results ###\nfile_time=");
-	sbuf_put_ll(&w->b, (long long)w->now);
-	PUT_LIT(&w->b, "\n\n");
+	checkresult_put_file_header(&w->b, (long long)w->now);
 	w->header_done = 1;
+}
+
+void checkresult_put_head(struct sbuf *b, const char *prefix, const char *host, const char *svc,
+			  double latency, double last_check, double exec_time, int rc)
+{
+	size_t mark;
+
+	PUT_LIT(b, "host_name=");
+	sbuf_puts(b, prefix);
+	sbuf_puts(b, host);
+	sbuf_putc(b, '\n');
+	if (svc) {
+		PUT_LIT(b, "service_description=");
+		sbuf_puts(b, svc);
+		sbuf_putc(b, '\n');
+	}
+	PUT_LIT(b, "check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\nlatency=");
+	put_fixed(b, latency > 0 ? latency : 0, 3);
+	PUT_LIT(b, "\nstart_time=");
+	mark = b->len;
+	put_fixed(b, last_check > 0 ? last_check : 0, 6);
+	PUT_LIT(b, "\nfinish_time=");
+	if (exec_time > 0) {
+		put_fixed(b, (last_check > 0 ? last_check : 0) + exec_time, 6);
+	} else if (!b->oom && sbuf_room(b, b->len - mark) == 0) {
+		/* no execution time (passive results): the same text again */
+		size_t n = b->len - mark - (sizeof("\nfinish_time=") - 1);
+		memcpy(b->p + b->len, b->p + mark, n);
+		b->len += n;
+	}
+	PUT_LIT(b, "\nearly_timeout=0\nexited_ok=1\nreturn_code=");
+	sbuf_putc(b, (char)('0' + (rc >= 0 && rc <= 9 ? rc : 3)));
+	PUT_LIT(b, "\noutput=");
 }
 
 static int flush(struct cw *w, size_t min, sd_error *err)
@@ -172,32 +210,8 @@ static int c_object(void *ctx, const struct sd_object *o, sd_error *err)
 	}
 	if (!w->header_done)
 		put_header(w);
-	PUT_LIT(b, "host_name=");
-	sbuf_puts(b, w->prefix);
-	sbuf_puts(b, o->host_name);
-	sbuf_putc(b, '\n');
-	if (o->type == SD_SERVICE) {
-		PUT_LIT(b, "service_description=");
-		sbuf_puts(b, o->description);
-		sbuf_putc(b, '\n');
-	}
-	PUT_LIT(b, "check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\nlatency=");
-	put_fixed(b, o->latency > 0 ? o->latency : 0, 3);
-	PUT_LIT(b, "\nstart_time=");
-	mark = b->len;
-	put_fixed(b, o->last_check > 0 ? o->last_check : 0, 6);
-	PUT_LIT(b, "\nfinish_time=");
-	if (o->execution_time > 0) {
-		put_fixed(b, (o->last_check > 0 ? o->last_check : 0) + o->execution_time, 6);
-	} else if (!b->oom && sbuf_room(b, b->len - mark) == 0) {
-		/* no execution time (passive results): the same text again */
-		size_t n = b->len - mark - (sizeof("\nfinish_time=") - 1);
-		memcpy(b->p + b->len, b->p + mark, n);
-		b->len += n;
-	}
-	PUT_LIT(b, "\nearly_timeout=0\nexited_ok=1\nreturn_code=");
-	sbuf_putc(b, (char)('0' + (o->state >= 0 && o->state <= 9 ? o->state : 3)));
-	PUT_LIT(b, "\noutput=");
+	checkresult_put_head(b, w->prefix, o->host_name, o->type == SD_SERVICE ? o->description : NULL,
+			     o->latency, (double)o->last_check, o->execution_time, o->state);
 	mark = b->len;
 	altered = encode_output(b, o->plugin_output, o->perf_data, o->long_plugin_output);
 	if (b->len == mark)

@@ -18,6 +18,17 @@ void checkresult_writer_free(struct sd_sink *s);
 char *checkresult_encode_output(const char *plugin_output, const char *perf_data,
 				const char *long_output, int *altered);
 
+/* One record as the writer and siteload's spool both write it, up to and
+ * including `output=`: the caller appends the encoded output (" " when it
+ * is empty) and "\n\n". host_name is prefix + host; service_description
+ * only with svc; start_time last_check, finish_time last_check plus
+ * exec_time; latency and times clamped at 0; rc 0..9. */
+struct sbuf;
+void checkresult_put_head(struct sbuf *b, const char *prefix, const char *host, const char *svc,
+			  double latency, double last_check, double exec_time, int rc);
+/* The spool file's first lines, with its file_time. */
+void checkresult_put_file_header(struct sbuf *b, long long file_time);
+
 
 /*
  * Reader: a check result spool file as Nagios 4 reads it (base/utils.c):

@@ -29,6 +29,7 @@
 #include "apply.h"
 #include "checkresult.h"
 #include "livestatus.h"
+#include "sbuf.h"
 #include "text.h"
 
 #define SPOOL_RECORDS_PER_FILE 5000
@@ -47,6 +48,7 @@ struct applier {
 	size_t npending, cappending;
 	FILE *queue;                    /* commands held back until the spool is read */
 	struct extcmd cmd;
+	struct sbuf rec;                /* a spool record, as the export writes it */
 	char *last_host, *last_svc;     /* the spool's last record */
 	int sent;                       /* first_send called */
 };
@@ -281,7 +283,10 @@ static int spool_new(struct applier *a, sd_error *err)
 		unlink(a->spool_tmp);
 		return sd_fail(err, "out of memory");
 	}
-	fprintf(a->spool, "### sitedump check results ###\nfile_time=%lld\n\n", sd_now());
+	a->rec.len = 0;
+	checkresult_put_file_header(&a->rec, sd_now());
+	if (sbuf_flush(&a->rec, a->spool, 0) < 0)
+		return sd_fail(err, "%s: write error", a->spool_tmp);
 	a->spool_records = 0;
 	return 0;
 }
@@ -354,23 +359,10 @@ out:
 	return rc;
 }
 
-static void fmt_time(char *buf, size_t n, double t)
-{
-	long long s = (long long)t;
-	long us = (long)((t - (double)s) * 1e6 + 0.5);
-
-	if (us >= 1000000) {
-		s++;
-		us -= 1000000;
-	}
-	snprintf(buf, n, "%lld.%06ld", s, us);
-}
-
 static int spool_put(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		     double exec_time, double latency, const char *output, sd_error *err)
 {
 	FILE *f;
-	char start[40], finish[40];
 
 	/* a full file is closed only between objects: one object's replayed
 	 * results must stay in one file, in order (Nagios reads files in
@@ -391,15 +383,11 @@ static int spool_put(struct applier *a, const char *host, const char *svc, int r
 	f = a->o.dry_run ? a->o.dry_run : a->spool;
 	if (a->o.dry_run)
 		fputs("# checkresult\n", f);
-	fmt_time(start, sizeof(start), (double)ts);
-	fmt_time(finish, sizeof(finish), (double)ts + (exec_time > 0 ? exec_time : 0));
-	fprintf(f, "host_name=%s\n", host);
-	if (svc)
-		fprintf(f, "service_description=%s\n", svc);
-	fprintf(f, "check_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n"
-		"latency=%.3f\nstart_time=%s\nfinish_time=%s\nearly_timeout=0\nexited_ok=1\n"
-		"return_code=%d\noutput=%s\n\n",
-		latency > 0 ? latency : 0, start, finish, rc, *output ? output : " ");
+	checkresult_put_head(&a->rec, "", host, svc, latency, (double)ts, exec_time, rc);
+	sbuf_puts(&a->rec, *output ? output : " ");
+	sbuf_putn(&a->rec, "\n\n", 2);
+	if (sbuf_flush(&a->rec, f, 0) < 0)
+		return sd_fail(err, "%s: write error", a->o.dry_run ? "dry run" : a->spool_tmp);
 	a->st.results++;
 	if (a->o.dry_run)
 		return 0;
@@ -514,6 +502,7 @@ void apply_free(struct applier *a)
 	free(a->fifo_dir);
 	ls_command_close(a->ls);
 	extcmd_free(&a->cmd);
+	free(a->rec.p);
 	free(a->last_host);
 	free(a->last_svc);
 	free(a);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "checkresult.h"
+#include "sbuf.h"
 
 static void encode(void **state)
 {
@@ -227,6 +228,31 @@ static void reader_hostile(void **state)
 	assert_int_equal(read_text("\\", &g, &ft, &err), 0);
 }
 
+/* The record head siteload's spool and the export share: exact text. */
+static void record_head(void **state)
+{
+	struct sbuf b = { 0 };
+
+	(void)state;
+	checkresult_put_head(&b, "r1-", "web", "http", 0.1234, 1795000000, 0.5, 2);
+	sbuf_putc(&b, 0);
+	assert_string_equal(b.p, "host_name=r1-web\nservice_description=http\ncheck_type=1\ncheck_options=0\n"
+				 "scheduled_check=0\nreschedule_check=0\nlatency=0.123\nstart_time=1795000000.000000\n"
+				 "finish_time=1795000000.500000\nearly_timeout=0\nexited_ok=1\nreturn_code=2\noutput=");
+	b.len = 0;
+	/* host result; no execution time: finish = start; negatives clamp to 0; rc out of range: 3 */
+	checkresult_put_head(&b, "", "gw", NULL, -1, 1795000000.25, 0, -1);
+	sbuf_putc(&b, 0);
+	assert_string_equal(b.p, "host_name=gw\ncheck_type=1\ncheck_options=0\nscheduled_check=0\nreschedule_check=0\n"
+				 "latency=0.000\nstart_time=1795000000.250000\nfinish_time=1795000000.250000\n"
+				 "early_timeout=0\nexited_ok=1\nreturn_code=3\noutput=");
+	b.len = 0;
+	checkresult_put_file_header(&b, 1795000001);
+	sbuf_putc(&b, 0);
+	assert_string_equal(b.p, "### sitedump check results ###\nfile_time=1795000001\n\n");
+	free(b.p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +262,7 @@ int main(void)
 		cmocka_unit_test(reader_hostile),
 		cmocka_unit_test(records),
 		cmocka_unit_test(never_checked_and_hostile_names),
+		cmocka_unit_test(record_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
