@@ -1,5 +1,5 @@
 /*
- * zstream.c - gzip (zlib) and zstd (libzstd) streams for bundles; see
+ * zstream.c - gzip (written by pdeflate, read with zlib) and zstd (libzstd) streams for bundles; see
  * zstream.h for why we do not let libarchive decompress.
  *
  * Layout we write and demand on reading:
