@@ -434,11 +434,6 @@ static int deliver(const struct opts *o, int fd, const char *name)
 }
 
 /*
- * A signed bundle: one member per view of the data, written from one source
- * pass per part through a tee; the sequence number is reserved durably
- * before the bundle is released under its final name.
- */
-/*
  * The bundle's sequence number is reserved on a thread of its own while
  * the export runs: its lock and fsyncs (1-10 ms) no longer follow the
  * last Livestatus byte, and numbers follow the order in which runs
@@ -461,6 +456,11 @@ static void *seq_reserve(void *arg)
 	return NULL;
 }
 
+/*
+ * A signed bundle: one member per view of the data, written from one source
+ * pass per part through a tee; the sequence number is reserved durably
+ * before the bundle is released under its final name.
+ */
 static int run_bundle(struct opts *o)
 {
 	struct writer_opts state_wo = o->wo, config_wo = o->wo;
