@@ -176,6 +176,23 @@ static void same_rows(void **state)
 	free(q2);
 }
 
+/* q through a new pipe, its length announced as `announced`; r gets the
+ * rows (closed). */
+static void through_pipe(const char *q, size_t len, unsigned long long announced, struct rec *r)
+{
+	struct rowpipe *p;
+	struct rowpipe_target t;
+	sd_error err = { "" };
+
+	rec_open(r, 'a');
+	assert_non_null(p = rowpipe_new());
+	t = (struct rowpipe_target){ p, row_cb, r };
+	feed_announced(q, len, announced, rowpipe_push, &t, 0, &err);
+	assert_int_equal(rowpipe_finish(p, &err), 0);
+	rowpipe_free(p);
+	fclose(r->f);
+}
+
 /* A reply whose header announces 2 MiB or more goes through the thread
  * from its first row, even a short one; announced small, it does not. */
 static void announced_large(void **state)
@@ -183,31 +200,18 @@ static void announced_large(void **state)
 	size_t len;
 	char *q = reply(100, &len);
 	struct rec d, a, s;
-	struct rowpipe *p;
-	struct rowpipe_target t;
 	sd_error err = { "" };
 
 	(void)state;
 	rec_open(&d, 'a');
 	feed(q, len, row_cb, &d, 0, &err);
-	rec_open(&a, 'a');
-	assert_non_null(p = rowpipe_new());
-	t = (struct rowpipe_target){ p, row_cb, &a };
-	feed_announced(q, len, 2u << 20, rowpipe_push, &t, 0, &err);
-	assert_int_equal(rowpipe_finish(p, &err), 0);
-	rowpipe_free(p);
+	fclose(d.f);
+	through_pipe(q, len, 2u << 20, &a);
+	through_pipe(q, len, (2u << 20) - 1, &s);
 	assert_int_equal(a.n, 100);
 	assert_int_equal(a.off_main, 100);
-	rec_open(&s, 'a');
-	assert_non_null(p = rowpipe_new());
-	t = (struct rowpipe_target){ p, row_cb, &s };
-	feed_announced(q, len, (2u << 20) - 1, rowpipe_push, &t, 0, &err);
+	assert_int_equal(s.n, 100);
 	assert_int_equal(s.off_main, 0);
-	assert_int_equal(rowpipe_finish(p, &err), 0);
-	rowpipe_free(p);
-	fclose(d.f);
-	fclose(a.f);
-	fclose(s.f);
 	assert_int_equal(a.len, d.len);
 	assert_memory_equal(a.buf, d.buf, d.len);
 	assert_int_equal(s.len, d.len);
