@@ -114,6 +114,13 @@ static void rec_open(struct rec *r, char tag)
 	assert_non_null(r->f);
 }
 
+/* got holds exactly the rows want holds (both closed). */
+static void same_output(const struct rec *got, const struct rec *want)
+{
+	assert_int_equal(got->len, want->len);
+	assert_memory_equal(got->buf, want->buf, want->len);
+}
+
 /* q0 small (handed on directly, before the thread starts), q1 large
  * (starts it part way), q2 after it (all through the thread). */
 static void same_rows(void **state)
@@ -149,8 +156,7 @@ static void same_rows(void **state)
 	rowpipe_free(p);
 	fclose(d0.f);
 	fclose(p0.f);
-	assert_int_equal(p0.len, d0.len);
-	assert_memory_equal(p0.buf, d0.buf, d0.len);
+	same_output(&p0, &d0);
 	free(d0.buf);
 	free(p0.buf);
 	free(q0);
@@ -164,10 +170,8 @@ static void same_rows(void **state)
 	assert_true(p1.off_main > 0 && p1.off_main < 20000);    /* started part way */
 	assert_int_equal(p2.off_main, 3000);
 	assert_true(d1.len > 8u << 20);         /* many batches, and rows over one */
-	assert_int_equal(p1.len, d1.len);
-	assert_memory_equal(p1.buf, d1.buf, d1.len);
-	assert_int_equal(p2.len, d2.len);
-	assert_memory_equal(p2.buf, d2.buf, d2.len);
+	same_output(&p1, &d1);
+	same_output(&p2, &d2);
 	free(d1.buf);
 	free(d2.buf);
 	free(p1.buf);
@@ -212,10 +216,8 @@ static void announced_large(void **state)
 	assert_int_equal(a.off_main, 100);
 	assert_int_equal(s.n, 100);
 	assert_int_equal(s.off_main, 0);
-	assert_int_equal(a.len, d.len);
-	assert_memory_equal(a.buf, d.buf, d.len);
-	assert_int_equal(s.len, d.len);
-	assert_memory_equal(s.buf, d.buf, d.len);
+	same_output(&a, &d);
+	same_output(&s, &d);
 	free(d.buf);
 	free(a.buf);
 	free(s.buf);
