@@ -1,18 +1,18 @@
 /*
- * livestatus_json.c - streaming reader for Livestatus JSON replies (yajl).
+ * livestatus_json.c - streaming reader for Livestatus JSON replies (jscan.c).
  *
- * Why yajl's event parser and not a tree: livedump builds the whole reply
- * in memory (381 MiB at 50k services). With events we hold one row, so
- * memory stays flat whatever the site size. A row is built as a small tree
- * of ls_value, handed to the callback, and dropped; its strings and nested
- * lists live in an arena that is reset per row, so a row costs no malloc in
- * the steady state (config rows have 4-5 lists: a malloc/free per list was
- * visible in perf).
+ * Why an event parser (jscan.c; see there why not yajl's) and not a tree:
+ * livedump builds the whole reply in memory (381 MiB at 50k services).
+ * With events we hold one row, so memory stays flat whatever the site
+ * size. A row is built as a small tree of ls_value, handed to the
+ * callback, and dropped; its strings and nested lists live in an arena
+ * that is reset per row, so a row costs no malloc in the steady state
+ * (config rows have 4-5 lists: a malloc/free per list was visible in perf).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
 #include <yajl/yajl_gen.h>
+#include "jscan.h"
 #include "livestatus_json.h"
 
 /* Chunked arena for a row's strings; reset after every row. */
@@ -85,7 +85,7 @@ struct frame {
 };
 
 struct lsjson_reader {
-	yajl_handle h;
+	struct jscan *h;
 	ls_row_cb cb;
 	void *ctx;
 	int depth;              /* 0 outside, 1 in the reply array, 2+ in a row */
@@ -336,16 +336,16 @@ static int cb_end_array(void *ctx)
 	return end_list(ctx);
 }
 
-static const yajl_callbacks callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_map_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
+static const struct jscan_callbacks callbacks = {
+	.null = cb_null,
+	.boolean = cb_bool,
+	.number = cb_number,
+	.string = cb_string,
+	.start_map = cb_start_map,
+	.map_key = cb_map_key,
+	.end_map = cb_end_map,
+	.start_array = cb_start_array,
+	.end_array = cb_end_array,
 };
 
 struct lsjson_reader *lsjson_reader_new(ls_row_cb cb, void *ctx)
@@ -356,35 +356,26 @@ struct lsjson_reader *lsjson_reader_new(ls_row_cb cb, void *ctx)
 		return NULL;
 	r->cb = cb;
 	r->ctx = ctx;
-	r->h = yajl_alloc(&callbacks, NULL, r);
+	/* bytes pass through unchecked: the JSON writer repairs invalid
+	 * UTF-8 where it must (text.c) */
+	r->h = jscan_new(&callbacks, r, LSJSON_MAX_ROW_BYTES);
 	if (!r->h) {
 		free(r);
 		return NULL;
 	}
-	/* bytes pass through; the JSON writer repairs invalid UTF-8 where it
-	 * must (text.c), so yajl's own check is a second pass for nothing */
-	yajl_config(r->h, yajl_dont_validate_strings, 1);
 	return r;
 }
 
-static int status(struct lsjson_reader *r, yajl_status st, const void *buf, size_t len)
+static int status(struct lsjson_reader *r, enum jscan_status st)
 {
-	unsigned char *msg;
-
-	if (st == yajl_status_ok)
+	if (st == JSCAN_OK)
 		return 0;
 	if (r->cb_failed || r->err->msg[0])
-		return -1;
-	msg = yajl_get_error(r->h, 0, buf, len);
-	if (msg && strstr((char *)msg, "premature EOF"))
+		return -1;              /* a callback said why */
+	if (st == JSCAN_TRUNCATED)
 		sd_fail(r->err, "truncated JSON reply after row %ld", r->rows);
 	else
-		sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows,
-			msg ? (char *)msg : "parse error");
-	/* yajl's message ends in a newline; one-line errors only */
-	r->err->msg[strcspn(r->err->msg, "\n")] = '\0';
-	if (msg)
-		yajl_free_error(r->h, msg);
+		sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows, jscan_error(r->h));
 	return -1;
 }
 
@@ -397,14 +388,14 @@ int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_
 {
 	r->err = err;
 	err->msg[0] = '\0';
-	return status(r, yajl_parse(r->h, buf, len), buf, len);
+	return status(r, jscan_feed(r->h, buf, len));
 }
 
 long lsjson_reader_finish(struct lsjson_reader *r, sd_error *err)
 {
 	r->err = err;
 	err->msg[0] = '\0';
-	if (status(r, yajl_complete_parse(r->h), "", 0) < 0)
+	if (status(r, jscan_finish(r->h)) < 0)
 		return -1;
 	if (!r->done)
 		return sd_fail(err, "truncated JSON reply after row %ld", r->rows);
@@ -419,7 +410,7 @@ void lsjson_reader_free(struct lsjson_reader *r)
 	free(r->row.items);
 	arena_reset(&r->arena);
 	free(r->arena);
-	yajl_free(r->h);
+	jscan_free(r->h);
 	free(r);
 }
 
