@@ -34,6 +34,30 @@ struct out_file {
 	int in_place;           /* not a regular file: no temp, no rename */
 };
 
+/* The umask, read without setting it: umask(2) only reads by setting,
+ * and for that moment a file another thread creates (sitedump's sequence
+ * and libarchive threads run beside the export) would get mode 0666.
+ * /proc/self/status has it since Linux 4.7; before that, the old way. */
+static mode_t current_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned int um;
+	mode_t m;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Umask: %o", &um) == 1) {
+				fclose(f);
+				return (mode_t)(um & 0777);
+			}
+		fclose(f);
+	}
+	m = umask(0);
+	umask(m);
+	return m;
+}
+
 struct out_file *out_open(const char *path, sd_error *err)
 {
 	struct out_file *of = calloc(1, sizeof(*of));
@@ -88,8 +112,7 @@ struct out_file *out_open(const char *path, sd_error *err)
 		of->tmp = NULL;
 		goto fail;
 	}
-	um = umask(0);
-	umask(um);
+	um = current_umask();
 	fchmod(fd, 0666 & ~um);
 	if (!(of->f = fdopen(fd, "w"))) {
 		sd_fail(err, "%s: %s", path, strerror(errno));

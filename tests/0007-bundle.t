@@ -303,6 +303,29 @@ $lastseq = $1 if $1 && $1 > $lastseq;
 is_deeply([ grep { /^\./ } ls_dir($od) ], [], '-o DIR/: no temp files left in DIR');
 tmp_clean('-o DIR/');
 
+# -o FILE gets 0666 less the caller's umask, like any file a program creates (bundles and
+# plain exports; the umask is read, never changed, while other threads may create files)
+for my $um (027, 002) {
+    for my $args ([ '-k', "$k.key", '--site', 'r1', '--state-dir', $state ], [ '--format', 'json' ]) {
+        my $f = sprintf "$dir/out/mode-%03o-%s", $um, @$args > 2 ? 'bundle' : 'plain';
+        my $pid = fork() // die;
+        if (!$pid) {
+            umask $um;
+            $ENV{TMPDIR} = $sdtmp;
+            open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null');
+            exec($SITEDUMP, '-s', $spec, @$args, '-o', $f) or POSIX::_exit(127);
+        }
+        waitpid($pid, 0);
+        is(($? >> 8) . ' ' . mode_of($f), '0 ' . sprintf('%04o', 0666 & ~$um),
+           sprintf('-o FILE under umask %03o (%s): exit 0, mode %04o', $um, @$args > 2 ? 'bundle' : 'plain', 0666 & ~$um));
+        if ($f =~ /bundle$/) {
+            my ($seq) = (run([$SITELOAD, 'inspect', $f])->{out} // '') =~ /^sequence:\s+(\d+)$/m;
+            $lastseq = $seq if $seq && $seq > $lastseq;
+        }
+    }
+}
+tmp_clean('-o FILE modes');
+
 # ======================================================================================
 # -o - and siteload verify - (stdin)
 for my $comp (qw(gzip zstd none)) {
