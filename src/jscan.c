@@ -378,7 +378,22 @@ static int numchar(unsigned char c)
 /* A number from p (its first byte, or where the last piece ended). */
 static const unsigned char *number(struct jscan *s, const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *q = p;
+	const unsigned char *q = p, *d;
+
+	if (s->tok != T_NUM) {
+		/* most are integers ended in this piece: one pass for them */
+		if (*q == '-')
+			q++;
+		for (d = q; q < end && *q >= '0' && *q <= '9'; q++)
+			;
+		if (q < end && !numchar(*q) && q > d && (*d != '0' || q == d + 1) && q - p <= NUM_MAX) {
+			if (s->cb->number && !s->cb->number(s->ctx, (const char *)p, (size_t)(q - p)))
+				return stopped(s);
+			value_end(s);
+			return q;
+		}
+		q = p;
+	}
 
 	while (q < end && numchar(*q))
 		q++;
