@@ -97,6 +97,8 @@ struct lsjson_reader {
 	int done;
 	sd_error *err;          /* valid during feed/finish */
 	int cb_failed;
+	int failed;             /* once failed, every later call says the same */
+	sd_error first;
 	struct chunk *arena;
 	unsigned long long expect;      /* the reply's length, 0 unknown */
 };
@@ -371,11 +373,15 @@ static int status(struct lsjson_reader *r, enum jscan_status st)
 	if (st == JSCAN_OK)
 		return 0;
 	if (r->cb_failed || r->err->msg[0])
-		return -1;              /* a callback said why */
-	if (st == JSCAN_TRUNCATED)
+		;                       /* a callback said why */
+	else if (st == JSCAN_TRUNCATED)
 		sd_fail(r->err, "truncated JSON reply after row %ld", r->rows);
+	else if (!strncmp(jscan_error(r->h), "out of memory", 13))
+		sd_fail(r->err, "out of memory");
 	else
 		sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows, jscan_error(r->h));
+	r->first = *r->err;
+	r->failed = 1;
 	return -1;
 }
 
@@ -386,6 +392,10 @@ void lsjson_reader_expect(struct lsjson_reader *r, unsigned long long bytes)
 
 int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err)
 {
+	if (r->failed) {
+		*err = r->first;
+		return -1;
+	}
 	r->err = err;
 	err->msg[0] = '\0';
 	return status(r, jscan_feed(r->h, buf, len));
@@ -393,6 +403,10 @@ int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_
 
 long lsjson_reader_finish(struct lsjson_reader *r, sd_error *err)
 {
+	if (r->failed) {
+		*err = r->first;
+		return -1;
+	}
 	r->err = err;
 	err->msg[0] = '\0';
 	if (status(r, jscan_finish(r->h)) < 0)

@@ -57,6 +57,7 @@ struct jscan {
 	size_t lit_len, lit_got;
 	enum jscan_status status;
 	unsigned long long off; /* bytes in the pieces before this one */
+	unsigned long long tok_off;     /* where the string or number began */
 	const unsigned char *piece;
 	char msg[128];
 };
@@ -95,12 +96,21 @@ const char *jscan_error(const struct jscan *s)
 	return s->msg;
 }
 
-static const unsigned char *fail(struct jscan *s, const unsigned char *at, const char *what)
+static unsigned long long off_of(const struct jscan *s, const unsigned char *at)
+{
+	return s->off + (unsigned long long)(at - s->piece);
+}
+
+static const unsigned char *fail_off(struct jscan *s, unsigned long long off, const char *what)
 {
 	s->status = JSCAN_ERROR;
-	snprintf(s->msg, sizeof(s->msg), "%s at byte %llu", what,
-		 s->off + (unsigned long long)(at - s->piece));
+	snprintf(s->msg, sizeof(s->msg), "%s at byte %llu", what, off);
 	return NULL;
+}
+
+static const unsigned char *fail(struct jscan *s, const unsigned char *at, const char *what)
+{
+	return fail_off(s, off_of(s, at), what);
 }
 
 static const unsigned char *unexpected(struct jscan *s, const unsigned char *at)
@@ -324,7 +334,8 @@ static const unsigned char *string(struct jscan *s, const unsigned char *p, cons
 	}
 	return end;
 too_long:
-	return fail(s, p, rc == -1 ? "string too long" : "out of memory");
+	/* where the string began: the same whatever the pieces */
+	return rc == -1 ? fail_off(s, s->tok_off, "string too long") : fail(s, p, "out of memory");
 }
 
 /* RFC 8259 number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -363,7 +374,7 @@ static int number_ok(const char *t, size_t n)
 static const unsigned char *number_done(struct jscan *s, const unsigned char *at, const char *t, size_t n)
 {
 	if (!number_ok(t, n))
-		return fail(s, at, "invalid number");
+		return fail_off(s, s->tok_off, "invalid number");
 	if (s->cb->number && !s->cb->number(s->ctx, t, n))
 		return stopped(s);
 	value_end(s);
@@ -404,14 +415,14 @@ static const unsigned char *number(struct jscan *s, const unsigned char *p, cons
 		}
 		int rc = append(s, p, (size_t)(q - p), NUM_MAX);
 		if (rc < 0)
-			return fail(s, q, rc == -1 ? "number too long" : "out of memory");
+			return rc == -1 ? fail_off(s, s->tok_off, "number too long") : fail(s, q, "out of memory");
 		if (q == end)
 			return end;
 		s->tok = T_NONE;
 		return number_done(s, q, s->buf, s->len);
 	}
 	if (q - p > NUM_MAX)
-		return fail(s, q, "number too long");
+		return fail_off(s, s->tok_off, "number too long");
 	return number_done(s, q, (const char *)p, (size_t)(q - p));
 }
 
@@ -480,10 +491,11 @@ static const unsigned char *close_container(struct jscan *s, const unsigned char
 
 enum jscan_status jscan_feed(struct jscan *s, const void *buf, size_t len)
 {
-	const unsigned char *p = buf, *end = p + len;
+	const unsigned char *p = buf, *end;
 
-	if (s->status)
+	if (s->status || !len)
 		return s->status;
+	end = p + len;
 	s->piece = p;
 	switch (s->tok) {                   /* a token the last piece cut */
 	case T_STR:
@@ -505,6 +517,7 @@ enum jscan_status jscan_feed(struct jscan *s, const void *buf, size_t len)
 			p++;
 			break;
 		case '"':
+			s->tok_off = off_of(s, p);
 			if (s->want == W_KEY || s->want == W_KEY_FIRST)
 				p = string(s, p + 1, end, 1);
 			else if (value_pos(s))
@@ -536,6 +549,7 @@ enum jscan_status jscan_feed(struct jscan *s, const void *buf, size_t len)
 			break;
 		case '-': case '0': case '1': case '2': case '3': case '4':
 		case '5': case '6': case '7': case '8': case '9':
+			s->tok_off = off_of(s, p);
 			p = value_pos(s) ? number(s, p, end) : unexpected(s, p);
 			break;
 		case 't': case 'f': case 'n':

@@ -1,13 +1,16 @@
 /*
- * libFuzzer target: jscan against yajl. Both read the input (jscan in up
- * to three pieces cut where the first byte says); they must agree on
- * whether it is JSON and, if it is, on every event. Inputs where they
- * differ on purpose are skipped: \u escapes of surrogates (jscan.c's one
- * deliberate difference), jscan's limits (nesting, number length), and
- * bytes after the end where yajl only says "trailing garbage" once they
- * make a whole token (it accepts `[] "x`).
+ * libFuzzer target: jscan against itself and against yajl. The last two
+ * input bytes are not text: they say where to cut the text into three
+ * pieces and which string limit to use. jscan in one piece and in three
+ * must give the same status, message and events, always. jscan and yajl
+ * must agree on whether the text is JSON and, if it is, on every event;
+ * that comparison skips what differs on purpose: \u escapes of surrogates
+ * (jscan.c's one deliberate difference), jscan's limits (nesting, number
+ * and string length), and bytes after the end, where yajl only says
+ * "trailing garbage" once they make a whole token (it accepts `[] "x`).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
@@ -64,44 +67,61 @@ static int surrogate_escape(const uint8_t *d, size_t n)
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static enum jscan_status run_jscan(const uint8_t *d, size_t n, size_t a, size_t b, size_t max,
+				   struct rec *r, char *msg, size_t msglen)
 {
-	struct rec ry = { 0 }, rj = { 0 };
-	yajl_handle y;
-	struct jscan *j;
-	size_t cut1, cut2;
-	int yok, jok;
+	struct jscan *j = jscan_new(&jcb, r, max);
 	enum jscan_status st;
 
-	if (!size || surrogate_escape(data, size))
-		return 0;
-	cut1 = size ? data[0] % (size + 1) : 0;
-	cut2 = cut1 + (size - cut1) / 2;
-
-	y = yajl_alloc(&ycb, NULL, &ry);
-	yajl_config(y, yajl_dont_validate_strings, 1);
-	yok = yajl_parse(y, data, size) == yajl_status_ok && yajl_complete_parse(y) == yajl_status_ok;
-	yajl_free(y);
-
-	j = jscan_new(&jcb, &rj, 1u << 20);
-	st = jscan_feed(j, data, cut1);
+	if (!j)
+		abort();
+	st = jscan_feed(j, d, a);
 	if (!st)
-		st = jscan_feed(j, data + cut1, cut2 - cut1);
+		st = jscan_feed(j, d + a, b - a);
 	if (!st)
-		st = jscan_feed(j, data + cut2, size - cut2);
+		st = jscan_feed(j, d + b, n - b);
 	if (!st)
 		st = jscan_finish(j);
-	jok = st == JSCAN_OK;
-	if (st == JSCAN_ERROR && (strstr(jscan_error(j), "nesting") ||
-				  strstr(jscan_error(j), "number too long") ||
-				  strstr(jscan_error(j), "data after the end")))
-		;               /* see above */
-	else if (yok != jok)
-		abort();
-	else if (yok && (ry.len != rj.len || memcmp(ry.p, rj.p, ry.len)))
-		abort();
+	snprintf(msg, msglen, "%s", jscan_error(j));
 	jscan_free(j);
+	return st;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rec ry = { 0 }, r1 = { 0 }, r3 = { 0 };
+	char m1[128], m3[128];
+	enum jscan_status s1, s3;
+	size_t n, cut1, cut2, max;
+	yajl_handle y;
+	int yok;
+
+	if (size < 3)
+		return 0;
+	n = size - 2;
+	cut1 = data[n] % (n + 1);
+	cut2 = cut1 + data[n + 1] % (n - cut1 + 1);
+	max = data[n + 1] & 1 ? 16 : 1u << 20;
+
+	s1 = run_jscan(data, n, n, n, max, &r1, m1, sizeof(m1));
+	s3 = run_jscan(data, n, cut1, cut2, max, &r3, m3, sizeof(m3));
+	if (s1 != s3 || strcmp(m1, m3) || r1.len != r3.len || (r1.len && memcmp(r1.p, r3.p, r1.len)))
+		abort();
+
+	if (!surrogate_escape(data, n) &&
+	    !(s1 == JSCAN_ERROR && (strstr(m1, "nesting") || strstr(m1, "too long") ||
+				    strstr(m1, "data after the end")))) {
+		y = yajl_alloc(&ycb, NULL, &ry);
+		yajl_config(y, yajl_dont_validate_strings, 1);
+		yok = yajl_parse(y, data, n) == yajl_status_ok && yajl_complete_parse(y) == yajl_status_ok;
+		yajl_free(y);
+		if (yok != (s1 == JSCAN_OK))
+			abort();
+		if (yok && (ry.len != r1.len || (ry.len && memcmp(ry.p, r1.p, ry.len))))
+			abort();
+	}
 	free(ry.p);
-	free(rj.p);
+	free(r1.p);
+	free(r3.p);
 	return 0;
 }

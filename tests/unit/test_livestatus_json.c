@@ -141,6 +141,29 @@ static void callback_stops(void **state)
 	assert_int_equal(s.rows, 1);
 }
 
+/* After a failure every later call fails with the same message. */
+static void errors_stick(void **state)
+{
+	static const char *const first[] = { "[[1],", "{}", "[[1,]" };
+	static const char *const want[] = { "stop", "expected a list of rows", "unexpected ']' at byte 4" };
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		struct seen s = { .stop_after = 1 };
+		struct lsjson_reader *r = lsjson_reader_new(on_row, &s);
+		sd_error err = { "" }, again = { "" };
+
+		assert_int_equal(lsjson_reader_feed(r, first[i], strlen(first[i]), &err), -1);
+		assert_non_null(strstr(err.msg, want[i]));
+		assert_int_equal(lsjson_reader_feed(r, "[2]]", 4, &again), -1);
+		assert_string_equal(again.msg, err.msg);
+		again.msg[0] = '\0';
+		assert_int_equal(lsjson_reader_finish(r, &again), -1);
+		assert_string_equal(again.msg, err.msg);
+		lsjson_reader_free(r);
+	}
+}
+
 static void embedded_nul(void **state)
 {
 	const char *t = "[[\"a\\u0000b\"]]";
@@ -164,6 +187,7 @@ int main(void)
 		cmocka_unit_test(hostile),
 		cmocka_unit_test(callback_stops),
 		cmocka_unit_test(embedded_nul),
+		cmocka_unit_test(errors_stick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
