@@ -5,7 +5,8 @@
  * the reading thread paces the whole run (it parses while the row thread
  * formats and two threads deflate, all on the site's cores), and yajl's
  * byte-at-a-time lexer took 0.042 s of its ~0.1 s (9.7 MB reply; doubling
- * that work slowed the run by 8% of the query floor, make bench). This
+ * that work slowed the run by 8% of the query floor in paired runs against
+ * scripts/bench's 50k site). This
  * scanner reads the same language with yajl's callbacks and yajl's
  * choices where JSON leaves room - strings are decoded but not checked for
  * UTF-8 (text.c repairs that where output needs it), \u0000 gives a NUL,
