@@ -372,14 +372,14 @@ static int status(struct lsjson_reader *r, enum jscan_status st)
 {
 	if (st == JSCAN_OK)
 		return 0;
-	if (r->cb_failed || r->err->msg[0])
-		;                       /* a callback said why */
-	else if (st == JSCAN_TRUNCATED)
-		sd_fail(r->err, "truncated JSON reply after row %ld", r->rows);
-	else if (!strncmp(jscan_error(r->h), "out of memory", 13))
-		sd_fail(r->err, "out of memory");
-	else
-		sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows, jscan_error(r->h));
+	if (!r->cb_failed && !r->err->msg[0]) {        /* else a callback said why */
+		if (st == JSCAN_TRUNCATED)
+			sd_fail(r->err, "truncated JSON reply after row %ld", r->rows);
+		else if (!strncmp(jscan_error(r->h), "out of memory", 13))
+			sd_fail(r->err, "out of memory");
+		else
+			sd_fail(r->err, "malformed JSON reply after row %ld: %s", r->rows, jscan_error(r->h));
+	}
 	r->first = *r->err;
 	r->failed = 1;
 	return -1;
