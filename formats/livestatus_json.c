@@ -390,7 +390,8 @@ void lsjson_reader_expect(struct lsjson_reader *r, unsigned long long bytes)
 	r->expect = bytes;
 }
 
-int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err)
+/* -1 with the first failure's message once the reader has failed */
+static int begin(struct lsjson_reader *r, sd_error *err)
 {
 	if (r->failed) {
 		*err = r->first;
@@ -398,18 +399,19 @@ int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_
 	}
 	r->err = err;
 	err->msg[0] = '\0';
+	return 0;
+}
+
+int lsjson_reader_feed(struct lsjson_reader *r, const void *buf, size_t len, sd_error *err)
+{
+	if (begin(r, err) < 0)
+		return -1;
 	return status(r, jscan_feed(r->h, buf, len));
 }
 
 long lsjson_reader_finish(struct lsjson_reader *r, sd_error *err)
 {
-	if (r->failed) {
-		*err = r->first;
-		return -1;
-	}
-	r->err = err;
-	err->msg[0] = '\0';
-	if (status(r, jscan_finish(r->h)) < 0)
+	if (begin(r, err) < 0 || status(r, jscan_finish(r->h)) < 0)
 		return -1;
 	if (!r->done)
 		return sd_fail(err, "truncated JSON reply after row %ld", r->rows);
