@@ -70,7 +70,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: sitedump [-C [-T] [-G]] [-M] [-s SOCKET] [-H HDR]... [-S HDR]... [-O HDR]...\n"
-		"                [-p PREFIX] [-i MINUTES] [--format checkresult|json|json-columns|nagios|icinga2]\n"
+		"                [-p PREFIX] [-i MINUTES] [--format checkresult|json|json-columns|json-blocks|nagios|icinga2]\n"
 		"                [--all]\n"
 		"                [--status-file PATH --objects-cache PATH | --snapshot FILE] [-o FILE] [--timeout SECONDS]\n"
 		"                [--site NAME]\n"
@@ -499,7 +499,7 @@ static int run_bundle(struct opts *o)
 		goto out;
 	state_wo.parts = SD_PART_STATE;
 	state_wo.templates = 0;
-	state_wo.json_columns = config_wo.json_columns = 1;     /* see snapshot_json.c */
+	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
 	config_wo.parts = SD_PART_CONFIG;
 	config_wo.templates = 0;        /* siteload writes the shared templates once */
 	for (pass = 0; pass < 2; pass++) {
@@ -725,6 +725,7 @@ int main(int argc, char **argv)
 			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;
 			else if (!strcmp(optarg, "json")) o.fmt = F_JSON;
 			else if (!strcmp(optarg, "json-columns")) o.fmt = F_JSON, o.wo.json_columns = 1;
+			else if (!strcmp(optarg, "json-blocks")) o.fmt = F_JSON, o.wo.json_blocks = 1;
 			else if (!strcmp(optarg, "nagios")) o.fmt = F_NAGIOS;
 			else if (!strcmp(optarg, "icinga2")) o.fmt = F_ICINGA2;
 			else {

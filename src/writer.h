@@ -20,6 +20,7 @@ struct writer_opts {
 	unsigned parts;         /* enum sd_part: what to write (json) */
 	time_t now;             /* file_time of checkresult output */
 	int json_columns;       /* json: version 2 layout, records as arrays */
+	int json_blocks;        /* json: version 3 layout, columns in blocks (bundles) */
 	/* siteload's central config: when stale_argv is set, the templates run
 	 * it as the check (argv, NULL-terminated, borrowed) after stale_after
 	 * seconds without a result (Nagios freshness, Icinga 2 check_interval),

@@ -164,7 +164,7 @@ my %TARX = (gzip => ['-z'], zstd => ['--zstd'], none => []);
 sub strip_created { my ($s) = @_; $s =~ s/"created":\d+,//; return $s }
 sub strip_asof { my ($s) = @_; $s =~ s/^# as of [^\n]*\n//m; return $s }
 my %PLAIN;
-for ([ 'state.json', ['--format', 'json-columns'] ], [ 'config.json', ['--format', 'json-columns', '-C'] ],
+for ([ 'state.json', ['--format', 'json-blocks'] ], [ 'config.json', ['--format', 'json-blocks', '-C'] ],
      [ 'nagios.cfg', ['-C'] ], [ 'icinga2.conf', ['--format', 'icinga2', '-C'] ]) {
     my ($m, $args) = @$_;
     $r = run([$SITEDUMP, '-s', $spec, '--site', 'r1', @$args]);

@@ -151,24 +151,27 @@ case('--ignore-host gw --ignore-host "web server 01"', 'ignore.json', ['--ignore
     my $r = sitediff('--a-json', '-', '--b-json', "$DATA/same.json", { stdin => slurp("$DATA/ref.json") });
     is_deeply([ $r->{rc}, $r->{out} ], [ 0, ['sitediff: 0 differences (5 hosts, 8 services compared)'] ], '--a-json - reads standard input');
 }
-{
-    # the columns layout (version 2, a bundle's state.json) reads to the same records
-    my $r = run_cmd([$BIN, '--snapshot', "$DATA/changed-output.json", '--format', 'json-columns', '--site', 'x'], timeout => 60);
-    is($r->{rc}, 0, 'sitedump --format json-columns of a fixture: exit 0') or diag $r->{err};
-    like($r->{out}, qr/^\{"format":"sitedump-snapshot","version":2,.*"columns":\{"hosts":\["name","state",/,
-         'json-columns: version 2 with the column lists');
+# the columns (version 2) and column blocks (version 3, a bundle's state.json) layouts read to
+# the same records
+for my $L ([ 'json-columns', 2, qr/"hosts":\[\["gw",/ ], [ 'json-blocks', 3, qr/"hosts":\[\[\["gw",/ ]) {
+    my ($fmt, $ver, $shape) = @$L;
+    my $r = run_cmd([$BIN, '--snapshot', "$DATA/changed-output.json", '--format', $fmt, '--site', 'x'], timeout => 60);
+    is($r->{rc}, 0, "sitedump --format $fmt of a fixture: exit 0") or diag $r->{err};
+    like($r->{out}, qr/^\{"format":"sitedump-snapshot","version":$ver,.*"columns":\{"hosts":\["name","state",/,
+         "$fmt: version $ver with the column lists");
+    like($r->{out}, $shape, "$fmt: records in its layout");
     my $rows = run_cmd([$BIN, '--snapshot', "$DATA/changed-output.json", '--format', 'json', '--site', 'x'], timeout => 60);
     my $c = sitediff('--a-json', '-', '--b-json', "$DATA/changed-output.json", { stdin => $r->{out} });
     is_deeply([ $c->{rc}, $c->{out} ], [ 0, ['sitediff: 0 differences (5 hosts, 8 services compared)'] ],
-              'sitediff: the columns layout equals the rows it came from');
+              "sitediff: $fmt equals the rows it came from");
     $c = sitediff('--a-json', "$DATA/ref.json", '--b-json', '-', { stdin => $r->{out} });
     my $d = sitediff('--a-json', "$DATA/ref.json", '--b-json', "$DATA/changed-output.json");
-    is_deeply($c->{out}, $d->{out}, 'sitediff: against ref, the columns layout shows the same differences as its rows');
+    is_deeply($c->{out}, $d->{out}, "sitediff: against ref, $fmt shows the same differences as its rows");
     cmp_ok(scalar @{ $d->{out} }, '>', 1, '... and there are some');
     my $back = run_cmd([$BIN, '--snapshot', '-', '--format', 'json', '--site', 'x'], stdin => $r->{out}, timeout => 60);
     (my $x = $back->{out}) =~ s/"source":"[^"]*","created":\d+,//;
     (my $y = $rows->{out}) =~ s/"source":"[^"]*","created":\d+,//;
-    is($x, $y, 'sitedump --snapshot reads the columns layout back to the same rows');
+    is($x, $y, "sitedump --snapshot reads $fmt back to the same rows");
 }
 {
     my $r = sitediff('--help');
@@ -193,8 +196,8 @@ error_case('truncated JSON', qr{^sitediff: B json \Q$DATA\E/broken\.json: invali
            '--a-json', "$DATA/ref.json", '--b-json', "$DATA/broken.json");
 error_case('config-only snapshot', qr{^sitediff: A json \Q$DATA\E/config-only\.json: snapshot has no state part},
            '--a-json', "$DATA/config-only.json", '--b-json', "$DATA/ref.json");
-error_case('unknown snapshot version', qr{^sitediff: A json \Q$DATA\E/version3\.json: snapshot version 3 not supported},
-           '--a-json', "$DATA/version3.json", '--b-json', "$DATA/ref.json");
+error_case('unknown snapshot version', qr{^sitediff: A json \Q$DATA\E/version4\.json: snapshot version 4 not supported},
+           '--a-json', "$DATA/version4.json", '--b-json', "$DATA/ref.json");
 error_case('not a snapshot', qr{^sitediff: A json \Q$DATA\E/not-snapshot\.json: not a sitedump snapshot},
            '--a-json', "$DATA/not-snapshot.json", '--b-json', "$DATA/ref.json");
 error_case('unreachable Livestatus (sitedump fails)', qr{^sitediff: B livestatus unix:/nonexistent/live: sitedump failed \(exit 2\): \S},

@@ -388,7 +388,8 @@ static void make_records(struct sd_object *h1, struct sd_object *h2, struct sd_o
 	g2->alias = "";
 }
 
-/* the layout write_doc writes: 0 rows (version 1), 1 columns (version 2) */
+/* the layout write_doc writes: 0 rows (version 1), 1 columns (version 2),
+ * 2 column blocks (version 3) */
 static int g_columns;
 
 /* Writes the document with the writer; fills `expect` with what a reader
@@ -399,7 +400,8 @@ static char *write_doc(size_t *len, struct rec *expect, int downtimes_first)
 	struct sd_comment c1, c2;
 	struct sd_downtime d1, d2;
 	struct sd_group g1, g2;
-	struct writer_opts wo = { .parts = SD_PART_STATE | SD_PART_CONFIG, .json_columns = g_columns };
+	struct writer_opts wo = { .parts = SD_PART_STATE | SD_PART_CONFIG, .json_columns = g_columns == 1,
+				  .json_blocks = g_columns == 2 };
 	struct sd_meta meta = { .site = "s\xc3\xaete", .source = "livestatus:unix:/run/live", .created = 1795288100,
 				.parts = SD_PART_STATE | SD_PART_CONFIG };
 	char *buf = NULL;
@@ -533,7 +535,7 @@ static void read_fd(void **state)
 static void fixtures(void **state)
 {
 	static const char *const good[] = { "ref", "same", "ack-author", "never-checked", "config-only" };
-	static const char *const bad[] = { "broken", "not-snapshot", "version3" };
+	static const char *const bad[] = { "broken", "not-snapshot", "version4" };
 	char path[256];
 	size_t i;
 
@@ -628,8 +630,8 @@ static void hostile_values(void **state)
 	expect_fail("{\"hosts\":[],\"format\":\"sitedump-snapshot\",\"version\":1}", "not a sitedump snapshot");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"hosts\":[]}", "unsupported snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"hosts\":[],\"version\":1}", "unsupported snapshot version");
-	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":3,\"hosts\":[]}", "unsupported snapshot version");
-	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":3}", "unsupported snapshot version");
+	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":4,\"hosts\":[]}", "unsupported snapshot version");
+	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":4}", "unsupported snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":0}", "snapshot version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":\"1\"}", "wrong type for top-level key version");
 	expect_fail("{\"format\":\"sitedump-snapshot\",\"version\":1234567}", "snapshot version");
@@ -988,6 +990,186 @@ static void columns_hostile(void **state)
 	}
 }
 
+/* ---- version 3: column blocks ---- */
+
+static void blocks_layout(void **state)
+{
+	struct rec er, eb, gr = { 0 }, gb = { 0 };
+	sd_error err = { "" };
+	size_t lr, lb;
+	char *rows, *blocks;
+
+	g_columns = 0;
+	rows = write_doc(&lr, &er, 0);
+	g_columns = 2;
+	blocks = write_doc(&lb, &eb, 1);
+	g_columns = 0;
+	assert_non_null(strstr(blocks, "\"version\":3,"));
+	assert_non_null(strstr(blocks, "\"columns\":{\"hostgroups\":[\"name\",\"alias\"],"));
+	/* one block per section, each a list of columns: the two hosts' names, then
+	 * their states, ...; lists and custom variables nested in their column */
+	assert_non_null(strstr(blocks, "\"hostgroups\":[[[\"linux\"],[\"Linux servers\"]]]"));
+	assert_non_null(strstr(blocks, "\"hosts\":[[[\"web server 01\",\"h\xc3\xa4st-\xc3\xbc\"],["));
+	assert_non_null(strstr(blocks, "[{\"OS\":\"Linux\",\"RACK\":\"B\xe2\x82\xac 7\",\"JSON\":\"{\\\"a\\\":[1,2]}\"},{}]]]"));
+	assert_null(strstr(blocks, "\"plugin_output\":"));
+	/* the same records as the rows, whole and byte by byte */
+	assert_int_equal(read_doc(rows, lr, lr, &gr, &err), 10);
+	assert_int_equal(read_doc(blocks, lb, 1, &gb, &err), 10);
+	assert_string_equal(gb.text, eb.text);
+	rec_free(&gb);
+	assert_int_equal(read_doc(blocks, lb, lb, &gb, &err), 10);
+	assert_string_equal(gb.text, eb.text);
+	rec_free(&er);
+	rec_free(&eb);
+	rec_free(&gr);
+	rec_free(&gb);
+	free(rows);
+	free(blocks);
+}
+
+static void blocks_truncated_everywhere(void **state)
+{
+	g_columns = 2;
+	truncated_everywhere(state);
+	g_columns = 0;
+}
+
+/* n services in the given layout; every `big`-th has a 300 KB output, so
+ * blocks end by bytes as well as by rows. */
+static char *write_many(int layout, int n, int big, size_t *len)
+{
+	struct writer_opts wo = { .parts = SD_PART_STATE, .json_columns = layout == 1, .json_blocks = layout == 2 };
+	struct sd_meta meta = { .site = "s", .source = "x", .created = 1, .parts = SD_PART_STATE };
+	char *buf = NULL, host[32], desc[32], out[64], *huge = malloc(300001);
+	FILE *f = open_memstream(&buf, len);
+	struct sd_sink *w = snapshot_json_writer_new(f, &wo);
+	sd_error err = { "" };
+	struct sd_object o;
+	int i;
+
+	assert_non_null(w);
+	assert_non_null(huge);
+	memset(huge, 'x', 300000);
+	huge[300000] = 0;
+	assert_int_equal(w->begin(w->ctx, &meta, &err), 0);
+	for (i = 0; i < n; i++) {
+		sd_object_clear(&o);
+		o.type = SD_SERVICE;
+		snprintf(host, sizeof(host), "h%d", i / 25);
+		snprintf(desc, sizeof(desc), "svc %d", i);
+		snprintf(out, sizeof(out), "OK - %d", i * 7);
+		o.host_name = host;
+		o.description = desc;
+		o.state = i % 4;
+		o.has_been_checked = i % 3 != 0;
+		o.plugin_output = big && i % big == 0 ? huge : out;
+		o.last_check = 1795288000 + i;
+		o.latency = i * 0.001;
+		assert_int_equal(w->object(w->ctx, &o, &err), 0);
+	}
+	assert_int_equal(w->end(w->ctx, &err), 0);
+	snapshot_json_writer_free(w);
+	fclose(f);
+	free(huge);
+	return buf;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay++;
+	}
+	return n;
+}
+
+static void blocks_many(void **state)
+{
+	/* 20000 records: blocks of 8192, 8192, 3616; with big outputs every
+	 * 100th, blocks end at 2 MiB of values instead */
+	static const int cases[][3] = { { 20000, 0, 3 }, { 3000, 100, 0 }, { 8192, 0, 1 }, { 8193, 0, 2 } };
+	size_t k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct rec gr = { 0 }, gb = { 0 };
+		sd_error err = { "" };
+		size_t lr, lb;
+		char *rows = write_many(0, cases[k][0], cases[k][1], &lr);
+		char *blocks = write_many(2, cases[k][0], cases[k][1], &lb);
+		size_t nblocks = count(blocks, "[[\"h");       /* a block's first column, the host names */
+
+		if (cases[k][2])
+			assert_int_equal(nblocks, cases[k][2]);
+		else
+			assert_true(nblocks > 3 && nblocks < 10);      /* 2 MiB of 300 KB values each */
+		assert_int_equal(read_doc(rows, lr, lr, &gr, &err), cases[k][0]);
+		assert_int_equal(read_doc(blocks, lb, 65536, &gb, &err), cases[k][0]);
+		assert_string_equal(err.msg, "");
+		assert_true(gb.len == gr.len && memcmp(gb.text, gr.text, gr.len) == 0);
+		rec_free(&gr);
+		rec_free(&gb);
+		free(rows);
+		free(blocks);
+	}
+}
+
+#define HEAD3 "{\"format\":\"sitedump-snapshot\",\"version\":3,\"site\":\"s\",\"parts\":[\"state\"],"
+
+static void blocks_hostile(void **state)
+{
+	struct rec got = { 0 };
+	sd_error err = { "" };
+	const char *ok = HEAD3 "\"columns\":{\"hosts\":[\"name\",\"later_key\",\"state\"],\"later_section\":[\"x\"]},"
+			 "\"hosts\":[[[\"h\",\"i\"],[{\"a\":[1,{}]},[[]]],[2,3]],[[],[],[]],[[\"j\"],[null],[1]]]}";
+	char deep[512];
+	char *huge;
+	size_t n;
+	int i;
+
+	/* unknown columns skipped, whatever their values; an empty block */
+	assert_int_equal(read_doc(ok, strlen(ok), 3, &got, &err), 3);
+	assert_non_null(strstr(got.text, "host_name=[1:h]"));
+	assert_non_null(strstr(got.text, "host_name=[1:j]"));
+	assert_non_null(strstr(got.text, "state=3"));
+	rec_free(&got);
+
+	expect_fail(HEAD3 "\"hosts\":[[[\"h\"],[0]]]}", "a block without columns for hosts");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[\"h\",0,[],{}]]}", "a block holds column arrays, not values");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[{}]]}", "a block holds column arrays, not objects");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[0],[[]],[{}],[1]]]}", "block with more columns than columns in hosts");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[0],[[]]]]}", "block with fewer columns than columns in hosts");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\",\"i\"],[0],[[],[]],[{},{}]]]}", "columns of unequal length in a block of hosts");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[\"0\"],[[]],[{}]]]}", "wrong type (string) for key state");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[9],[[]],[{}]]]}", "value out of range for key state");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[0],[{}],[{}]]]}", "unexpected object");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[0],[[]],[[]]]]}", "unexpected array for key custom_variables");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"\"],[0],[[]],[{}]]]}", "empty object name");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\\u0000\"],[0],[[]],[{}]]]}", "NUL in a string of key name");
+	expect_fail(HEAD3 COLS2 "\"hosts\":[[[\"h\"],[0],[[]],[{}]],7]}", "unexpected number");
+	/* a version 2 document with blocks: its "records" start with an array */
+	expect_fail(HEAD2 COLS2 "\"hosts\":[[[\"h\"],[0],[[]],[{}]]]}", "unexpected array for key name");
+	/* nesting inside a value is bounded */
+	n = (size_t)snprintf(deep, sizeof(deep), "%s%s\"hosts\":[[[\"h\"],[0],[", HEAD3, COLS2);
+	for (i = 0; i < 40; i++)
+		deep[n++] = '[';
+	deep[n] = 0;
+	expect_fail(deep, "nesting too deep");
+	/* a block larger than a reader holds: one 65 MiB name */
+	n = (size_t)snprintf(NULL, 0, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[\"", HEAD3);
+	huge = malloc(n + (65u << 20) + 16);
+	assert_non_null(huge);
+	snprintf(huge, n + 1, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[\"", HEAD3);
+	memset(huge + n, 'a', 65u << 20);
+	strcpy(huge + n + (65u << 20), "\"]]]}");
+	assert_int_equal(read_doc(huge, strlen(huge), 1 << 20, &got, &err), -1);
+	assert_non_null(strstr(err.msg, "block too large in hosts"));
+	assert_int_equal(got.records, 0);
+	rec_free(&got);
+	free(huge);
+}
+
 static int begin_fails(void *ctx, const struct sd_meta *m, sd_error *err)
 {
 	return sd_fail(err, "no begin");
@@ -1096,6 +1278,10 @@ int main(void)
 		cmocka_unit_test(columns_layout),
 		cmocka_unit_test(columns_truncated_everywhere),
 		cmocka_unit_test(columns_hostile),
+		cmocka_unit_test(blocks_layout),
+		cmocka_unit_test(blocks_truncated_everywhere),
+		cmocka_unit_test(blocks_many),
+		cmocka_unit_test(blocks_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
