@@ -35,6 +35,10 @@
 #include "bundle.h"
 #include "output.h"
 #include "pdeflate.h"
+
+#ifndef BUNDLE_DEFLATE_LEVEL
+#define BUNDLE_DEFLATE_LEVEL 1
+#endif
 #include "zstream.h"
 
 /*
@@ -225,20 +229,29 @@ static void member_emit(void *ctx, const void *buf, size_t len)
 	m->zlen += (long long)len;
 }
 
+/* pdeflate's input, in order (on a deflate thread when it has them) */
+static void member_hash(void *ctx, const void *buf, size_t len)
+{
+	struct member *m = ctx;
+
+	crypto_generichash_update(&m->hs, buf, len);
+}
+
 static ssize_t member_write(void *cookie, const char *buf, size_t len)
 {
 	struct member *m = cookie;
 	sd_error err;
 
-	if (m->pd) {
+	if (m->pd) {            /* pdeflate hashes it (member_hash) */
 		if (pd_write(m->pd, buf, len, &err) < 0 || m->werr) {
 			errno = m->werr ? m->werr : ENOMEM;
 			return -1;
 		}
 	} else if (out_write_all(m->fd, buf, len) < 0) {
 		return -1;
+	} else {
+		member_hash(m, buf, len);
 	}
-	crypto_generichash_update(&m->hs, (const unsigned char *)buf, len);
 	m->size += (long long)len;
 	return (ssize_t)len;
 }
@@ -249,8 +262,7 @@ static int member_close(void *cookie)
 	sd_error err;
 	int rc = 0;
 
-	crypto_generichash_final(&m->hs, m->hash, HASH_BYTES);
-	if (m->pd) {
+	if (m->pd) {            /* every byte through member_hash first */
 		if (pd_flush(m->pd, &err) < 0 || m->werr) {
 			errno = m->werr ? m->werr : ENOMEM;
 			rc = -1;
@@ -258,6 +270,7 @@ static int member_close(void *cookie)
 		pd_free(m->pd);
 		m->pd = NULL;
 	}
+	crypto_generichash_final(&m->hs, m->hash, HASH_BYTES);
 	if (close(m->fd) != 0)
 		rc = -1;
 	return rc;
@@ -311,7 +324,9 @@ FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
 	if ((m->fd = out_anon_file(b->tmpdir, err)) < 0)
 		return NULL;
 	crypto_generichash_init(&m->hs, NULL, 0, HASH_BYTES);
-	if (b->c == BUNDLE_GZIP && !(m->pd = pd_new(6, member_emit, m, err))) {
+	/* level 1: the JSON members are column blocks (snapshot_json.c), over
+	 * which libdeflate's fastest level is as small as level 6 over rows */
+	if (b->c == BUNDLE_GZIP && !(m->pd = pd_new(BUNDLE_DEFLATE_LEVEL, member_emit, member_hash, m, err))) {
 		close(m->fd);
 		return NULL;
 	}

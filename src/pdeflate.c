@@ -29,12 +29,14 @@ struct slot {
 struct pdeflate {
 	int level;
 	pd_emit emit;
+	pd_input input;
 	void *ctx;
 	struct slot s[NSLOT];
 	size_t out_cap;
 	int fill;                       /* the slot the caller fills */
 	unsigned long next_seq;         /* given to the next full block */
 	unsigned long emit_seq;         /* the next block to emit */
+	unsigned long input_seq;        /* the next block for the input hook */
 	struct libdeflate_compressor *c;        /* for blocks deflated by the caller */
 	int nthreads;
 	pthread_t th[NWORKER];
@@ -93,6 +95,17 @@ static void *worker(void *arg)
 			continue;
 		}
 		s->state = S_WORKING;
+		if (p->input) {         /* in order: wait for the block before */
+			while (p->input_seq != s->seq && !p->stop)
+				pthread_cond_wait(&p->cv, &p->mu);
+			if (p->stop)
+				break;
+			pthread_mutex_unlock(&p->mu);
+			p->input(p->ctx, s->in, s->in_len);
+			pthread_mutex_lock(&p->mu);
+			p->input_seq++;
+			pthread_cond_broadcast(&p->cv);
+		}
 		pthread_mutex_unlock(&p->mu);
 		s->failed = !c || deflate_block(c, s, p->out_cap) < 0;
 		pthread_mutex_lock(&p->mu);
@@ -104,7 +117,7 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-struct pdeflate *pd_new(int level, pd_emit emit, void *ctx, sd_error *err)
+struct pdeflate *pd_new(int level, pd_emit emit, pd_input input, void *ctx, sd_error *err)
 {
 	struct pdeflate *p = calloc(1, sizeof(*p));
 
@@ -114,6 +127,7 @@ struct pdeflate *pd_new(int level, pd_emit emit, void *ctx, sd_error *err)
 	}
 	p->level = level;
 	p->emit = emit;
+	p->input = input;
 	p->ctx = ctx;
 	if (!(p->c = libdeflate_alloc_compressor(level))) {
 		free(p);
@@ -191,6 +205,9 @@ static void dispatch(struct pdeflate *p, int flush)
 		if (!p->nthreads && !flush && !p->failed)
 			start_threads(p);
 		if (!p->nthreads) {     /* deflate it here */
+			if (p->input)
+				p->input(p->ctx, s->in, s->in_len);
+			p->input_seq++;
 			s->failed = deflate_block(p->c, s, p->out_cap) < 0;
 			s->state = S_DONE;
 			emit_ready(p);

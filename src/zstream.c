@@ -104,7 +104,7 @@ struct zs_writer *zs_writer_new(FILE *out, enum zs_kind k, const struct ms_secke
 		/* the member whose header holds the signature holds no data;
 		 * pdeflate's members follow it */
 		emit(w, gz_empty, sizeof(gz_empty));
-		if (!(w->pd = pd_new(6, pd_out, w, err))) {
+		if (!(w->pd = pd_new(6, pd_out, NULL, w, err))) {
 			zs_writer_free(w);
 			return NULL;
 		}

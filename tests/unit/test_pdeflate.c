@@ -4,10 +4,13 @@
  * inflate to the input at every block boundary; no input, no member; the
  * bytes do not depend on how the input was cut into writes; and output
  * flushed, written on and flushed again is the members of both parts (how
- * a bundle splices its members into the tar's). */
+ * a bundle splices its members into the tar's); the input hook sees every
+ * byte once, in order, one call at a time, all of it by each pd_flush,
+ * and on the workers when there are some. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +68,7 @@ static void deflate_part(struct pdeflate *p, const unsigned char *in, size_t n, 
 static void deflate_all(const unsigned char *in, size_t n, size_t step, struct out *o)
 {
 	sd_error err = { "" };
-	struct pdeflate *p = pd_new(6, collect, o, &err);
+	struct pdeflate *p = pd_new(6, collect, NULL, o, &err);
 
 	assert_non_null(p);
 	deflate_part(p, in, n, step);
@@ -180,7 +183,7 @@ static void flush_between(void **state)
 		unsigned char *in = make_input(total);
 		struct out o = { 0 };
 		sd_error err = { "" };
-		struct pdeflate *p = pd_new(6, collect, &o, &err);
+		struct pdeflate *p = pd_new(6, collect, NULL, &o, &err);
 
 		assert_non_null(p);
 		for (i = 0; i < 3; i++) {
@@ -195,11 +198,69 @@ static void flush_between(void **state)
 	}
 }
 
+struct seen {
+	struct out o;
+	int inside, overlapped;
+	int off_caller;         /* calls not on the caller's thread */
+	pthread_t caller;
+};
+
+static void hook(void *ctx, const void *buf, size_t len)
+{
+	struct seen *s = ctx;
+	volatile unsigned spin;
+
+	if (__atomic_add_fetch(&s->inside, 1, __ATOMIC_SEQ_CST) > 1)
+		s->overlapped = 1;
+	for (spin = 0; spin < 300000; spin++)    /* widen the window for a second caller */
+		;
+	collect(&s->o, buf, len);
+	if (!pthread_equal(pthread_self(), s->caller))
+		s->off_caller++;
+	__atomic_sub_fetch(&s->inside, 1, __ATOMIC_SEQ_CST);
+}
+
+static void ignore(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx, (void)buf, (void)len;
+}
+
+static void input_hook(void **state)
+{
+	size_t sizes[][3] = { { 0, 0, 0 }, { 1, 0, MIB - 1 }, { MIB, MIB + 1, 7 },
+			      { 5 * MIB + 3, 1, 3 * MIB } };
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t total = sizes[k][0] + sizes[k][1] + sizes[k][2], at = 0;
+		unsigned char *in = make_input(total);
+		struct seen s = { .caller = pthread_self() };
+		sd_error err = { "" };
+		struct pdeflate *p = pd_new(6, ignore, hook, &s, &err);
+
+		assert_non_null(p);
+		for (i = 0; i < 3; i++) {
+			deflate_part(p, in + at, sizes[k][i], 3000);
+			at += sizes[k][i];
+			assert_int_equal(s.o.len, at);          /* all of it by pd_flush */
+			assert_true(at == 0 || memcmp(s.o.p, in, at) == 0);
+		}
+		pd_free(p);
+		assert_false(s.overlapped);
+		if (total > 4 * MIB)
+			assert_true(s.off_caller > 0);
+		free(s.o.p);
+		free(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(flush_between),
+		cmocka_unit_test(input_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
