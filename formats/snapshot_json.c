@@ -460,8 +460,15 @@ static void object_body(struct jw *w, const struct sd_object *o)
 		key(w, "custom_variables");
 		j_open(w, '{');
 		w->in_vars = 1;
-		for (i = 0; i < o->nvars; i++)
-			str(w, o->vars[i].name, o->vars[i].value);
+		for (i = 0; i < o->nvars; i++) {
+			/* a name is written as a key: repaired as values are */
+			const char *n = o->vars[i].name;
+			size_t len = strlen(n), rlen;
+			char *fixed = text_utf8_valid(n, len) ? NULL : text_utf8_repair(n, len, &rlen);
+
+			str(w, fixed ? fixed : n, o->vars[i].value);
+			free(fixed);
+		}
 		w->in_vars = 0;
 		j_close(w, '}');
 	}
@@ -693,9 +700,13 @@ struct tev {
 	unsigned char type;
 };
 
-/* One block's tape at most: its values, events and value index. A block
- * of our writer's is at most BLOCK_BYTES of values plus one record. */
-#define TAPE_MAX (64u << 20)
+/* The memory one block's tape may take (allocated: values, events, value
+ * index). A block of our writer's is at most BLOCK_BYTES of values (whose
+ * events take up to 8 times their bytes) plus one record, and a record
+ * from Livestatus is at most 64 MiB (LSJSON_MAX_ROW_BYTES): such a block
+ * takes at most about 150 MiB here. Without a bound, a block of empty
+ * values could make the events many times the document's size. */
+#define TAPE_MAX (256u << 20)
 #define TAPE_NEST 16
 
 static int rfail(struct snapshot_json_reader *r, const char *fmt, const char *a)
@@ -920,21 +931,26 @@ static int columns_string(struct snapshot_json_reader *r, const unsigned char *s
 	return 1;
 }
 
-static size_t tape_bytes(const struct snapshot_json_reader *r)
+static size_t tape_alloc(const struct snapshot_json_reader *r)
 {
-	return r->narena + r->nev * sizeof(struct tev) + r->nvi * sizeof(uint32_t);
+	return r->caparena + r->capev * sizeof(struct tev) + r->capvi * sizeof(uint32_t);
 }
 
-/* Room for `need` elements of size sz in *v. 0 ok, -1 failed (r told). */
+/* Room for `need` elements of size sz in *v, all of the tape within
+ * TAPE_MAX. 0 ok, -1 failed (r told). */
 static int tape_grow(struct snapshot_json_reader *r, void **v, size_t *cap, size_t need, size_t sz)
 {
-	size_t c = *cap ? *cap : 1024;
+	size_t c = *cap ? *cap : 1024, others = tape_alloc(r) - *cap * sz;
 	void *p;
 
 	if (need <= *cap)
 		return 0;
 	while (c < need)
 		c *= 2;
+	if (others + c * sz > TAPE_MAX)
+		c = need;               /* near the bound: no more than needed */
+	if (need > TAPE_MAX / sz || others + c * sz > TAPE_MAX)
+		return rfail(r, "block too large in ", section_names[r->sec]), -1;
 	if (!(p = realloc(*v, c * sz)))
 		return rfail(r, "out of memory", NULL), -1;
 	*v = p;
@@ -950,8 +966,6 @@ static int tape_put(struct snapshot_json_reader *r, enum tevtype t, const void *
 
 	if (r->blk == 1)
 		return rfail(r, "a block holds column arrays, not ", t == T_SMAP ? "objects" : "values");
-	if (tape_bytes(r) + len + sizeof(struct tev) + sizeof(uint32_t) > TAPE_MAX)
-		return rfail(r, "block too large in ", section_names[r->sec]);
 	if (r->tnest == 0) {
 		if (tape_grow(r, (void **)&r->vi, &r->capvi, r->nvi + 1, sizeof(*r->vi)) < 0)
 			return 0;
@@ -1017,7 +1031,8 @@ static int tape_play(struct snapshot_json_reader *r, size_t a, size_t b)
 
 	for (; ok && a < b; a++) {
 		const struct tev *e = &r->tev[a];
-		const unsigned char *s = r->arena + e->off;
+		/* no arena at all when every string of the block is empty */
+		const unsigned char *s = e->len ? r->arena + e->off : (const unsigned char *)"";
 
 		switch ((enum tevtype)e->type) {
 		case T_NULL: ok = sj_null(r); break;
@@ -1079,6 +1094,8 @@ static int sj_number(void *ctx, const char *s, size_t len)
 			/* yajl's number text is not NUL-terminated: compare it as bytes */
 			if (len != 1 || s[0] < '1' || s[0] > '3')
 				return rfail(r, "unsupported snapshot version (want 1, 2 or 3)", NULL);
+			if (r->version)         /* one layout for the whole document */
+				return rfail(r, "version given twice", NULL);
 			r->version = s[0] - '0';
 		} else if (r->hkey && !strcmp(r->hkey, "created")) {
 			char buf[32];
@@ -1331,6 +1348,8 @@ static int sj_start_map(void *ctx)
 	if (r->depth == 1)
 		return rfail(r, "wrong type for top-level key ", r->hkey);
 	if (r->depth == 2 && r->sec != SEC_NONE) {
+		if (r->version == 3)    /* records only in blocks */
+			return rfail(r, "a block holds column arrays, not ", "objects");
 		record_reset(r);
 		r->depth = 3;
 		return 1;

@@ -36,9 +36,14 @@
 #include "output.h"
 #include "pdeflate.h"
 
-#ifndef BUNDLE_DEFLATE_LEVEL
-#define BUNDLE_DEFLATE_LEVEL 1
-#endif
+#define JSON_DEFLATE_LEVEL 1
+
+static int is_json(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".json");
+}
 #include "zstream.h"
 
 /*
@@ -324,9 +329,10 @@ FILE *bundle_member(struct bundle_writer *b, const char *name, sd_error *err)
 	if ((m->fd = out_anon_file(b->tmpdir, err)) < 0)
 		return NULL;
 	crypto_generichash_init(&m->hs, NULL, 0, HASH_BYTES);
-	/* level 1: the JSON members are column blocks (snapshot_json.c), over
-	 * which libdeflate's fastest level is as small as level 6 over rows */
-	if (b->c == BUNDLE_GZIP && !(m->pd = pd_new(BUNDLE_DEFLATE_LEVEL, member_emit, member_hash, m, err))) {
+	/* level 1 for the JSON members, column blocks (snapshot_json.c), over
+	 * which libdeflate's fastest level is as small as level 6 over rows;
+	 * the config texts (nagios.cfg, icinga2.conf) are not, and keep 6 */
+	if (b->c == BUNDLE_GZIP && !(m->pd = pd_new(is_json(name) ? JSON_DEFLATE_LEVEL : 6, member_emit, member_hash, m, err))) {
 		close(m->fd);
 		return NULL;
 	}

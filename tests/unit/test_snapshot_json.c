@@ -1156,18 +1156,79 @@ static void blocks_hostile(void **state)
 		deep[n++] = '[';
 	deep[n] = 0;
 	expect_fail(deep, "nesting too deep");
-	/* a block larger than a reader holds: one 65 MiB name */
-	n = (size_t)snprintf(NULL, 0, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[\"", HEAD3);
-	huge = malloc(n + (65u << 20) + 16);
-	assert_non_null(huge);
-	snprintf(huge, n + 1, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[\"", HEAD3);
-	memset(huge + n, 'a', 65u << 20);
-	strcpy(huge + n + (65u << 20), "\"]]]}");
-	assert_int_equal(read_doc(huge, strlen(huge), 1 << 20, &got, &err), -1);
-	assert_non_null(strstr(err.msg, "block too large in hosts"));
-	assert_int_equal(got.records, 0);
-	rec_free(&got);
-	free(huge);
+	/* a block larger than a reader holds (256 MiB): 10M empty lists are
+	 * 30 MB of JSON but two events and an index entry each */
+	{
+		const size_t nv = 10u << 20;
+		size_t i2;
+
+		n = (size_t)snprintf(NULL, 0, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[", HEAD3);
+		huge = malloc(n + 3 * nv + 16);
+		assert_non_null(huge);
+		snprintf(huge, n + 1, "%s\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[", HEAD3);
+		for (i2 = 0; i2 < nv; i2++)
+			memcpy(huge + n + 3 * i2, "[],", 3);
+		strcpy(huge + n + 3 * nv - 1, "]]]}");
+		err.msg[0] = 0;
+		assert_int_equal(read_doc(huge, strlen(huge), 1 << 20, &got, &err), -1);
+		assert_non_null(strstr(err.msg, "block too large in hosts"));
+		assert_int_equal(got.records, 0);
+		rec_free(&got);
+		free(huge);
+	}
+	/* version 3 sections hold blocks only; one version per document */
+	expect_fail(HEAD3 "\"hosts\":[{\"name\":\"h\"}]}", "a block holds column arrays, not objects");
+	expect_fail(HEAD3 "\"columns\":{\"hosts\":[\"name\"]},\"hosts\":[[[\"a\"]],{\"name\":\"h\"}]}",
+		    "a block holds column arrays, not objects");
+	expect_fail(HEAD3 "\"version\":2,\"hosts\":[]}", "version given twice");
+	expect_fail(HEAD2 "\"version\":3,\"hosts\":[]}", "version given twice");
+	/* a block whose strings are all empty (no bytes on the tape) */
+	{
+		const char *empty = HEAD3 "\"columns\":{\"downtimes\":[\"host_name\",\"comment\"]},"
+				    "\"downtimes\":[[[\"\",\"\"],[\"\",\"\"]]]}";
+
+		assert_int_equal(read_doc(empty, strlen(empty), 7, &got, &err), 2);
+		rec_free(&got);
+	}
+}
+
+/* A custom variable's name that is not UTF-8 is repaired like a value, so
+ * the document stays JSON that reads back (in every layout). */
+static void var_name_repaired(void **state)
+{
+	static struct sd_var bad[] = { { "R\xff" "CK", "B\xfe" } };
+	struct writer_opts wo = { .parts = SD_PART_CONFIG };
+	struct sd_meta meta = { .site = "s", .source = "x", .created = 1, .parts = SD_PART_CONFIG };
+	int layout;
+
+	for (layout = 0; layout < 3; layout++) {
+		char *buf = NULL;
+		size_t len;
+		FILE *f = open_memstream(&buf, &len);
+		struct sd_sink *w;
+		struct sd_object o;
+		struct rec got = { 0 };
+		sd_error err = { "" };
+
+		wo.json_columns = layout == 1;
+		wo.json_blocks = layout == 2;
+		w = snapshot_json_writer_new(f, &wo);
+		assert_non_null(w);
+		sd_object_clear(&o);
+		o.type = SD_HOST;
+		o.host_name = "h";
+		o.vars = bad;
+		o.nvars = 1;
+		assert_int_equal(w->begin(w->ctx, &meta, &err), 0);
+		assert_int_equal(w->object(w->ctx, &o, &err), 0);
+		assert_int_equal(w->end(w->ctx, &err), 0);
+		snapshot_json_writer_free(w);
+		fclose(f);
+		assert_non_null(strstr(buf, "{\"R\xef\xbf\xbd" "CK\":\"B\xef\xbf\xbd\"}"));
+		assert_int_equal(read_doc(buf, len, len, &got, &err), 1);
+		rec_free(&got);
+		free(buf);
+	}
 }
 
 static int begin_fails(void *ctx, const struct sd_meta *m, sd_error *err)
@@ -1282,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(blocks_truncated_everywhere),
 		cmocka_unit_test(blocks_many),
 		cmocka_unit_test(blocks_hostile),
+		cmocka_unit_test(var_name_repaired),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
