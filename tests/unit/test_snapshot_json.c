@@ -455,6 +455,17 @@ static char *write_doc(size_t *len, struct rec *expect, int downtimes_first)
 	return buf;
 }
 
+/* write_doc in another layout (g_columns), which is 0 again after */
+static char *write_doc_in(int layout, size_t *len, struct rec *expect, int downtimes_first)
+{
+	char *doc;
+
+	g_columns = layout;
+	doc = write_doc(len, expect, downtimes_first);
+	g_columns = 0;
+	return doc;
+}
+
 static void round_trip(void **state)
 {
 	int order;
@@ -913,11 +924,8 @@ static void columns_layout(void **state)
 	size_t lr, lc;
 	char *rows, *cols;
 
-	g_columns = 0;
-	rows = write_doc(&lr, &er, 0);
-	g_columns = 1;
-	cols = write_doc(&lc, &ec, 0);
-	g_columns = 0;
+	rows = write_doc_in(0, &lr, &er, 0);
+	cols = write_doc_in(1, &lc, &ec, 0);
 	assert_non_null(strstr(rows, "\"version\":1,"));
 	assert_null(strstr(rows, "\"columns\""));
 	assert_non_null(strstr(cols, "\"version\":2,"));
@@ -999,11 +1007,8 @@ static void blocks_layout(void **state)
 	size_t lr, lb;
 	char *rows, *blocks;
 
-	g_columns = 0;
-	rows = write_doc(&lr, &er, 0);
-	g_columns = 2;
-	blocks = write_doc(&lb, &eb, 1);
-	g_columns = 0;
+	rows = write_doc_in(0, &lr, &er, 0);
+	blocks = write_doc_in(2, &lb, &eb, 1);
 	assert_non_null(strstr(blocks, "\"version\":3,"));
 	assert_non_null(strstr(blocks, "\"columns\":{\"hostgroups\":[\"name\",\"alias\"],"));
 	/* one block per section, each a list of columns: the two hosts' names, then
