@@ -28,6 +28,17 @@ struct writer_opts {
 	const char *const *stale_argv;
 	int stale_after;
 	const char *site;
+	/* Shadow mode (site set, siteload only): the remote is untrusted
+	 * (docs/security.md). Values that can reach a macro are mapped to a
+	 * safe form or left out, the remote's contacts are not carried and
+	 * its custom variables live in one namespace. group_prefix goes on
+	 * group names (NULL: prefix); siteload makes groups site-scoped.
+	 * notify_contacts / notify_contact_groups: the central's own names,
+	 * comma-separated, from siteload's command line (NULL or "": none,
+	 * and then notifications are off for the site's objects). */
+	const char *group_prefix;
+	const char *notify_contacts;
+	const char *notify_contact_groups;
 };
 
 /* "# TITLE written by sitedump: shadow objects of site 'S'\n# as of T from SRC.\n\n" */
