@@ -18,7 +18,32 @@
  *   command are kept as vars.sitedump_*.
  * - The prefix goes on host and group names: otherwise two remotes with a
  *   group "linux" give "Object 'linux' of type 'HostGroup' re-defined".
+ *
+ * Shadow mode (o->site set: siteload; the remote is untrusted, writer.c):
+ * - Strings keep their DSL escapes, but what a macro can carry into the
+ *   central's commands is mapped by writer_shadow_*: look-alikes in free
+ *   text (display_name, notes, vars), URLs http(s) or relative. No '$'
+ *   is left, so no value needs "$$".
+ * - No `address`: the stock apply rules (ping4: `assign where
+ *   host.address`, ssh) would make the central check an address the
+ *   remote chose. It is kept, as a host name or IP literal only, in
+ *   vars.sitedump_address.
+ * - The remote's custom variables live in the one dictionary
+ *   vars.sitedump_remote["name"] (names [A-Za-z0-9_]{1,64}): a remote
+ *   "notification" var broke the stock notifications.conf
+ *   (host.vars.notification.mail), and no central apply rule may match
+ *   on what a remote chose. Icinga creates the dictionary at the first
+ *   index; an object without variables has none.
+ * - No remote contacts: the central's own users go into
+ *   vars.sitedump_notify_users / vars.sitedump_notify_user_groups for
+ *   the central's Notification apply rule; with none,
+ *   enable_notifications = false.
+ * - Names with $ ` " ' or a final '\' are refused (icinga2_shadow_name_problem):
+ *   Nagios's illegal_object_name_chars refuses those, and a final
+ *   backslash escapes the closing quote of "$host.name$" in a shell.
+ * - Everything changed or left out is one warning per record.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "icinga2_dsl.h"
@@ -33,6 +58,12 @@ struct iw {
 	const char *const *stale_argv;
 	int stale_after;
 	const char *site;
+	int shadow;
+	const char *group_prefix;       /* group names: group_prefix, else prefix */
+	const char *notify_contacts, *notify_contact_groups;    /* shadow: "" = none */
+	/* shadow mode: what was changed in the record, one warning at its end */
+	char notes[2048];
+	size_t notes_len;
 };
 
 const char *icinga2_name_problem(const char *s)
@@ -47,6 +78,22 @@ const char *icinga2_name_problem(const char *s)
 		if (*p < 0x20 || *p == 0x7f)
 			return "control character in the name";
 	}
+	return NULL;
+}
+
+const char *icinga2_shadow_name_problem(const char *s)
+{
+	const char *p = icinga2_name_problem(s);
+	size_t n;
+
+	if (p)
+		return p;
+	if (strpbrk(s, "$`\"'"))
+		return "one of $ ` \" ' in the name: it would reach the central's commands through "
+		       "macros (Nagios's illegal_object_name_chars refuses them too)";
+	n = strlen(s);
+	if (s[n - 1] == '\\')
+		return "the name ends in a backslash: it would escape the closing quote of \"$host.name$\"";
 	return NULL;
 }
 
@@ -94,11 +141,16 @@ void icinga2_put_string(FILE *f, const char *s)
  * when the macro is resolved) and are reported; the rest go unchanged,
  * $MACRO$ included, as an Icinga remote had them.
  */
-static void put_var_string(struct iw *w, const char *what, const char *key, const char *s)
+static void warn(struct iw *w, const char *what, const char *why);
+static int put_shadow_string(struct iw *w, const char *key, const char *s);
+
+static int put_var_string(struct iw *w, const char *what, const char *key, const char *s)
 {
 	const char *p;
 	int n = 0;
 
+	if (w->shadow)
+		return put_shadow_string(w, key, s);
 	for (p = s; *p; p++)
 		n += *p == '$';
 	put_str(w->out, s, n % 2);
@@ -109,12 +161,57 @@ static void put_var_string(struct iw *w, const char *what, const char *key, cons
 			 "vars as macro strings and refuses an unclosed '$')", key);
 		w->sink.warned(w->sink.report_ctx, what, why);
 	}
+	return 0;
+}
+
+/* Shadow mode: add why to the record's one warning (once; cut when long). */
+static void note(struct iw *w, const char *why)
+{
+	size_t left = sizeof(w->notes) - w->notes_len;
+	int n;
+
+	if (left < 8 || strstr(w->notes, why))
+		return;
+	n = snprintf(w->notes + w->notes_len, left, "%s%s", w->notes_len ? "; " : "", why);
+	if (n < 0 || (size_t)n >= left)
+		strcpy(w->notes + sizeof(w->notes) - 5, "...");
+	w->notes_len = strlen(w->notes);
+}
+
+/* Shadow mode: the record's one warning, if anything was changed. */
+static void notes_flush(struct iw *w, const char *what)
+{
+	if (w->notes_len && w->sink.warned)
+		w->sink.warned(w->sink.report_ctx, what, w->notes);
+	w->notes_len = 0;
+	w->notes[0] = '\0';
 }
 
 static void warn(struct iw *w, const char *what, const char *why)
 {
-	if (w->sink.warned)
+	if (w->shadow)
+		note(w, why);
+	else if (w->sink.warned)
 		w->sink.warned(w->sink.report_ctx, what, why);
+}
+
+/* Shadow mode: free text as a string, metacharacters as look-alikes. -1
+ * on out of memory. */
+static int put_shadow_string(struct iw *w, const char *key, const char *s)
+{
+	char *copy, why[600];
+	const char *v = writer_shadow_text(s, &copy);
+
+	if (!v)
+		return -1;
+	if (copy) {
+		snprintf(why, sizeof(why), "%s: metacharacters written as look-alikes, control characters as spaces",
+			 key);
+		note(w, why);
+	}
+	put_str(w->out, v, 0);
+	free(copy);
+	return 0;
 }
 
 /* Minutes as a DSL duration: 1m, 90s, 7.5s (the lexer has no exponents). */
@@ -180,6 +277,48 @@ static void put_attr(struct iw *w, const char *key, const char *value)
 	putc('\n', w->out);
 }
 
+/* A free-text attribute, mapped in shadow mode; left out when empty. -1
+ * on out of memory. */
+static int put_text(struct iw *w, const char *key, const char *value)
+{
+	if (!w->shadow || !value || !*value) {
+		put_attr(w, key, value);
+		return 0;
+	}
+	fprintf(w->out, "  %s = ", key);
+	if (put_shadow_string(w, key, value) < 0)
+		return -1;
+	putc('\n', w->out);
+	return 0;
+}
+
+/* A URL attribute: in shadow mode http(s) or relative only, percent-encoded.
+ * -1 on out of memory. */
+static int put_url(struct iw *w, const char *key, const char *value)
+{
+	const char *v, *reason;
+	char *copy, why[600];
+
+	if (!w->shadow || !value || !*value) {
+		put_attr(w, key, value);
+		return 0;
+	}
+	if (!(v = writer_shadow_url(value, &copy, &reason))) {
+		if (!reason)
+			return -1;
+		snprintf(why, sizeof(why), "%s left out: %s", key, reason);
+		note(w, why);
+		return 0;
+	}
+	if (copy) {
+		snprintf(why, sizeof(why), "%s: metacharacters, spaces and control characters percent-encoded", key);
+		note(w, why);
+	}
+	put_attr(w, key, v);
+	free(copy);
+	return 0;
+}
+
 static void put_var_key(struct iw *w, const char *name)
 {
 	if (is_identifier(name)) {
@@ -211,7 +350,8 @@ static int put_list(struct iw *w, const char *what, const char *key, int var,
 		if (!full)
 			return -1;
 		snprintf(full, len, "%s%s", prefix, name);
-		if (!*name || (check && (p = icinga2_name_problem(full)))) {
+		if (!*name || (check && (p = w->shadow ? icinga2_shadow_name_problem(full)
+							 : icinga2_name_problem(full)))) {
 			char why[1024];
 
 			if (p)
@@ -231,9 +371,11 @@ static int put_list(struct iw *w, const char *what, const char *key, int var,
 		} else {
 			fputs(", ", w->out);
 		}
-		if (var)
-			put_var_string(w, what, key, full);
-		else
+		if (var && put_var_string(w, what, key, full) < 0) {
+			free(full);
+			return -1;
+		}
+		if (!var)
 			icinga2_put_string(w->out, full);
 		free(full);
 	}
@@ -319,13 +461,44 @@ static int write_error(FILE *f, sd_error *err)
 	return ferror(f) ? sd_fail(err, "write error") : 0;
 }
 
+/* Shadow mode: the central's names are written as given, so each must be
+ * one Icinga 2 can carry (siteload checked them; a mistake is fatal here
+ * rather than a config Icinga refuses). */
+static int names_check(const char *what, const char *list, sd_error *err)
+{
+	const char *p = list, *e, *problem;
+	char one[512];
+
+	while (*list) {
+		e = p + strcspn(p, ",");
+		snprintf(one, sizeof(one), "%.*s", (int)(e - p), p);
+		if ((problem = icinga2_shadow_name_problem(one)) || (size_t)(e - p) >= sizeof(one))
+			return sd_fail(err, "%s: '%s' cannot be written for Icinga 2: %s", what, one,
+				       problem ? problem : "too long");
+		if (!*e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 static int i_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
 {
 	struct iw *w = ctx;
+
+	if (w->shadow && (names_check("notify users", w->notify_contacts, err) < 0 ||
+			  names_check("notify user groups", w->notify_contact_groups, err) < 0))
+		return -1;
 	writer_put_header(w->out, "Icinga 2 objects", meta);
 	if (w->templates)
 		put_templates(w);
 	return write_error(w->out, err);
+}
+
+/* The name check of the mode: shadow mode refuses more (see the top). */
+static const char *name_problem(const struct iw *w, const char *s)
+{
+	return w->shadow ? icinga2_shadow_name_problem(s) : icinga2_name_problem(s);
 }
 
 static int i_group(void *ctx, const struct sd_group *g, sd_error *err)
@@ -333,23 +506,26 @@ static int i_group(void *ctx, const struct sd_group *g, sd_error *err)
 	struct iw *w = ctx;
 	const char *type = g->type == SD_HOST ? "HostGroup" : "ServiceGroup";
 	const char *p;
-	size_t len = strlen(w->prefix) + strlen(g->name ? g->name : "") + 1;
-	char *name = malloc(len);
+	size_t len = strlen(w->group_prefix) + strlen(g->name ? g->name : "") + 1;
+	char *name = malloc(len), what[600];
 
 	if (!name)
 		return sd_fail(err, "out of memory");
-	snprintf(name, len, "%s%s", w->prefix, g->name ? g->name : "");
-	if ((p = icinga2_name_problem(name))) {
+	snprintf(name, len, "%s%s", w->group_prefix, g->name ? g->name : "");
+	if ((p = name_problem(w, name))) {
 		sd_fail(err, "%s name cannot be written for Icinga 2: %s", type, p);
 		free(name);
 		return 1;
 	}
+	snprintf(what, sizeof(what), "%s '%s'", g->type == SD_HOST ? "hostgroup" : "servicegroup", name);
 	fprintf(w->out, "object %s ", type);
 	icinga2_put_string(w->out, name);
 	free(name);
 	fputs(" {\n", w->out);
-	put_attr(w, "display_name", g->alias);
+	if (put_text(w, "display_name", g->alias) < 0)
+		return sd_fail(err, "out of memory");
 	fputs("}\n\n", w->out);
+	notes_flush(w, what);
 	return write_error(w->out, err);
 }
 
@@ -363,29 +539,135 @@ static void put_interval(struct iw *w, const char *key, double minutes)
 	}
 }
 
+/* `  vars.KEY = [ "a", "b" ]` of a comma-separated list (the central's
+ * own names, checked by begin). */
+static void put_name_list(struct iw *w, const char *key, const char *list)
+{
+	const char *p = list, *e;
+
+	fprintf(w->out, "  vars.%s = [ ", key);
+	for (;;) {
+		char *one;
+
+		e = p + strcspn(p, ",");
+		if ((one = strndup(p, (size_t)(e - p)))) {
+			icinga2_put_string(w->out, one);
+			free(one);
+		}
+		if (!*e)
+			break;
+		fputs(", ", w->out);
+		p = e + 1;
+	}
+	fputs(" ]\n", w->out);
+}
+
+/* Shadow mode: the address only as a host name or an IP literal, and only
+ * in vars (see the top); the central's users; the remote's variables in
+ * vars.sitedump_remote. -1 on out of memory. */
+static int shadow_host_address(struct iw *w, const char *address)
+{
+	if (!address || !*address)
+		return 0;
+	if (!writer_shadow_address(address)) {
+		note(w, "address left out: not a host name or an IP address");
+		return 0;
+	}
+	fputs("  vars.sitedump_address = ", w->out);
+	icinga2_put_string(w->out, address);
+	putc('\n', w->out);
+	return 0;
+}
+
+static int shadow_tail(struct iw *w, const struct sd_object *o)
+{
+	char why[600];
+	size_t i, j;
+
+	if (*w->notify_contacts)
+		put_name_list(w, "sitedump_notify_users", w->notify_contacts);
+	if (*w->notify_contact_groups)
+		put_name_list(w, "sitedump_notify_user_groups", w->notify_contact_groups);
+	if (!*w->notify_contacts && !*w->notify_contact_groups)
+		fputs("  enable_notifications = false\n", w->out);
+	for (i = 0; i < o->nvars; i++) {
+		const char *name = o->vars[i].name ? o->vars[i].name : "", *p;
+
+		if ((p = writer_shadow_var_problem(name))) {
+			char pr[80];
+
+			for (j = 0; name[j] && j < 64; j++)
+				pr[j] = name[j] > ' ' && name[j] < 0x7f && name[j] != '\'' ? name[j] : '?';
+			pr[j] = '\0';
+			snprintf(why, sizeof(why), "custom variable '%s' left out: %s", pr, p);
+			note(w, why);
+			continue;
+		}
+		fputs("  vars.sitedump_remote[\"", w->out);
+		fputs(name, w->out);
+		fputs("\"] = ", w->out);
+		if (put_shadow_string(w, name, o->vars[i].value ? o->vars[i].value : "") < 0)
+			return -1;
+		putc('\n', w->out);
+	}
+	return 0;
+}
+
+/* Not in shadow mode: the remote's contacts and variables as they are. */
+static int plain_tail(struct iw *w, const char *what, const struct sd_object *o)
+{
+	size_t i;
+
+	if (w->contact_groups ? put_list(w, what, "sitedump_contact_groups", 1, &o->contact_groups, "", 0) < 0
+			      : put_list(w, what, "sitedump_contacts", 1, &o->contacts, "", 0) < 0)
+		return -1;
+	for (i = 0; i < o->nvars; i++) {
+		const char *name = o->vars[i].name ? o->vars[i].name : "";
+		char why[600];
+
+		if (!*name || reserved_var(name)) {
+			snprintf(why, sizeof(why), "custom variable '%s' left out: %s", name,
+				 *name ? "the name is reserved for sitedump" : "empty name");
+			warn(w, what, why);
+			continue;
+		}
+		put_var_key(w, name);
+		put_var_string(w, what, name, o->vars[i].value ? o->vars[i].value : "");
+		putc('\n', w->out);
+	}
+	return 0;
+}
+
+/* Why the object cannot be written (rc 1 with err), or 0; *host gets the
+ * prefixed host name (malloc'd). */
+static int object_names(struct iw *w, const struct sd_object *o, char **host, sd_error *err)
+{
+	size_t len = strlen(w->prefix) + strlen(o->host_name ? o->host_name : "") + 1;
+	const char *p;
+
+	if (!(*host = malloc(len)))
+		return sd_fail(err, "out of memory");
+	snprintf(*host, len, "%s%s", w->prefix, o->host_name ? o->host_name : "");
+	if ((p = name_problem(w, *host))) {
+		sd_fail(err, "host name cannot be written for Icinga 2: %s", p);
+	} else if (o->type == SD_SERVICE && (p = name_problem(w, o->description ? o->description : ""))) {
+		sd_fail(err, "service name cannot be written for Icinga 2: %s", p);
+	} else {
+		return 0;
+	}
+	free(*host);
+	*host = NULL;
+	return 1;
+}
+
 static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 {
 	struct iw *w = ctx;
-	int svc = o->type == SD_SERVICE;
-	char what[600];
-	const char *p;
-	char *host;
-	size_t len, i;
+	int svc = o->type == SD_SERVICE, rc;
+	char what[600], *host;
 
-	len = strlen(w->prefix) + strlen(o->host_name ? o->host_name : "") + 1;
-	if (!(host = malloc(len)))
-		return sd_fail(err, "out of memory");
-	snprintf(host, len, "%s%s", w->prefix, o->host_name ? o->host_name : "");
-	if ((p = icinga2_name_problem(host))) {
-		sd_fail(err, "host name cannot be written for Icinga 2: %s", p);
-		free(host);
-		return 1;
-	}
-	if (svc && (p = icinga2_name_problem(o->description ? o->description : ""))) {
-		sd_fail(err, "service name cannot be written for Icinga 2: %s", p);
-		free(host);
-		return 1;
-	}
+	if ((rc = object_names(w, o, &host, err)) != 0)
+		return rc;
 	sd_object_label(o, what, sizeof(what));
 	fputs(svc ? "object Service " : "object Host ", w->out);
 	icinga2_put_string(w->out, svc ? o->description : host);
@@ -393,10 +675,12 @@ static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 	if (svc) {
 		put_attr(w, "host_name", host);
 	} else {
-		put_attr(w, "display_name", o->alias);
-		put_attr(w, "address", o->address);
+		if (put_text(w, "display_name", o->alias) < 0)
+			goto oom;
+		if (!w->shadow)
+			put_attr(w, "address", o->address);
 	}
-	if (put_list(w, what, "groups", 0, &o->groups, w->prefix, 1) < 0)
+	if (put_list(w, what, "groups", 0, &o->groups, w->group_prefix, 1) < 0)
 		goto oom;
 	if (o->max_check_attempts > 0)
 		fprintf(w->out, "  max_check_attempts = %d\n", o->max_check_attempts);
@@ -414,36 +698,24 @@ static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 		icinga2_put_string(w->out, w->site);
 		putc('\n', w->out);
 	}
-	put_attr(w, "notes", o->notes);
-	put_attr(w, "notes_url", o->notes_url);
-	put_attr(w, "action_url", o->action_url);
-	put_attr(w, "icon_image", o->icon_image);
+	if (!svc && w->shadow && shadow_host_address(w, o->address) < 0)
+		goto oom;
+	if (put_text(w, "notes", o->notes) < 0 || put_url(w, "notes_url", o->notes_url) < 0 ||
+	    put_url(w, "action_url", o->action_url) < 0 || put_url(w, "icon_image", o->icon_image) < 0)
+		goto oom;
 	if (o->check_command && *o->check_command) {
 		fputs("  vars.sitedump_check_command = ", w->out);
-		put_var_string(w, what, "sitedump_check_command", o->check_command);
+		if (put_var_string(w, what, "sitedump_check_command", o->check_command) < 0)
+			goto oom;
 		putc('\n', w->out);
 	}
 	if (!svc && put_list(w, what, "sitedump_parents", 1, &o->parents, w->prefix, 0) < 0)
 		goto oom;
-	if (w->contact_groups ? put_list(w, what, "sitedump_contact_groups", 1, &o->contact_groups, "", 0) < 0
-			      : put_list(w, what, "sitedump_contacts", 1, &o->contacts, "", 0) < 0)
+	if (w->shadow ? shadow_tail(w, o) < 0 : plain_tail(w, what, o) < 0)
 		goto oom;
-	for (i = 0; i < o->nvars; i++) {
-		const char *name = o->vars[i].name ? o->vars[i].name : "";
-		char why[600];
-
-		if (!*name || reserved_var(name)) {
-			snprintf(why, sizeof(why), "custom variable '%s' left out: %s", name,
-				 *name ? "the name is reserved for sitedump" : "empty name");
-			warn(w, what, why);
-			continue;
-		}
-		put_var_key(w, name);
-		put_var_string(w, what, name, o->vars[i].value ? o->vars[i].value : "");
-		putc('\n', w->out);
-	}
 	fputs("}\n\n", w->out);
 	free(host);
+	notes_flush(w, what);
 	return write_error(w->out, err);
 oom:
 	fputs("}\n\n", w->out);
@@ -470,6 +742,10 @@ struct sd_sink *icinga2_writer_new(FILE *out, const struct writer_opts *o)
 	w->stale_argv = o ? o->stale_argv : NULL;
 	w->stale_after = o ? o->stale_after : 0;
 	w->site = o ? o->site : NULL;
+	w->shadow = w->site != NULL;
+	w->group_prefix = o && o->group_prefix ? o->group_prefix : w->prefix;
+	w->notify_contacts = o && o->notify_contacts ? o->notify_contacts : "";
+	w->notify_contact_groups = o && o->notify_contact_groups ? o->notify_contact_groups : "";
 	w->sink.ctx = w;
 	w->sink.begin = i_begin;
 	w->sink.group = i_group;

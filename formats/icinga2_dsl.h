@@ -14,12 +14,24 @@
  * skipped (rc 1, reason in err). Strings are escaped losslessly; only a
  * vars value with an odd number of '$' is altered ("$$"), reported through
  * sink->warned like dropped group references.
+ *
+ * Shadow mode (o->site set, siteload): values that can reach a macro are
+ * mapped to a safe form or left out (one sink->warned per record), no
+ * `address` (vars.sitedump_address), the remote's variables in
+ * vars.sitedump_remote, the central's o->notify_contacts /
+ * o->notify_contact_groups instead of the remote's contacts, groups
+ * named o->group_prefix + name (see icinga2_dsl.c).
  */
 struct sd_sink *icinga2_writer_new(FILE *out, const struct writer_opts *o);
 void icinga2_writer_free(struct sd_sink *s);   /* NULL ok; never closes out */
 
 /* Why `s` cannot be an Icinga 2 object name, or NULL if it can. Static text. */
 const char *icinga2_name_problem(const char *s);
+
+/* The same for siteload's shadow objects (writer_opts.site set): also
+ * refuses $ ` " ' and a final backslash, which macros would carry into the
+ * central's commands. NULL or the reason (static text). */
+const char *icinga2_shadow_name_problem(const char *s);
 
 /* Write s as an Icinga 2 DSL string literal (with the quotes). */
 void icinga2_put_string(FILE *f, const char *s);

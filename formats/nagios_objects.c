@@ -20,6 +20,20 @@
  *   the same name would be "Duplicate definition found for hostgroup", fatal.
  *   Services live in their host's namespace; contacts are the central's own.
  * - The templates need no other template (livedump's needed check_mk_default).
+ *
+ * Shadow mode (o->site set: siteload; the remote is untrusted, writer.c):
+ * Nagios expands $HOSTADDRESS$, $HOSTALIAS$, $_HOSTX$ into the central's
+ * notification and event command lines unfiltered (illegal_macro_output_chars
+ * covers only output macros), so every value is mapped by writer_shadow_*:
+ * look-alikes in free text, address only as a host name or IP literal, URLs
+ * http(s) or relative. The remote's contacts are not written (they would
+ * be the central's people, with the central's commands): the central's own
+ * notify_contacts / notify_contact_groups are, or notifications_enabled 0.
+ * Custom variables become _SITEDUMP_REMOTE_<NAME>, [A-Za-z0-9_]{1,64}, so
+ * no central command or script reads one by accident; one name per object
+ * whatever the case (Nagios upper-cases them and keeps duplicates). Groups
+ * get group_prefix. Everything changed or left out is one warning per
+ * record, collected in notes.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,7 +62,13 @@ struct nw {
 	const char *const *stale_argv;
 	int stale_after;
 	const char *site;
+	int shadow;
+	const char *group_prefix;       /* group names: group_prefix, else prefix */
+	const char *notify_contacts, *notify_contact_groups;    /* shadow: "" = none */
 	struct sbuf b;
+	/* shadow mode: what was changed in the record, one warning at its end */
+	char notes[2048];
+	size_t notes_len;
 	/* the record being written, for warnings: its label is built only
 	 * when there is something to warn about */
 	const struct sd_object *obj;
@@ -137,6 +157,37 @@ static char *concat(const char *a, const char *b)
 static void warn(struct nw *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Shadow mode: add why to the record's one warning (once; cut when long). */
+static void note(struct nw *w, const char *why)
+{
+	size_t left = sizeof(w->notes) - w->notes_len;
+	int n;
+
+	if (left < 8 || strstr(w->notes, why))
+		return;
+	n = snprintf(w->notes + w->notes_len, left, "%s%s", w->notes_len ? "; " : "", why);
+	if (n < 0 || (size_t)n >= left)
+		strcpy(w->notes + sizeof(w->notes) - 5, "...");
+	w->notes_len = strlen(w->notes);
+}
+
+/* Shadow mode: the record's one warning, if anything was changed. */
+static void notes_flush(struct nw *w)
+{
+	char what[600];
+
+	if (!w->notes_len || !w->sink.warned)
+		return;
+	if (w->obj)
+		sd_object_label(w->obj, what, sizeof(what));
+	else
+		snprintf(what, sizeof(what), "%s '%s%s'", w->grp->type == SD_HOST ? "hostgroup" : "servicegroup",
+			 w->group_prefix, w->grp->name);
+	w->sink.warned(w->sink.report_ctx, what, w->notes);
+	w->notes_len = 0;
+	w->notes[0] = '\0';
+}
+
 static void warn(struct nw *w, const char *fmt, ...)
 {
 	char why[1024], what[600];
@@ -144,6 +195,13 @@ static void warn(struct nw *w, const char *fmt, ...)
 
 	if (!w->sink.warned)
 		return;
+	if (w->shadow) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+		note(w, why);
+		return;
+	}
 	if (w->obj)
 		sd_object_label(w->obj, what, sizeof(what));
 	else if (w->grp)
@@ -241,8 +299,9 @@ static int text_plain(const char *s)
 	return p == (const unsigned char *)s || (p[-1] != ' ' && p[-1] != '\\');
 }
 
-/* A free-text attribute; left out when empty. -1 on out of memory. */
-static int put_text(struct nw *w, const char *key, const char *value, int url)
+/* A free-text attribute as Nagios can carry it; left out when empty. -1
+ * on out of memory. */
+static int put_nagios_text(struct nw *w, const char *key, const char *value, int url)
 {
 	unsigned alt;
 	char *v;
@@ -277,6 +336,33 @@ static int put_text(struct nw *w, const char *key, const char *value, int url)
 	}
 	free(v);
 	return 0;
+}
+
+/* A free-text attribute (url: a URL); in shadow mode mapped first. Left
+ * out when empty. -1 on out of memory. */
+static int put_text(struct nw *w, const char *key, const char *value, int url)
+{
+	const char *why;
+	char *copy = NULL;
+	int rc;
+
+	if (!value || !*value)
+		return 0;
+	if (!w->shadow)
+		return put_nagios_text(w, key, value, url);
+	value = url ? writer_shadow_url(value, &copy, &why) : writer_shadow_text(value, &copy);
+	if (!value && url && why) {
+		warn(w, "%s left out: %s", key, why);
+		return 0;
+	}
+	if (!value)
+		return -1;
+	if (copy)
+		warn(w, url ? "%s: metacharacters, spaces and control characters percent-encoded"
+			    : "%s: metacharacters written as look-alikes, control characters as spaces", key);
+	rc = put_nagios_text(w, key, value, url);
+	free(copy);
+	return rc;
 }
 
 /* A comma-separated name list; names Nagios cannot carry are dropped and
@@ -447,9 +533,34 @@ static int write_error(FILE *f, sd_error *err)
 	return ferror(f) ? sd_fail(err, "write error") : 0;
 }
 
+/* Shadow mode: the central's names are written as given, so each must be
+ * one Nagios can carry (siteload checked them; a mistake is fatal here
+ * rather than a config Nagios refuses). */
+static int names_check(const char *what, const char *list, sd_error *err)
+{
+	char one[512], why[512];
+	const char *p = list, *e, *problem;
+
+	while (*list) {
+		e = p + strcspn(p, ",");
+		snprintf(one, sizeof(one), "%.*s", (int)(e - p), p);
+		if ((problem = nagios_name_problem(one, why, sizeof(why))) || (size_t)(e - p) >= sizeof(one))
+			return sd_fail(err, "%s: '%s' cannot be written for Nagios: %s", what, one,
+				       problem ? problem : "too long");
+		if (!*e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
 static int n_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
 {
 	struct nw *w = ctx;
+
+	if (w->shadow && (names_check("notify contacts", w->notify_contacts, err) < 0 ||
+			  names_check("notify contact groups", w->notify_contact_groups, err) < 0))
+		return -1;
 	writer_put_header(w->out, "Nagios object definitions", meta);
 	if (w->templates)
 		put_templates(w);
@@ -493,7 +604,7 @@ static int n_group(void *ctx, const struct sd_group *g, sd_error *err)
 	const char *p;
 	int oom;
 
-	if ((p = name2_problem(w->prefix, name, why, sizeof(why), &oom))) {
+	if ((p = name2_problem(w->group_prefix, name, why, sizeof(why), &oom))) {
 		sd_fail(err, "%s_name cannot be written for Nagios: %s", type, p);
 		return 1;
 	}
@@ -501,17 +612,20 @@ static int n_group(void *ctx, const struct sd_group *g, sd_error *err)
 		return sd_fail(err, "out of memory");
 	w->grp = g;
 	w->obj = NULL;
+	w->notes_len = 0;
+	w->notes[0] = '\0';
 	snprintf(key, sizeof(key), "%s_name", type);
 	PUT_LIT(w, "define ");
 	sbuf_puts(&w->b, type);
 	PUT_LIT(w, " {\n");
 	put_key(w, key);
-	sbuf_puts(&w->b, w->prefix);
+	sbuf_puts(&w->b, w->group_prefix);
 	sbuf_puts(&w->b, name);
 	sbuf_putc(&w->b, '\n');
 	if (put_text(w, "alias", g->alias, 0) < 0)
 		return sd_fail(err, "out of memory");
 	PUT_LIT(w, "}\n\n");
+	notes_flush(w);
 	return flush(w, FLUSH_AT, err);
 }
 
@@ -528,6 +642,84 @@ static void put_number(struct nw *w, const char *key, double d)
 		sbuf_puts(&w->b, num);
 	}
 	sbuf_putc(&w->b, '\n');
+}
+
+/* Shadow mode: the address only as a host name or an IP literal. */
+static int put_address(struct nw *w, const char *address)
+{
+	if (!w->shadow)
+		return put_text(w, "address", address, 0);
+	if (!address || !*address)
+		return 0;
+	if (writer_shadow_address(address))
+		put_kv(w, "address", address);
+	else
+		warn(w, "address left out: not a host name or an IP address");
+	return 0;
+}
+
+/* Shadow mode: the central's own contacts instead of the remote's (the
+ * remote's would name central people to be notified with central
+ * commands); none at all: no notifications. */
+static void put_central_contacts(struct nw *w)
+{
+	if (*w->notify_contacts)
+		put_kv(w, "contacts", w->notify_contacts);
+	if (*w->notify_contact_groups)
+		put_kv(w, "contact_groups", w->notify_contact_groups);
+	if (!*w->notify_contacts && !*w->notify_contact_groups)
+		PUT_LIT(w, "    notifications_enabled   0\n");
+}
+
+/* s for a message: at most 64 bytes, '?' for what is not printable ASCII
+ * or a quote. */
+static const char *printable(char *buf, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len && i < 64; i++)
+		buf[i] = s[i] > ' ' && s[i] < 0x7f && s[i] != '\'' ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* 1 if vars[0..n) has a name the shadow writer took that is name in
+ * another case: Nagios upper-cases custom variable names and would keep
+ * both. */
+static int var_taken(const struct sd_var *vars, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (vars[i].name && !strcasecmp(vars[i].name, name) && !writer_shadow_var_problem(vars[i].name))
+			return 1;
+	return 0;
+}
+
+/* Shadow mode: the remote's custom variables as _SITEDUMP_REMOTE_<NAME>,
+ * where no central command or script reads them by accident. */
+static int put_remote_vars(struct nw *w, const struct sd_object *o)
+{
+	char key[sizeof("_SITEDUMP_REMOTE_") + WRITER_VAR_MAX], pr[80];
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < o->nvars; i++) {
+		const char *name = o->vars[i].name ? o->vars[i].name : "";
+
+		if ((p = writer_shadow_var_problem(name))) {
+			warn(w, "custom variable '%s' left out: %s", printable(pr, sizeof(pr), name), p);
+			continue;
+		}
+		if (var_taken(o->vars, i, name)) {
+			warn(w, "custom variable '%s' left out: an earlier one differs only in case", name);
+			continue;
+		}
+		snprintf(key, sizeof(key), "_SITEDUMP_REMOTE_%s", name);
+		if (put_text(w, key, o->vars[i].value, 0) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int object_body(struct nw *w, const struct sd_object *o)
@@ -549,14 +741,16 @@ static int object_body(struct nw *w, const struct sd_object *o)
 	if (svc) {
 		put_kv(w, "service_description", o->description);
 	} else if (put_text(w, "alias", o->alias, 0) < 0 ||
-		   put_text(w, "address", o->address, 0) < 0 ||
+		   put_address(w, o->address) < 0 ||
 		   put_list(w, "parents", &o->parents, w->prefix) < 0) {
 		return -1;
 	}
-	if (put_list(w, svc ? "servicegroups" : "hostgroups", &o->groups, w->prefix) < 0)
+	if (put_list(w, svc ? "servicegroups" : "hostgroups", &o->groups, w->group_prefix) < 0)
 		return -1;
-	if (w->contact_groups ? put_list(w, "contact_groups", &o->contact_groups, "") < 0
-			      : put_list(w, "contacts", &o->contacts, "") < 0)
+	if (w->shadow)
+		put_central_contacts(w);
+	else if (w->contact_groups ? put_list(w, "contact_groups", &o->contact_groups, "") < 0
+				   : put_list(w, "contacts", &o->contacts, "") < 0)
 		return -1;
 	if (!w->stale_argv) {
 		PUT_LIT(w, "    check_command           check-livedump\n");
@@ -579,6 +773,8 @@ static int object_body(struct nw *w, const struct sd_object *o)
 	    put_text(w, "icon_image", o->icon_image, 1) < 0 ||
 	    put_text(w, "_" CHECK_COMMAND_VAR, o->check_command, 0) < 0)
 		return -1;
+	if (w->shadow)
+		return put_remote_vars(w, o);
 	for (i = 0; i < o->nvars; i++) {
 		const char *name = o->vars[i].name ? o->vars[i].name : "";
 		size_t len = 0;
@@ -617,6 +813,8 @@ static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
 		return sd_fail(err, "out of memory");
 	w->obj = o;
 	w->grp = NULL;
+	w->notes_len = 0;
+	w->notes[0] = '\0';
 	if (o->type == SD_SERVICE) {
 		PUT_LIT(w, "define service {\n");
 	} else {
@@ -626,6 +824,7 @@ static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
 	PUT_LIT(w, "}\n\n");
 	if (rc < 0)
 		return sd_fail(err, "out of memory");
+	notes_flush(w);
 	return flush(w, FLUSH_AT, err);
 }
 
@@ -653,6 +852,10 @@ struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o
 	w->stale_argv = o ? o->stale_argv : NULL;
 	w->stale_after = o ? o->stale_after : 0;
 	w->site = o ? o->site : NULL;
+	w->shadow = w->site != NULL;
+	w->group_prefix = o && o->group_prefix ? o->group_prefix : w->prefix;
+	w->notify_contacts = o && o->notify_contacts ? o->notify_contacts : "";
+	w->notify_contact_groups = o && o->notify_contact_groups ? o->notify_contact_groups : "";
 	w->sink.ctx = w;
 	w->sink.begin = n_begin;
 	w->sink.group = n_group;

@@ -14,6 +14,12 @@
  * whose names Nagios cannot carry are skipped (rc 1, reason in err); list
  * entries it cannot carry are left out and free text it cannot carry is
  * repaired, both reported through sink->warned.
+ *
+ * Shadow mode (o->site set, siteload): values that can reach a macro are
+ * mapped to a safe form or left out (one sink->warned per record), the
+ * remote's variables become _SITEDUMP_REMOTE_<NAME>, the central's
+ * o->notify_contacts / o->notify_contact_groups replace the remote's
+ * contacts, groups are named o->group_prefix + name (see nagios_objects.c).
  */
 struct sd_sink *nagios_objects_writer_new(FILE *out, const struct writer_opts *o);
 void nagios_objects_writer_free(struct sd_sink *s);   /* NULL ok; never closes out */

@@ -47,4 +47,25 @@ void writer_put_header(FILE *f, const char *title, const struct sd_meta *meta);
 /* Flush and report a write error once, at the end of a writer. 0 or -1. */
 int writer_end(FILE *f, sd_error *err);
 
+/*
+ * Shadow mode (writer.c): what both config writers do to a value of an
+ * untrusted remote before it can reach a macro of the central.
+ */
+/* s itself, or a malloc'd copy in *copy (to free) in which every shell or
+ * macro metacharacter ($ ` " ' \ ; | & < > ( )) is its fullwidth look-alike
+ * (U+FF04 ...) and every control character a space. NULL: out of memory. */
+const char *writer_shadow_text(const char *s, char **copy);
+/* 1 if s is a host name ([A-Za-z0-9_.-], not starting with '-' or '.')
+ * or an IPv4/IPv6 literal, else 0. */
+int writer_shadow_address(const char *s);
+/* A URL with scheme http: or https: or none, metacharacters, space and
+ * control characters percent-encoded: s itself or a malloc'd copy in
+ * *copy. NULL: left out, with the reason in *why (*why NULL: out of memory). */
+const char *writer_shadow_url(const char *s, char **copy, const char **why);
+/* Why name cannot be a custom variable name in shadow mode (NULL: it can):
+ * [A-Za-z0-9_], 1..WRITER_VAR_MAX characters, which both cores and
+ * siteload's status.dat and Livestatus readers carry unchanged. */
+#define WRITER_VAR_MAX 64
+const char *writer_shadow_var_problem(const char *name);
+
 #endif
