@@ -598,15 +598,14 @@ static int shadow_tail(struct iw *w, const struct sd_object *o)
 
 			for (j = 0; name[j] && j < 64; j++)
 				pr[j] = name[j] > ' ' && name[j] < 0x7f && name[j] != '\'' ? name[j] : '?';
-			pr[j] = '\0';
+			strcpy(pr + j, name[j] ? "..." : "");
 			snprintf(why, sizeof(why), "custom variable '%s' left out: %s", pr, p);
 			note(w, why);
 			continue;
 		}
-		fputs("  vars.sitedump_remote[\"", w->out);
-		fputs(name, w->out);
-		fputs("\"] = ", w->out);
-		if (put_shadow_string(w, name, o->vars[i].value ? o->vars[i].value : "") < 0)
+		snprintf(why, sizeof(why), "sitedump_remote[\"%s\"]", name);
+		fprintf(w->out, "  vars.%s = ", why);
+		if (put_shadow_string(w, why, o->vars[i].value ? o->vars[i].value : "") < 0)
 			return -1;
 		putc('\n', w->out);
 	}

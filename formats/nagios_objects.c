@@ -671,15 +671,15 @@ static void put_central_contacts(struct nw *w)
 		PUT_LIT(w, "    notifications_enabled   0\n");
 }
 
-/* s for a message: at most 64 bytes, '?' for what is not printable ASCII
- * or a quote. */
-static const char *printable(char *buf, size_t len, const char *s)
+/* s for a message: at most 64 bytes and "...", '?' for what is not
+ * printable ASCII or a quote. buf: 68 bytes or more. */
+static const char *printable(char *buf, const char *s)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i + 1 < len && i < 64; i++)
+	for (i = 0; s[i] && i < 64; i++)
 		buf[i] = s[i] > ' ' && s[i] < 0x7f && s[i] != '\'' ? s[i] : '?';
-	buf[i] = '\0';
+	strcpy(buf + i, s[i] ? "..." : "");
 	return buf;
 }
 
@@ -708,7 +708,7 @@ static int put_remote_vars(struct nw *w, const struct sd_object *o)
 		const char *name = o->vars[i].name ? o->vars[i].name : "";
 
 		if ((p = writer_shadow_var_problem(name))) {
-			warn(w, "custom variable '%s' left out: %s", printable(pr, sizeof(pr), name), p);
+			warn(w, "custom variable '%s' left out: %s", printable(pr, name), p);
 			continue;
 		}
 		if (var_taken(o->vars, i, name)) {

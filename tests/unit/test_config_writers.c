@@ -17,6 +17,10 @@
 #include <cmocka.h>
 #include "nagios_objects.h"
 #include "icinga2_dsl.h"
+/* the fuzz target's site decoder and checks, for shadow_random and the
+ * generator of tests/0021-config-validate.t */
+#define CW_NO_FUZZ_ENTRY
+#include "../fuzz/fuzz_config_writers.c"
 
 /* ---------------------------------------------------------------- harness */
 
@@ -727,7 +731,654 @@ static void write_error(void **state)
 	icinga2_writer_free(NULL);
 }
 
-int main(void)
+
+/* ------------------------------------------------------------ shadow mode */
+
+/* siteload's options: the remote is untrusted */
+static struct writer_opts shadow_opts(const char *contacts, const char *groups)
+{
+	struct writer_opts wo = { .prefix = "r1-", .site = "site1", .group_prefix = "SITE:" };
+
+	wo.notify_contacts = contacts;
+	wo.notify_contact_groups = groups;
+	return wo;
+}
+
+static char *l_sh_groups[] = { "linux", "web$db", "" };
+static char *l_sh_contacts[] = { "nagiosadmin" };
+static char *l_sh_cgroups[] = { "admins" };
+static char *l_sh_parents[] = { "gw", "p$(id)" };
+
+static struct sd_var sh_vars[] = {
+	{ "TAGS", "$(id)`id`\"'\\;|&<>()" },
+	{ "A-B", "x" },
+	{ "", "empty name" },
+	{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "65" },
+	{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "64" },
+	{ "notification", "x" },
+	{ "SITEDUMP_SITE", "spoofed" },
+	{ "tags", "the same name but for case" },
+	{ "MULTI", "a\nb\tc\x7f" },
+	{ "bad;name\n", "x" },
+};
+
+/* The reproduced attack: metacharacters in every attribute. */
+static struct sd_object host_attack(void)
+{
+	struct sd_object o;
+
+	sd_object_clear(&o);
+	o.type = SD_HOST;
+	o.host_name = "web01";
+	o.alias = "web\"$(id >marker-b)\"`id`";
+	o.address = "10.0.0.1\"$(id >marker-a)\"";
+	o.parents = LIST(l_sh_parents);
+	o.groups = LIST(l_sh_groups);
+	o.contacts = LIST(l_sh_contacts);
+	o.contact_groups = LIST(l_sh_cgroups);
+	o.check_command = "check_ping!$(id)!`id`";
+	o.max_check_attempts = 3;
+	o.notes = " a;b|c&d<e>f(g)h'\\";
+	o.notes_url = "javascript:alert(1)";
+	o.action_url = "https://x.example/a b?c=$(id)&d=`e`";
+	o.icon_image = "../img/x.png'\"";
+	o.vars = sh_vars;
+	o.nvars = sizeof(sh_vars) / sizeof(sh_vars[0]);
+	return o;
+}
+
+/* One record through a writer with warnings collected; returns the rc. */
+static int one_logged(enum kind k, const struct writer_opts *o, const struct sd_object *obj,
+		      const struct sd_group *g, struct run *r, char *errmsg, size_t errlen)
+{
+	FILE *f = open_memstream(&r->out, &r->len);
+	struct sd_sink *s = new_sink(k, f, o);
+	sd_error err = { "" };
+	int rc;
+
+	r->logf = open_memstream(&r->log, &r->loglen);
+	s->warned = on_warned;
+	s->report_ctx = r;
+	rc = g ? s->group(s->ctx, g, &err) : s->object(s->ctx, obj, &err);
+	snprintf(errmsg, errlen, "%s", err.msg);
+	free_sink(k, s);
+	fclose(f);
+	fclose(r->logf);
+	return rc;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The reproduced attack, exactly: look-alikes, no address, no remote
+ * contacts, namespaced vars, one warning naming every change. */
+static void shadow_attack(void **state)
+{
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	struct sd_object h = host_attack();
+	struct run r = { 0 };
+	char msg[SD_ERRLEN];
+
+	assert_int_equal(one_logged(NAGIOS, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+	assert_string_equal(r.out,
+		"define host {\n"
+		"    use                     livedump-host\n"
+		"    host_name               r1-web01\n"
+		"    alias                   web\xef\xbc\x82\xef\xbc\x84\xef\xbc\x88id \xef\xbc\x9emarker-b\xef\xbc\x89\xef\xbc\x82\xef\xbd\x80id\xef\xbd\x80\n"
+		"    parents                 r1-gw\n"
+		"    hostgroups              SITE:linux\n"
+		"    notifications_enabled   0\n"
+		"    check_command           check-livedump\n"
+		"    _SITEDUMP_SITE          site1\n"
+		"    max_check_attempts      3\n"
+		"    notes                   a\xef\xbc\x9b" "b\xef\xbd\x9c" "c\xef\xbc\x86" "d\xef\xbc\x9c" "e\xef\xbc\x9e" "f\xef\xbc\x88g\xef\xbc\x89h\xef\xbc\x87\xef\xbc\xbc\n"
+		"    action_url              https://x.example/a%20b?c=%24%28id%29%26d=%60e%60\n"
+		"    icon_image              ../img/x.png%27%22\n"
+		"    _SITEDUMP_CHECK_COMMAND check_ping!\xef\xbc\x84\xef\xbc\x88id\xef\xbc\x89!\xef\xbd\x80id\xef\xbd\x80\n"
+		"    _SITEDUMP_REMOTE_TAGS   \xef\xbc\x84\xef\xbc\x88id\xef\xbc\x89\xef\xbd\x80id\xef\xbd\x80\xef\xbc\x82\xef\xbc\x87\xef\xbc\xbc\xef\xbc\x9b\xef\xbd\x9c\xef\xbc\x86\xef\xbc\x9c\xef\xbc\x9e\xef\xbc\x88\xef\xbc\x89\n"
+		"    _SITEDUMP_REMOTE_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 64\n"
+		"    _SITEDUMP_REMOTE_notification x\n"
+		"    _SITEDUMP_REMOTE_SITEDUMP_SITE spoofed\n"
+		"    _SITEDUMP_REMOTE_MULTI  a b c\n"
+		"}\n\n");
+	assert_int_equal(count_lines(r.log), 1);        /* one warning for the record */
+	{
+		static const char *const want[] = {
+			"warned host 'web01': alias: metacharacters written as look-alikes",
+			"; address left out: not a host name or an IP address",
+			"; parents: 'r1-p$(id)' left out",
+			"; hostgroups: 'SITE:web$db' left out",
+			"; notes_url left out: not an http: or https: URL",
+			"; action_url: metacharacters, spaces and control characters percent-encoded",
+			"; icon_image: ", "; _SITEDUMP_CHECK_COMMAND: ", "; _SITEDUMP_REMOTE_TAGS: ",
+			"; custom variable 'A-B' left out: not only letters, digits and '_'",
+			"; custom variable '' left out: empty name",
+			"; custom variable 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA...' left out: longer than 64",
+			"; custom variable 'tags' left out: an earlier one differs only in case",
+			"; custom variable 'bad;name?' left out",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (!strstr(r.log, want[i]))
+				fail_msg("Nagios warning lacks \"%s\": %s", want[i], r.log);
+	}
+	run_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(one_logged(ICINGA, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+	assert_string_equal(r.out,
+		"object Host \"r1-web01\" {\n"
+		"  import \"livedump-host\"\n"
+		"  display_name = \"web\xef\xbc\x82\xef\xbc\x84\xef\xbc\x88id \xef\xbc\x9emarker-b\xef\xbc\x89\xef\xbc\x82\xef\xbd\x80id\xef\xbd\x80\"\n"
+		"  groups = [ \"SITE:linux\" ]\n"
+		"  max_check_attempts = 3\n"
+		"  vars.sitedump_site = \"site1\"\n"
+		"  notes = \" a\xef\xbc\x9b" "b\xef\xbd\x9c" "c\xef\xbc\x86" "d\xef\xbc\x9c" "e\xef\xbc\x9e" "f\xef\xbc\x88g\xef\xbc\x89h\xef\xbc\x87\xef\xbc\xbc\"\n"
+		"  action_url = \"https://x.example/a%20b?c=%24%28id%29%26d=%60e%60\"\n"
+		"  icon_image = \"../img/x.png%27%22\"\n"
+		"  vars.sitedump_check_command = \"check_ping!\xef\xbc\x84\xef\xbc\x88id\xef\xbc\x89!\xef\xbd\x80id\xef\xbd\x80\"\n"
+		"  vars.sitedump_parents = [ \"r1-gw\", \"r1-p\xef\xbc\x84\xef\xbc\x88id\xef\xbc\x89\" ]\n"
+		"  enable_notifications = false\n"
+		"  vars.sitedump_remote[\"TAGS\"] = \"\xef\xbc\x84\xef\xbc\x88id\xef\xbc\x89\xef\xbd\x80id\xef\xbd\x80\xef\xbc\x82\xef\xbc\x87\xef\xbc\xbc\xef\xbc\x9b\xef\xbd\x9c\xef\xbc\x86\xef\xbc\x9c\xef\xbc\x9e\xef\xbc\x88\xef\xbc\x89\"\n"
+		"  vars.sitedump_remote[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"] = \"64\"\n"
+		"  vars.sitedump_remote[\"notification\"] = \"x\"\n"
+		"  vars.sitedump_remote[\"SITEDUMP_SITE\"] = \"spoofed\"\n"
+		"  vars.sitedump_remote[\"tags\"] = \"the same name but for case\"\n"
+		"  vars.sitedump_remote[\"MULTI\"] = \"a b c \"\n"
+		"}\n\n");
+	assert_int_equal(count_lines(r.log), 1);
+	{
+		static const char *const want[] = {
+			"warned host 'web01': display_name: metacharacters written as look-alikes",
+			"; groups: 'SITE:web$db' left out: one of $ ` \" ' in the name",
+			"; address left out: not a host name or an IP address",
+			"; notes_url left out: not an http: or https: URL",
+			"; sitedump_parents: ", "; sitedump_remote[\"TAGS\"]: ",
+			"; custom variable 'A-B' left out", "; custom variable '' left out: empty name",
+			"; custom variable 'bad;name?' left out",
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (!strstr(r.log, want[i]))
+				fail_msg("Icinga 2 warning lacks \"%s\": %s", want[i], r.log);
+	}
+	run_free(&r);
+}
+
+/* Every metacharacter, alone, in every free-text attribute of both
+ * writers: never in the output, always as its look-alike. */
+static void shadow_every_metachar(void **state)
+{
+	static const char metas[] = "$`\"'\\;|&<>()";
+	static const char *const look[] = {
+		"\xef\xbc\x84", "\xef\xbd\x80", "\xef\xbc\x82", "\xef\xbc\x87", "\xef\xbc\xbc", "\xef\xbc\x9b",
+		"\xef\xbd\x9c", "\xef\xbc\x86", "\xef\xbc\x9c", "\xef\xbc\x9e", "\xef\xbc\x88", "\xef\xbc\x89",
+	};
+	struct writer_opts wo = shadow_opts("nagiosadmin", NULL);
+	size_t i, j;
+	enum kind k;
+
+	for (i = 0; metas[i]; i++) {
+		char text[16], want[16];
+		struct sd_var v = { "V", text };
+		struct sd_group g = { SD_HOST, "g", text };
+		struct sd_object h = plain_host("h");
+
+		snprintf(text, sizeof(text), "a%cb", metas[i]);
+		snprintf(want, sizeof(want), "a%sb", look[i]);
+		h.alias = h.notes = h.check_command = text;
+		h.vars = &v;
+		h.nvars = 1;
+		for (k = NAGIOS; k <= ICINGA; k++) {
+			struct run r = { 0 };
+			char msg[SD_ERRLEN], *p;
+
+			assert_int_equal(one_logged(k, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+			for (j = 0, p = r.out; (p = strstr(p, want)); p++)
+				j++;
+			if (j != 4)
+				fail_msg("'%c': %zu look-alikes in %s", metas[i], j, r.out);
+			/* no metacharacter left but the DSL's quotes */
+			for (p = r.out; *p; p++)
+				if (*p == metas[i] && !(k == ICINGA && *p == '"'))
+					fail_msg("'%c' in the output: %s", metas[i], r.out);
+			assert_int_equal(count_lines(r.log), 1);
+			run_free(&r);
+			memset(&r, 0, sizeof(r));
+			assert_int_equal(one_logged(k, &wo, NULL, &g, &r, msg, sizeof(msg)), 0);
+			assert_non_null(strstr(r.out, want));
+			assert_int_equal(count_lines(r.log), 1);
+			run_free(&r);
+		}
+	}
+}
+
+static void shadow_urls(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "https://wiki.example/h?a=1", "https://wiki.example/h?a=1" },
+		{ "HTTP://x.example/", "HTTP://x.example/" },
+		{ "/nagios/img/x.png", "/nagios/img/x.png" },
+		{ "x.png", "x.png" },
+		{ "//cdn.example/x", "//cdn.example/x" },
+		{ "https://x/$HOSTNAME$", "https://x/%24HOSTNAME%24" },
+		{ "https://x/a b\tc;d", "https://x/a%20b%09c%3Bd" },
+		{ "img/`id`'\"\\|&<>()", "img/%60id%60%27%22%5C%7C%26%3C%3E%28%29" },
+		{ "javascript:alert(1)", NULL },
+		{ "JavaScript:alert(1)", NULL },
+		{ " javascript:alert(1)", NULL },
+		{ "java\tscript:alert(1)", NULL },
+		{ "data:text/html,<script>", NULL },
+		{ "file:///etc/passwd", NULL },
+		{ "mailto:x@example.com", NULL },
+		{ "ftp://x/", NULL },
+		{ "10.0.0.1:8080/x", NULL },
+	};
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	size_t i;
+	enum kind k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sd_object h = plain_host("h");
+
+		h.notes_url = h.action_url = h.icon_image = (char *)cases[i].in;
+		for (k = NAGIOS; k <= ICINGA; k++) {
+			struct run r = { 0 };
+			char msg[SD_ERRLEN], want[200];
+
+			assert_int_equal(one_logged(k, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+			if (!cases[i].out) {
+				if (strstr(r.out, "_url") || strstr(r.out, "icon_image"))
+					fail_msg("case %zu written: %s", i, r.out);
+				assert_non_null(strstr(r.log, "notes_url left out: not an http: or https: URL"));
+				assert_non_null(strstr(r.log, "icon_image left out"));
+			} else {
+				snprintf(want, sizeof(want), k == NAGIOS ? "    notes_url               %s\n"
+									 : "  notes_url = \"%s\"\n", cases[i].out);
+				if (!strstr(r.out, want))
+					fail_msg("case %zu: no \"%s\" in %s", i, want, r.out);
+			}
+			assert_true(count_lines(r.log) <= 1);
+			run_free(&r);
+		}
+	}
+}
+
+static void shadow_address(void **state)
+{
+	static const struct { const char *in; int ok; } cases[] = {
+		{ "10.0.0.1", 1 }, { "web01.example.com", 1 }, { "web_01-a", 1 }, { "::1", 1 },
+		{ "2001:db8::1", 1 }, { "::ffff:10.0.0.1", 1 },
+		{ "10.0.0.1\"$(id >marker-a)\"", 0 }, { "fe80::1%eth0", 0 }, { "-oProxyCommand=x", 0 },
+		{ "-h", 0 }, { ".hidden", 0 }, { "a b", 0 }, { "a;b", 0 }, { "a`id`", 0 }, { "host\n", 0 },
+		{ "[::1]", 0 }, { "h\xc3\xa4", 0 },
+	};
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sd_object h = plain_host("h");
+		struct run r = { 0 };
+		char msg[SD_ERRLEN], want[200];
+
+		h.address = (char *)cases[i].in;
+		assert_int_equal(writer_shadow_address(cases[i].in), cases[i].ok);
+		assert_int_equal(one_logged(NAGIOS, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+		snprintf(want, sizeof(want), "    address                 %s\n", cases[i].in);
+		assert_int_equal(strstr(r.out, want) != NULL, cases[i].ok);
+		assert_int_equal(strstr(r.out, "address") != NULL, cases[i].ok);
+		assert_int_equal(strstr(r.log, "address left out") != NULL, !cases[i].ok);
+		run_free(&r);
+
+		/* Icinga 2: never `address` (the stock apply rules key on it) */
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(one_logged(ICINGA, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+		snprintf(want, sizeof(want), "  vars.sitedump_address = \"%s\"\n", cases[i].in);
+		assert_int_equal(strstr(r.out, want) != NULL, cases[i].ok);
+		assert_null(strstr(r.out, "  address"));
+		assert_int_equal(strstr(r.out, "sitedump_address") != NULL, cases[i].ok);
+		assert_int_equal(strstr(r.log, "address left out") != NULL, !cases[i].ok);
+		run_free(&r);
+	}
+}
+
+/* The remote's contacts never; the central's, or no notifications. */
+static void shadow_contacts(void **state)
+{
+	static const struct { const char *c, *g, *nagios, *icinga; } cases[] = {
+		{ NULL, NULL, "    notifications_enabled   0\n", "  enable_notifications = false\n" },
+		{ "", "", "    notifications_enabled   0\n", "  enable_notifications = false\n" },
+		{ "nagiosadmin", NULL, "    contacts                nagiosadmin\n",
+		  "  vars.sitedump_notify_users = [ \"nagiosadmin\" ]\n" },
+		{ "", "ops,oncall", "    contact_groups          ops,oncall\n",
+		  "  vars.sitedump_notify_user_groups = [ \"ops\", \"oncall\" ]\n" },
+		{ "a,b", "g", "    contacts                a,b\n    contact_groups          g\n",
+		  "  vars.sitedump_notify_users = [ \"a\", \"b\" ]\n  vars.sitedump_notify_user_groups = [ \"g\" ]\n" },
+	};
+	struct sd_object objs[2] = { host_attack(), svc_http() };   /* remote contacts admin(s), nagiosadmin */
+	size_t i, j;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct writer_opts wo = shadow_opts(cases[i].c, cases[i].g);
+
+		for (j = 0; j < 2; j++) {
+			char *out, msg[SD_ERRLEN];
+
+			assert_int_equal(one(NAGIOS, &wo, &objs[j], NULL, &out, msg, sizeof(msg)), 0);
+			if (!strstr(out, cases[i].nagios))
+				fail_msg("case %zu: no \"%s\" in %s", i, cases[i].nagios, out);
+			if (strstr(out, "admin") && !strstr(cases[i].nagios, "admin"))
+				fail_msg("case %zu: a remote contact written: %s", i, out);
+			assert_int_equal(strstr(out, "notifications_enabled") != NULL, strstr(cases[i].nagios, "notif") != NULL);
+			free(out);
+			assert_int_equal(one(ICINGA, &wo, &objs[j], NULL, &out, msg, sizeof(msg)), 0);
+			if (!strstr(out, cases[i].icinga))
+				fail_msg("case %zu: no \"%s\" in %s", i, cases[i].icinga, out);
+			if (strstr(out, "admin") && !strstr(cases[i].icinga, "admin"))
+				fail_msg("case %zu: a remote contact written: %s", i, out);
+			assert_null(strstr(out, "sitedump_contact"));
+			assert_int_equal(strstr(out, "enable_notifications") != NULL, strstr(cases[i].icinga, "enable") != NULL);
+			free(out);
+		}
+	}
+	/* a name the core cannot carry is fatal at begin (siteload checks first) */
+	{
+		static const char *const bad[] = { "a;b", "a,,b", "a,", "x$y", "it's", " a", "a!b" };
+		enum kind k;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			for (k = NAGIOS; k <= ICINGA; k++) {
+				struct writer_opts wo = shadow_opts(i % 2 ? bad[i] : NULL, i % 2 ? NULL : bad[i]);
+				char *out;
+				size_t len;
+				FILE *f = open_memstream(&out, &len);
+				struct sd_sink *s = new_sink(k, f, &wo);
+				sd_error err = { "" };
+
+				if (k == ICINGA && (!strcmp(bad[i], "a;b") || !strcmp(bad[i], " a")))
+					assert_int_equal(s->begin(s->ctx, &meta, &err), 0);     /* Icinga names */
+				else if (s->begin(s->ctx, &meta, &err) != -1 || !strstr(err.msg, "notify"))
+					fail_msg("'%s' accepted by %s: %s", bad[i], k == NAGIOS ? "Nagios" : "Icinga", err.msg);
+				free_sink(k, s);
+				fclose(f);
+				free(out);
+			}
+	}
+}
+
+/* The remote's custom variables: namespaced, only [A-Za-z0-9_]{1,64}. */
+static void shadow_vars(void **state)
+{
+	static const struct { const char *name; int ok; } cases[] = {
+		{ "notification", 1 }, { "A", 1 }, { "_", 1 }, { "a_B_9", 1 },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1 },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 0 },
+		{ "A-B", 0 }, { "", 0 }, { "a b", 0 }, { "a.b", 0 }, { "a\"b", 0 }, { "\xc3\xa4", 0 },
+		{ "a$", 0 }, { "a\n", 0 },
+	};
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sd_var v = { (char *)cases[i].name, "value" };
+		struct sd_object h = plain_host("h");
+		char *out, msg[SD_ERRLEN], want[200];
+
+		h.vars = &v;
+		h.nvars = 1;
+		assert_int_equal(writer_shadow_var_problem(cases[i].name) == NULL, cases[i].ok);
+		assert_int_equal(one(NAGIOS, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+		snprintf(want, sizeof(want), "    _SITEDUMP_REMOTE_%s", cases[i].name);
+		assert_int_equal(strstr(out, want) != NULL, cases[i].ok);
+		assert_int_equal(strstr(out, " value\n") != NULL, cases[i].ok);
+		free(out);
+		assert_int_equal(one(ICINGA, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+		snprintf(want, sizeof(want), "  vars.sitedump_remote[\"%s\"] = \"value\"\n", cases[i].name);
+		assert_int_equal(strstr(out, want) != NULL, cases[i].ok);
+		assert_int_equal(strstr(out, "value") != NULL, cases[i].ok);
+		free(out);
+	}
+	/* a remote "notification" cannot meet the stock assign rule, nor
+	 * "sitedump_site" siteload's: both are inside the namespace */
+	{
+		struct sd_var v[] = { { "notification", "{ mail = true }" }, { "sitedump_site", "other" } };
+		struct sd_object h = plain_host("h");
+		char *out, msg[SD_ERRLEN];
+
+		h.vars = v;
+		h.nvars = 2;
+		assert_int_equal(one(ICINGA, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+		assert_null(strstr(out, "vars.notification"));
+		assert_non_null(strstr(out, "  vars.sitedump_site = \"site1\"\n"));
+		assert_non_null(strstr(out, "  vars.sitedump_remote[\"sitedump_site\"] = \"other\"\n"));
+		free(out);
+		assert_int_equal(one(NAGIOS, &wo, &h, NULL, &out, msg, sizeof(msg)), 0);
+		assert_non_null(strstr(out, "    _SITEDUMP_SITE          site1\n"));
+		assert_non_null(strstr(out, "    _SITEDUMP_REMOTE_sitedump_site other\n"));
+		free(out);
+	}
+}
+
+/* Groups: group_prefix on definitions and references, bad ones skipped. */
+static void shadow_groups(void **state)
+{
+	static char *refs[] = { "linux", "a$b", "q\"uote" };
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	struct sd_group ok = { SD_SERVICE, "web", "Web `services`" }, bad = { SD_HOST, "a$b", "" };
+	struct sd_object s = plain_svc("web01", "HTTP");
+	char *out, msg[SD_ERRLEN];
+
+	s.groups = LIST(refs);
+	assert_int_equal(one(NAGIOS, &wo, NULL, &ok, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out, "define servicegroup {\n    servicegroup_name       SITE:web\n"
+			    "    alias                   Web \xef\xbd\x80services\xef\xbd\x80\n}\n\n");
+	free(out);
+	assert_int_equal(one(ICINGA, &wo, NULL, &ok, &out, msg, sizeof(msg)), 0);
+	assert_string_equal(out, "object ServiceGroup \"SITE:web\" {\n"
+			    "  display_name = \"Web \xef\xbd\x80services\xef\xbd\x80\"\n}\n\n");
+	free(out);
+	assert_int_equal(one(NAGIOS, &wo, NULL, &bad, &out, msg, sizeof(msg)), 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(msg, "'$' in the name"));
+	free(out);
+	assert_int_equal(one(ICINGA, &wo, NULL, &bad, &out, msg, sizeof(msg)), 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(msg, "one of $ ` \" ' in the name"));
+	free(out);
+	assert_int_equal(one(NAGIOS, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "    servicegroups           SITE:linux\n"));
+	free(out);
+	assert_int_equal(one(ICINGA, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "  groups = [ \"SITE:linux\" ]\n"));
+	free(out);
+	/* no group_prefix: the prefix */
+	wo.group_prefix = NULL;
+	assert_int_equal(one(ICINGA, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "  groups = [ \"r1-linux\" ]\n"));
+	free(out);
+	assert_int_equal(one(NAGIOS, &wo, NULL, &ok, &out, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(out, "    servicegroup_name       r1-web\n"));
+	free(out);
+}
+
+/* Icinga 2 names in shadow mode: what Nagios's illegal chars refuse too. */
+static void shadow_names(void **state)
+{
+	static const struct { const char *host, *desc; } bad[] = {
+		{ "a$b", NULL }, { "a`b", NULL }, { "a\"b", NULL }, { "it's", NULL }, { "end\\", NULL },
+		{ "web01", "$(id)" }, { "web01", "say \"x\"" }, { "web01", "C:\\" }, { "a!b", NULL },
+	};
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	char *out, msg[SD_ERRLEN];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sd_object o = bad[i].desc ? plain_svc(bad[i].host, bad[i].desc) : plain_host(bad[i].host);
+		const char *name = bad[i].desc ? bad[i].desc : bad[i].host;
+
+		assert_non_null(icinga2_shadow_name_problem(name));
+		assert_int_equal(one(ICINGA, &wo, &o, NULL, &out, msg, sizeof(msg)), 1);
+		assert_string_equal(out, "");
+		free(out);
+	}
+	assert_null(icinga2_shadow_name_problem("semi;colon (1) C:\\x"));
+	assert_null(icinga2_name_problem("a$b"));       /* plain exports: unchanged */
+	assert_non_null(strstr(icinga2_shadow_name_problem(""), "empty"));
+}
+
+/* The fuzz target's property on random sites (tests/fuzz/fuzz_config_writers.c). */
+static void shadow_random(void **state)
+{
+	struct cw_site *site = malloc(sizeof(*site));
+	uint64_t i;
+
+	assert_non_null(site);
+	for (i = 1; i <= 2000; i++) {
+		struct cw_src src = { NULL, 0, 0, i * 0x9e3779b97f4a7c15ULL };
+
+		cw_decode(site, &src);
+		cw_check_site(site);            /* aborts with the output on a broken promise */
+		cw_site_free(site);
+	}
+	free(site);
+}
+
+/* A shadow site against files validate.sh checks with the daemons. */
+static void shadow_golden(void **state)
+{
+	struct sd_object objs[40];
+	size_t n = site_objects(objs), ng = sizeof(site_groups) / sizeof(site_groups[0]);
+	struct writer_opts a = shadow_opts("admin", "admins"), b = shadow_opts(NULL, NULL);
+	const char *argv[] = { "/usr/bin/siteload", "stale", "--site", NULL };
+	struct run r[4];
+	char *report;
+	size_t reportlen;
+	FILE *f;
+
+	objs[n] = host_attack();
+	objs[n++].host_name = "attack";
+	a.prefix = "s1-";
+	a.templates = 1;
+	a.stale_argv = argv;
+	a.stale_after = 600;
+	b.prefix = "s2-";
+	b.group_prefix = "S2:";
+	b.stale_argv = argv;
+	b.stale_after = 600;
+	memset(r, 0, sizeof(r));
+	run_site(&r[0], NAGIOS, &a, site_groups, ng, objs, n);
+	run_site(&r[1], NAGIOS, &b, site_groups, ng, objs, n);
+	run_site(&r[2], ICINGA, &a, site_groups, ng, objs, n);
+	run_site(&r[3], ICINGA, &b, site_groups, ng, objs, n);
+	assert_golden("nagios_shadow1.cfg", r[0].out, r[0].len);
+	assert_golden("nagios_shadow2.cfg", r[1].out, r[1].len);
+	assert_golden("icinga2_shadow1.conf", r[2].out, r[2].len);
+	assert_golden("icinga2_shadow2.conf", r[3].out, r[3].len);
+	f = open_memstream(&report, &reportlen);
+	fprintf(f, "# skipped/warned reports of the shadow1 runs\n\n## nagios\n%s\n## icinga2\n%s",
+		r[0].log, r[2].log);
+	fclose(f);
+	assert_golden("reports_shadow1.txt", report, reportlen);
+	free(report);
+	for (n = 0; n < 4; n++)
+		run_free(&r[n]);
+}
+
+/* Write text to path; 1 if it worked. */
+static int f_put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		return 0;
+	}
+	fputs(text, f);
+	return fclose(f) == 0;
+}
+
+/* The templates siteload writes, for generate. */
+static int put_templates_file(const char *dir, int nagios, const char *const *argv)
+{
+	struct writer_opts wo = { .templates = 1, .prefix = "" };
+	struct cw_site *empty = calloc(1, sizeof(*empty));
+	char path[4096], *out;
+	int maxw, ok;
+
+	if (!empty)
+		return 0;
+	wo.stale_argv = argv;
+	wo.stale_after = 600;
+	out = cw_write(empty, nagios, &wo, &maxw);
+	snprintf(path, sizeof(path), "%s/%s", dir, nagios ? "nagios-templates.cfg" : "icinga2-templates.conf");
+	ok = f_put(path, out);
+	free(out);
+	free(empty);
+	return ok;
+}
+
+/*
+ * test_config_writers generate SEED COUNT DIR: COUNT random hostile sites
+ * (the fuzz target's decoder) through both writers in shadow mode, into
+ * DIR/nagios/N.cfg and DIR/icinga2/N.conf, site N with prefix "rN-" and
+ * groups "SN:" (or the prefix), plus siteload's templates; for
+ * tests/0021-config-validate.t. Exit 1 if a check of the fuzz target fails.
+ */
+static int generate(unsigned long long seed, unsigned count, const char *dir)
+{
+	const char *nargv[] = { "/bin/echo", "stale", "$_HOSTSITEDUMP_SITE$", NULL };
+	const char *iargv[] = { "/bin/echo", "stale", "$host.vars.sitedump_site$", NULL };
+	struct cw_site *site = malloc(sizeof(*site));
+	char path[4096], prefix[32], gprefix[32], sitename[32];
+	unsigned i;
+	int nagios, bad = 0;
+
+	if (!site || !put_templates_file(dir, 1, nargv) || !put_templates_file(dir, 0, iargv))
+		return 2;
+	for (i = 0; i < count; i++) {
+		struct cw_src src = { NULL, 0, 0, (seed * 1000003 + i + 1) * 0x9e3779b97f4a7c15ULL };
+		struct writer_opts wo;
+
+		cw_decode(site, &src);
+		snprintf(prefix, sizeof(prefix), "r%u-", i);
+		snprintf(gprefix, sizeof(gprefix), "S%u:", i);
+		snprintf(sitename, sizeof(sitename), "site%u", i);
+		cw_opts(site, &wo, prefix, gprefix, sitename);
+		for (nagios = 0; nagios < 2; nagios++) {
+			int maxw, line;
+			const char *why;
+			char *out;
+
+			wo.stale_argv = nagios ? nargv : iargv;
+			wo.stale_after = 600;
+			out = cw_write(site, nagios, &wo, &maxw);
+			why = nagios ? cw_check_nagios(out, &wo, &line) : cw_check_icinga2(out, &wo, &line);
+			if (why || maxw > 1) {
+				fprintf(stderr, "record %u (%s): %s at line %d\n", i, nagios ? "nagios" : "icinga2",
+					why ? why : "more than one warning", line);
+				bad = 1;
+			}
+			snprintf(path, sizeof(path), "%s/%s/%u.%s", dir, nagios ? "nagios" : "icinga2", i,
+				 nagios ? "cfg" : "conf");
+			if (!f_put(path, out))
+				return 2;
+			free(out);
+		}
+		cw_site_free(site);
+	}
+	free(site);
+	return bad;
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nagios_normal),
@@ -741,7 +1392,19 @@ int main(void)
 		cmocka_unit_test(durations),
 		cmocka_unit_test(golden),
 		cmocka_unit_test(write_error),
+		cmocka_unit_test(shadow_attack),
+		cmocka_unit_test(shadow_every_metachar),
+		cmocka_unit_test(shadow_urls),
+		cmocka_unit_test(shadow_address),
+		cmocka_unit_test(shadow_contacts),
+		cmocka_unit_test(shadow_vars),
+		cmocka_unit_test(shadow_groups),
+		cmocka_unit_test(shadow_names),
+		cmocka_unit_test(shadow_random),
+		cmocka_unit_test(shadow_golden),
 	};
 
+	if (argc == 5 && !strcmp(argv[1], "generate"))
+		return generate(strtoull(argv[2], NULL, 10), (unsigned)strtoul(argv[3], NULL, 10), argv[4]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

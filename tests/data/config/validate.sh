@@ -211,5 +211,97 @@ else
 	echo "skip icinga value checks (no python3)"
 fi
 
+# ------------------------------------------------------- shadow mode (siteload)
+# Two untrusted remotes as siteload writes them (nagios_shadow1.cfg with the
+# stale templates, central contacts admin/admins; nagios_shadow2.cfg without
+# any: notifications off). No value Nagios read may hold a macro or shell
+# metacharacter.
+nagios_cfg "$T/nagios3.cfg" "$T/central.cfg" "$HERE/nagios_shadow1.cfg" "$HERE/nagios_shadow2.cfg"
+nagios_verify "shadow: central + nagios_shadow1.cfg + nagios_shadow2.cfg" "$T/nagios3.cfg"
+grep -E 'Checked [0-9]+ (hosts|services|host groups|service groups)\.' "$T/n/verify.out" | sed 's/^[[:space:]]*/       /'
+if [ ! -s "$T/n/objects.precache" ] || ! awk -F'\t' '
+	/^define (host|service|hostgroup|servicegroup) / { on = 1; next }
+	/^\t}/ { on = 0 }
+	on && $3 ~ /[$`"'"'"';]/ { print "       " $0; bad = 1 }
+	END { exit bad }' "$T/n/objects.precache"; then
+	echo "FAIL shadow: no precache, or a metacharacter in a value Nagios read (above)"
+	fail=1
+else
+	echo "ok   shadow: no \$ \` \" ' ; in any value Nagios read"
+fi
+
+# Icinga 2, with the stock conf.d rules that keyed on remote values (ping4
+# and ssh on host.address, mail on host.vars.notification) and the central's
+# own rule for vars.sitedump_notify_users: only that one may apply.
+cat > "$T/icinga2-shadow.conf" <<EOF
+include <itl>
+object NotificationCommand "notify-none" { command = [ "/bin/true" ] }
+object User "admin" { }
+object UserGroup "admins" { }
+object CheckCommand "stock-ping" { command = [ "/bin/true" ] }
+apply Service "ping4" { check_command = "stock-ping"; assign where host.address }
+apply Service "ssh" { check_command = "stock-ping"; assign where (host.address || host.address6) && host.vars.os == "Linux" }
+apply Notification "mail-icingaadmin" to Host { command = "notify-none"; users = [ "admin" ]; assign where host.vars.notification.mail }
+apply Notification "sitedump-host" to Host {
+  command = "notify-none"
+  if (host.vars.sitedump_notify_users) { users = host.vars.sitedump_notify_users }
+  if (host.vars.sitedump_notify_user_groups) { user_groups = host.vars.sitedump_notify_user_groups }
+  assign where host.vars.sitedump_site && (host.vars.sitedump_notify_users || host.vars.sitedump_notify_user_groups)
+}
+apply Notification "sitedump-service" to Service {
+  command = "notify-none"
+  if (service.vars.sitedump_notify_users) { users = service.vars.sitedump_notify_users }
+  if (service.vars.sitedump_notify_user_groups) { user_groups = service.vars.sitedump_notify_user_groups }
+  assign where host.vars.sitedump_site && (service.vars.sitedump_notify_users || service.vars.sitedump_notify_user_groups)
+}
+include "$HERE/icinga2_shadow1.conf"
+include "$HERE/icinga2_shadow2.conf"
+EOF
+icinga_check "shadow: icinga2_shadow1.conf + icinga2_shadow2.conf, stock apply rules" "$T/icinga2-shadow.conf"
+cat > "$T/check-shadow.py" <<'EOF'
+import json, re, sys
+data = open(sys.argv[1], 'rb').read()
+objs, i = [], 0
+while i < len(data):
+    j = data.index(b':', i)
+    n = int(data[i:j])
+    objs.append(json.loads(data[j + 1:j + 1 + n]))
+    i = j + n + 2
+bad = 0
+def check(ok, what):
+    global bad
+    bad += not ok
+    print('%s shadow: %s' % ('ok  ' if ok else 'FAIL', what))
+names = [(o['type'], o['properties'].get('__name', o['name'])) for o in objs]
+check(not [n for n in names if n[0] == 'Service' and re.search(r'!(ping4|ssh)$', n[1])],
+      'no stock ping4/ssh service applied to a shadow host')
+check(not [n for n in names if n[0] == 'Notification' and 'mail-icingaadmin' in n[1]],
+      'the stock mail notification applies to no shadow host')
+sn = [n[1] for n in names if n[0] == 'Notification' and 'sitedump-' in n[1]]
+check(sn and all(n.startswith('s1-') for n in sn) and any('!sitedump-service' in n for n in sn),
+      'the central rule notifies for site 1 (users given) only: %d notifications' % len(sn))
+hosts = {o['name']: o['properties'] for o in objs if o['type'] == 'Host'}
+check(all(not h.get('address') for h in hosts.values()), 'no shadow host has an address')
+check((hosts.get('s1-web01', {}).get('vars') or {}).get('sitedump_address') == '10.0.0.1', 'vars.sitedump_address kept')
+check(hosts.get('s2-web01', {}).get('enable_notifications') is False, 'site 2 (no users): enable_notifications false')
+check(((hosts.get('s1-attack', {}).get('vars') or {}).get('sitedump_remote') or {}).get('notification') == 'x',
+      'a remote "notification" var lives in vars.sitedump_remote')
+meta = set('$`"\'')     # ';' is fine in Icinga names, and display_name defaults to the name
+def strings(v):
+    if isinstance(v, str): yield v
+    elif isinstance(v, dict):
+        for x in v.values(): yield from strings(x)
+    elif isinstance(v, list):
+        for x in v: yield from strings(x)
+leaks = [(n, s) for n, h in hosts.items() for k, v in h.items()
+         if k in ('vars', 'display_name', 'notes', 'notes_url', 'action_url', 'icon_image')
+         for s in strings(v) if meta & set(s)]
+check(not leaks, 'no $ ` " \' in any host value Icinga read %s' % (leaks[:3] if leaks else ''))
+sys.exit(1 if bad else 0)
+EOF
+if command -v python3 > /dev/null; then
+	python3 "$T/check-shadow.py" "$T/i/cache/icinga2.debug" || fail=1
+fi
+
 if [ $fail = 0 ]; then echo "ALL OK"; else echo "FAILED"; fi
 exit $fail
