@@ -242,6 +242,7 @@ object CheckCommand "stock-ping" { command = [ "/bin/true" ] }
 apply Service "ping4" { check_command = "stock-ping"; assign where host.address }
 apply Service "ssh" { check_command = "stock-ping"; assign where (host.address || host.address6) && host.vars.os == "Linux" }
 apply Notification "mail-icingaadmin" to Host { command = "notify-none"; users = [ "admin" ]; assign where host.vars.notification.mail }
+apply Service "remote-var" { check_command = "stock-ping"; assign where host.vars.sitedump_remote.notification == "x" }
 apply Notification "sitedump-host" to Host {
   command = "notify-none"
   if (host.vars.sitedump_notify_users) { users = host.vars.sitedump_notify_users }
@@ -284,6 +285,10 @@ hosts = {o['name']: o['properties'] for o in objs if o['type'] == 'Host'}
 check(all(not h.get('address') for h in hosts.values()), 'no shadow host has an address')
 check((hosts.get('s1-web01', {}).get('vars') or {}).get('sitedump_address') == '10.0.0.1', 'vars.sitedump_address kept')
 check(hosts.get('s2-web01', {}).get('enable_notifications') is False, 'site 2 (no users): enable_notifications false')
+rv = sorted(n[1] for n in names if n[0] == 'Service' and n[1].endswith('!remote-var'))
+check(rv == ['s1-attack!remote-var', 's2-attack!remote-var'],
+      'a rule on host.vars.sitedump_remote.notification validates on hosts without remote variables '
+      'and matches the attack hosts only: %r' % rv)
 check(((hosts.get('s1-attack', {}).get('vars') or {}).get('sitedump_remote') or {}).get('notification') == 'x',
       'a remote "notification" var lives in vars.sitedump_remote')
 meta = set('$`"\'')     # ';' is fine in Icinga names, and display_name defaults to the name
