@@ -48,6 +48,9 @@
 #include <string.h>
 #include "icinga2_dsl.h"
 
+/* the longest name of the central's users in writer_opts, plus one */
+#define NAME_MAX_LIST 512
+
 struct iw {
 	struct sd_sink sink;
 	FILE *out;
@@ -466,20 +469,20 @@ static int write_error(FILE *f, sd_error *err)
  * rather than a config Icinga refuses). */
 static int names_check(const char *what, const char *list, sd_error *err)
 {
-	const char *p = list, *e, *problem;
-	char one[512];
+	const char *p, *e, *problem;
+	char one[NAME_MAX_LIST];
 
-	while (*list) {
+	if (!*list)
+		return 0;
+	for (p = list;; p = e + 1) {
 		e = p + strcspn(p, ",");
 		snprintf(one, sizeof(one), "%.*s", (int)(e - p), p);
 		if ((problem = icinga2_shadow_name_problem(one)) || (size_t)(e - p) >= sizeof(one))
 			return sd_fail(err, "%s: '%s' cannot be written for Icinga 2: %s", what, one,
 				       problem ? problem : "too long");
 		if (!*e)
-			break;
-		p = e + 1;
+			return 0;
 	}
-	return 0;
 }
 
 static int i_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
@@ -540,45 +543,41 @@ static void put_interval(struct iw *w, const char *key, double minutes)
 }
 
 /* `  vars.KEY = [ "a", "b" ]` of a comma-separated list (the central's
- * own names, checked by begin). */
+ * own names, each shorter than NAME_MAX_LIST: checked by begin). */
 static void put_name_list(struct iw *w, const char *key, const char *list)
 {
-	const char *p = list, *e;
+	char one[NAME_MAX_LIST];
+	const char *p, *e;
 
 	fprintf(w->out, "  vars.%s = [ ", key);
-	for (;;) {
-		char *one;
-
+	for (p = list;; p = e + 1) {
 		e = p + strcspn(p, ",");
-		if ((one = strndup(p, (size_t)(e - p)))) {
-			icinga2_put_string(w->out, one);
-			free(one);
-		}
+		snprintf(one, sizeof(one), "%.*s", (int)(e - p), p);
+		icinga2_put_string(w->out, one);
 		if (!*e)
 			break;
 		fputs(", ", w->out);
-		p = e + 1;
 	}
 	fputs(" ]\n", w->out);
 }
 
 /* Shadow mode: the address only as a host name or an IP literal, and only
- * in vars (see the top); the central's users; the remote's variables in
- * vars.sitedump_remote. -1 on out of memory. */
-static int shadow_host_address(struct iw *w, const char *address)
+ * in vars (see the top). */
+static void shadow_host_address(struct iw *w, const char *address)
 {
 	if (!address || !*address)
-		return 0;
+		return;
 	if (!writer_shadow_address(address)) {
 		note(w, "address left out: not a host name or an IP address");
-		return 0;
+		return;
 	}
 	fputs("  vars.sitedump_address = ", w->out);
 	icinga2_put_string(w->out, address);
 	putc('\n', w->out);
-	return 0;
 }
 
+/* Shadow mode: the central's users instead of the remote's contacts, and
+ * the remote's variables in vars.sitedump_remote. -1 on out of memory. */
 static int shadow_tail(struct iw *w, const struct sd_object *o)
 {
 	char why[600];
@@ -697,8 +696,8 @@ static int i_object(void *ctx, const struct sd_object *o, sd_error *err)
 		icinga2_put_string(w->out, w->site);
 		putc('\n', w->out);
 	}
-	if (!svc && w->shadow && shadow_host_address(w, o->address) < 0)
-		goto oom;
+	if (!svc && w->shadow)
+		shadow_host_address(w, o->address);
 	if (put_text(w, "notes", o->notes) < 0 || put_url(w, "notes_url", o->notes_url) < 0 ||
 	    put_url(w, "action_url", o->action_url) < 0 || put_url(w, "icon_image", o->icon_image) < 0)
 		goto oom;

@@ -539,19 +539,19 @@ static int write_error(FILE *f, sd_error *err)
 static int names_check(const char *what, const char *list, sd_error *err)
 {
 	char one[512], why[512];
-	const char *p = list, *e, *problem;
+	const char *p, *e, *problem;
 
-	while (*list) {
+	if (!*list)
+		return 0;
+	for (p = list;; p = e + 1) {
 		e = p + strcspn(p, ",");
 		snprintf(one, sizeof(one), "%.*s", (int)(e - p), p);
 		if ((problem = nagios_name_problem(one, why, sizeof(why))) || (size_t)(e - p) >= sizeof(one))
 			return sd_fail(err, "%s: '%s' cannot be written for Nagios: %s", what, one,
 				       problem ? problem : "too long");
 		if (!*e)
-			break;
-		p = e + 1;
+			return 0;
 	}
-	return 0;
 }
 
 static int n_begin(void *ctx, const struct sd_meta *meta, sd_error *err)
