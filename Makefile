@@ -182,8 +182,9 @@ bench: $(BINS) $(BENCH_BIN)
 # inputs: tests/fuzz/fuzz_NAME -merge=1 tests/fuzz/corpus/NAME build-fuzz/corpus/NAME
 fuzz: $(FUZZ_BIN)
 	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; mkdir -p $(F)/corpus/$$n $(F)/artifacts; \
+	  seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
 	  echo "# $$f ($(FUZZ_SECONDS)s)"; ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -artifact_prefix=$(F)/artifacts/$$n- $(F)/corpus/$$n tests/fuzz/corpus/$$n; done
+	    -artifact_prefix=$(F)/artifacts/$$n- $(F)/corpus/$$n $$seeds; done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
