@@ -5,7 +5,7 @@
 #
 # Three variants, each with a build directory of its own, so that no object is
 # ever reused with another variant's flags:
-#   make                  build/       gcc (CC), -O2 -g (CFLAGS), hardened
+#   make                  build/       CC (cc), CFLAGS (-O2 -g), hardened
 #   make SANITIZE=1       build-san/   the same plus ASan/UBSan
 #   make fuzz, tests/fuzz/fuzz_NAME
 #                         build-fuzz/  clang, libFuzzer + ASan/UBSan, -O1 -g (FUZZ_CFLAGS)
