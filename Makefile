@@ -1,6 +1,17 @@
 # sitedump / siteload
 # Libraries come from pkg-config only; sources are found by wildcard so that
-# adding a format or transport needs no Makefile edit.
+# adding a format, a transport, a unit test (tests/unit/test_*.c) or a fuzz
+# target (tests/fuzz/fuzz_*.c) needs no Makefile edit.
+#
+# Three variants, each with a build directory of its own, so that no object is
+# ever reused with another variant's flags:
+#   make                  build/       CC (cc), CFLAGS (-O2 -g), hardened
+#   make SANITIZE=1       build-san/   the same plus ASan/UBSan
+#   make fuzz, tests/fuzz/fuzz_NAME
+#                         build-fuzz/  clang, libFuzzer + ASan/UBSan, -O1 -g (FUZZ_CFLAGS)
+# The programs are then hard-linked to the paths the tests, scripts and docs
+# run (./sitedump, ./siteload, tests/unit/test_*, tests/bench/*floor,
+# tests/fuzz/fuzz_*): whatever variant was built last is what they run.
 
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
@@ -8,8 +19,12 @@ MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 VERSION   ?= 0.1.0
 
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 PKGS      := yajl zlib libzstd libsodium libdeflate libarchive
 CC        ?= cc
+FUZZ_CC   ?= clang
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libarchive is dlopen'ed by src/bundle.c (see there why): not linked, but
 # its soname is taken from the library we compile against.
@@ -19,46 +34,137 @@ LIBARCHIVE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libarchi
 ifneq ($(LIBARCHIVE_SONAME),)
 PKG_CFLAGS += -DLIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
 endif
+# only the unit tests need cmocka: asked for when one is built
+CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka)
+CMOCKA_LIBS   = $(shell pkg-config --libs cmocka)
 
-HARDEN    := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -Wformat -Wformat-security
+# ---- flags: the one block, used by every variant --------------------------------------------
+# What the build needs is forced (override), so that CFLAGS, CPPFLAGS, LDFLAGS
+# and LDLIBS given on the command line or in the environment only add to it:
+# `make CFLAGS=-O0` sets the optimisation, not the include paths.
+SD_CPPFLAGS := -Isrc -Iformats -Itransports -D_GNU_SOURCE -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+SD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -pthread
+SD_LDFLAGS  := -pthread
+SD_LDLIBS   := $(PKG_LIBS) -lm
+HARDEN      := -fstack-protector-strong -fPIE -Wformat -Wformat-security
+HARDEN_LD   := -pie -Wl,-z,relro,-z,now
+# _FORTIFY_SOURCE needs an optimisation level, and is left out under ASan
+FORTIFY     := -D_FORTIFY_SOURCE=2
+SAN_CFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_LDFLAGS := -fsanitize=address,undefined
+DEPFLAGS     = -MMD -MP
+
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter $(HARDEN) \
-             -Isrc -Iformats -Itransports -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -pthread
-LDFLAGS   += -pie -Wl,-z,relro,-z,now -pthread
-LDLIBS    += $(PKG_LIBS) -lm
-
 ifeq ($(SANITIZE),1)
-CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-CFLAGS    := $(filter-out -D_FORTIFY_SOURCE=2,$(CFLAGS))
-LDFLAGS   += -fsanitize=address,undefined
+B         := build-san
+FORTIFY   :=
+override CFLAGS  := $(SD_CFLAGS) $(HARDEN) $(SAN_CFLAGS) $(CFLAGS)
+override LDFLAGS := $(SD_LDFLAGS) $(HARDEN_LD) $(SAN_LDFLAGS) $(LDFLAGS)
+else
+B         := build
+override CFLAGS  := $(SD_CFLAGS) $(HARDEN) $(CFLAGS)
+override LDFLAGS := $(SD_LDFLAGS) $(HARDEN_LD) $(LDFLAGS)
 endif
+ifeq ($(filter -O -O1 -O2 -O3 -Os -Og -Oz -Ofast,$(lastword $(filter -O%,$(CFLAGS)))),)
+FORTIFY   :=
+endif
+override CPPFLAGS := $(SD_CPPFLAGS) $(FORTIFY) $(CPPFLAGS)
+override LDLIBS   := $(SD_LDLIBS) $(LDLIBS)
 
+# the fuzz variant: the same block, clang's fuzzer flags in place of the user's
+F            := build-fuzz
+FUZZ_CFLAGS  ?= -O1 -g
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
+FUZZ_CPPFLAGS := $(SD_CPPFLAGS)
+FUZZ_ALLCFLAGS := $(SD_CFLAGS) $(HARDEN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_CFLAGS)
+FUZZ_LDFLAGS := $(SD_LDFLAGS) $(HARDEN_LD) $(FUZZ_SAN) -fsanitize=fuzzer
+FUZZ_SECONDS ?= 60
+
+# ---- what is built --------------------------------------------------------------------------
 MAINS     := src/sitedump.c src/siteload.c
 LIB_SRC   := $(filter-out $(MAINS),$(wildcard src/*.c)) $(wildcard formats/*.c) $(wildcard transports/*.c)
-LIB_OBJ   := $(LIB_SRC:.c=.o)
 BINS      := $(patsubst src/%.c,%,$(wildcard $(MAINS)))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:.c=)
+BENCH_BIN := tests/bench/lsfloor tests/bench/lscmdfloor
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:.c=)
-FUZZ_SECONDS ?= 60
 
-.PHONY: all check unit integration bench fuzz install clean
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
+FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(F)/%.o)
+
+.PHONY: all check unit integration bench fuzz install clean FORCE
 
 all: $(BINS)
 
-libsitedump.a: $(LIB_OBJ)
+# ---- the variant's build directory ----------------------------------------------------------
+# $(B)/flags holds the variant's compile and link flags; it changes (and every
+# object of the variant is rebuilt) only when they do, e.g. make CFLAGS=-O0.
+sq = '$(subst ','\'',$(1))'
+define flagstamp
+	+@mkdir -p $(@D); printf '%s\n' $(call sq,$(1)) | cmp -s - $@ 2>/dev/null || printf '%s\n' $(call sq,$(1)) >$@
+endef
+$(B)/flags: FORCE
+	$(call flagstamp,$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS))
+$(F)/flags: FORCE
+	$(call flagstamp,$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_ALLCFLAGS) $(FUZZ_LDFLAGS) $(SD_LDLIBS))
+
+$(B)/%.o: %.c $(B)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(UNIT_OBJ): $(B)/%.o: %.c $(B)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CMOCKA_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/libsitedump.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-%.o: %.c $(wildcard src/*.h formats/*.h transports/*.h)
-	$(CC) $(CFLAGS) -c -o $@ $<
+$(BINS:%=$(B)/%): $(B)/%: $(B)/src/%.o $(B)/libsitedump.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BINS): %: src/%.o libsitedump.a
-	$(CC) $(LDFLAGS) -o $@ $< libsitedump.a $(LDLIBS)
+$(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(B)/libsitedump.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
-tests/unit/test_%: tests/unit/test_%.c libsitedump.a
-	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) $(LDFLAGS) -o $@ $< libsitedump.a $(LDLIBS) $(shell pkg-config --libs cmocka)
+# plain C, no project code: the floor of writing the same commands/files as siteload
+$(B)/tests/bench/lscmdfloor: $(B)/tests/bench/lscmdfloor.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/tests/bench/lsfloor: $(B)/tests/bench/lsfloor.o $(B)/libsitedump.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer targets: built with clang regardless of CC, in build-fuzz/
+$(F)/%.o: %.c $(F)/flags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(F)/libsitedump.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(F)/libsitedump.a
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(SD_LDLIBS)
+
+-include $(LIB_OBJ:.o=.d) $(BINS:%=$(B)/src/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \
+	 $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+
+# ---- the paths everything runs: a hard link to the variant built last -----------------------
+# (a link, not a symlink: siteload writes its own /proc/self/exe into the core's
+# config, which must name ./siteload)
+define place
+	@[ $< -ef $@ ] || cmp -s $< $@ 2>/dev/null || { rm -f $@ && { ln $< $@ 2>/dev/null || cp -p $< $@; } && echo "ln $< $@"; }
+endef
+
+$(BINS) $(UNIT_BIN) $(BENCH_BIN): %: $(B)/% FORCE
+	$(place)
+
+$(FUZZ_BIN): %: $(F)/% FORCE
+	$(place)
+
+# ---- the targets ----------------------------------------------------------------------------
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; ./$$t; done
 
@@ -67,18 +173,18 @@ integration: $(BINS)
 
 check: unit integration
 
-bench: $(BINS) tests/bench/lsfloor tests/bench/lscmdfloor
+bench: $(BINS) $(BENCH_BIN)
 	scripts/bench
 	scripts/bench-import
 
-# libFuzzer targets, built with clang and ASan regardless of CC.
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
-	clang -g -O1 -std=c11 -D_GNU_SOURCE -pthread -fsanitize=fuzzer,address,undefined -Isrc -Iformats -Itransports \
-	  -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
-
+# New inputs go to build-fuzz/corpus/NAME (libFuzzer writes to its first corpus
+# directory); the seed corpus tests/fuzz/corpus/NAME is only read. To keep new
+# inputs: tests/fuzz/fuzz_NAME -merge=1 tests/fuzz/corpus/NAME build-fuzz/corpus/NAME
 fuzz: $(FUZZ_BIN)
-	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; mkdir -p tests/fuzz/corpus/$$n; \
-	  echo "# $$f ($(FUZZ_SECONDS)s)"; ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus/$$n; done
+	@set -e; for f in $(FUZZ_BIN); do n=$${f##*/fuzz_}; mkdir -p $(F)/corpus/$$n $(F)/artifacts; \
+	  seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	  echo "# $$f ($(FUZZ_SECONDS)s)"; ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(F)/artifacts/$$n- $(F)/corpus/$$n $$seeds; done
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -87,12 +193,8 @@ install: $(BINS)
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
 
+# all variants; also the objects of the in-tree builds before build directories
 clean:
-	rm -f $(LIB_OBJ) src/*.o libsitedump.a $(BINS) $(UNIT_BIN) $(FUZZ_BIN) tests/bench/lsfloor tests/bench/lscmdfloor
-
-# plain C, no project code: the floor of writing the same commands/files as siteload
-tests/bench/lscmdfloor: tests/bench/lscmdfloor.c
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
-
-tests/bench/lsfloor: tests/bench/lsfloor.c libsitedump.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libsitedump.a $(LDLIBS)
+	rm -rf build build-san build-fuzz
+	rm -f $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_BIN) \
+	  libsitedump.a src/*.o formats/*.o transports/*.o
