@@ -1146,23 +1146,30 @@ static int sitefile_open(const struct import_opts *o, const char *site, struct s
 /* Does the file at path hold exactly what f holds? Both streamed. */
 static int stream_same(FILE *f, const char *path)
 {
-	static char a[65536], b[65536];
+	enum { CHUNK = 65536 };
 	FILE *p = fopen(path, "re");
+	char *a = malloc(2 * CHUNK), *b;
 	size_t na, nb;
 	int same = 1;
 
-	if (!p)
-		return 0;
+	if (!p || !a) {
+		if (p)
+			fclose(p);
+		free(a);
+		return 0;       /* out of memory: "changed" is the safe answer */
+	}
+	b = a + CHUNK;
 	rewind(f);
 	do {
-		na = fread(a, 1, sizeof(a), f);
-		nb = fread(b, 1, sizeof(b), p);
+		na = fread(a, 1, CHUNK, f);
+		nb = fread(b, 1, CHUNK, p);
 		if (na != nb || memcmp(a, b, na))
 			same = 0;
 	} while (same && na);
 	if (ferror(f) || ferror(p))
 		same = 0;
 	fclose(p);
+	free(a);
 	return same;
 }
 
