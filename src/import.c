@@ -1897,13 +1897,134 @@ static int open_input(struct ctx *c, struct input *in, struct seal_sec *dk, sd_e
 	return 0;
 }
 
+/* A bundle that refused or failed: reported, and its outcome set. -1. */
+static int step_failed(struct ctx *c, struct input *in, const char *what, enum import_outcome oc, int status,
+		       const char *msg)
+{
+	report(c, what, msg);
+	if (status && c->status < status)
+		c->status = status;
+	set_outcome(in, oc, msg);
+	return -1;
+}
+
+/* The reload after a config change, and the wait for the core to load it.
+ * The pending mark stays while the reload is owed. 0 go on, -1 stop. */
+static int reload_step(struct ctx *c, struct input *in, int want_state, const char *what, const char *pending)
+{
+	const struct import_opts *o = c->o;
+	char gen0[64] = "";
+	sd_error e;
+	int wl = 0;
+
+	central_free(c->central);
+	c->central = NULL;
+	if (pending)
+		file_write(pending, "", 0, &e);
+	if (have_central(o) && o->reload_command)
+		core_generation(c, gen0);
+	if (run_reload(c, &e) < 0)
+		return step_failed(c, in, what, IMPORT_FAILED, 0, e.msg);
+	if (have_central(o) && (want_state || has_sink(o) || *gen0) &&
+	    (wl = wait_loaded(c, in->info->site, o->reload_command ? gen0 : "", &e)) < 0)
+		return step_failed(c, in, what, IMPORT_FAILED, 0, e.msg);
+	if (wl == 2)    /* down: nothing to send the state to */
+		return step_failed(c, in, what, IMPORT_FAILED, 2, e.msg);
+	if (wl == 1) {
+		snprintf(e.msg, sizeof(e.msg), "the core did not restart within %d s of the reload "
+			 "command (a config error? see the core's log); the state goes to the running core",
+			 o->reload_wait_ms / 1000);
+		report(c, what, e.msg);
+	} else if (pending) {
+		unlink(pending);
+	}
+	return 0;
+}
+
+/* The config part of a bundle, and the reload it calls for. 0 go on
+ * (to the state part), -1 stop (reported, outcome set). */
+static int config_step(struct ctx *c, struct input *in, int want_state, const char *what)
+{
+	const struct import_opts *o = c->o;
+	char *pending = spath(o->state_dir, in->info->site, ".reload-pending");
+	int changed = 0, r, rc = 0;
+	sd_error e;
+
+	if ((r = import_config(c, in, &changed, &e)) != 0) {
+		/* refused by the core's check: this bundle only; the previous
+		 * config is active and nothing is owed */
+		free(pending);
+		return step_failed(c, in, what, r < 0 ? IMPORT_FAILED : IMPORT_REJECTED, r < 0 ? 2 : 0, e.msg);
+	}
+	/* a reload that failed last time is owed even if the files did not change */
+	if (pending && !o->dry_run && access(pending, F_OK) == 0)
+		changed = 1;
+	if (changed && !o->dry_run)
+		rc = reload_step(c, in, want_state, what, pending);
+	free(pending);
+	return rc;
+}
+
+/* A config-only bundle still tells the link service it arrived. */
+static void link_only(struct ctx *c, const struct bundle_info *bi, const char *what)
+{
+	const struct import_opts *o = c->o;
+	struct apply_opts ao = { 0 };
+	struct applier *a;
+	sd_error e;
+
+	ao.core = o->core;
+	ao.checkresults = o->checkresults;
+	ao.command_file = o->command_file;
+	ao.livestatus = o->livestatus;
+	ao.timeout_ms = o->timeout_ms;
+	ao.reap_wait_ms = o->reap_wait_ms;
+	ao.report = applier_report;
+	ao.report_ctx = c;
+	ao.first_send = sent_mark_cb;
+	if (!have_central(o) || read_central(c, &e) < 0 || !(a = apply_open(&ao, &e))) {
+		if (have_central(o))
+			note(c, what, e.msg);
+	} else {
+		if (send_link(c, a, bi, NULL, 0, &e) < 0 || apply_finish(a, &e) < 0)
+			note(c, what, e.msg);
+		apply_free(a);
+	}
+	central_free(c->central);
+	c->central = NULL;
+}
+
+/* May this bundle be imported: newer than the site's last, not too old,
+ * not from the future? 0 yes (im: the site's record), -1 no (reported). */
+static int admit(struct ctx *c, struct input *in, const char *what, struct imported *im)
+{
+	const struct bundle_info *bi = in->info;
+	sd_error e;
+
+	if (imported_read(c->o->state_dir, bi->site, im, &e) < 0)
+		return step_failed(c, in, what, IMPORT_FAILED, 0, e.msg);
+	if (bi->sequence <= im->seq) {
+		snprintf(e.msg, sizeof(e.msg), "refused: not newer than the last imported sequence %llu", im->seq);
+		return step_failed(c, in, what, IMPORT_OLD, 0, e.msg);
+	}
+	if (c->o->max_age > 0 && c->now - bi->created > c->o->max_age) {
+		snprintf(e.msg, sizeof(e.msg), "refused: made %llds ago, older than --max-age %lld",
+			 c->now - bi->created, c->o->max_age);
+		return step_failed(c, in, what, IMPORT_REJECTED, 0, e.msg);
+	}
+	if (bi->created > c->now + 300)
+		return step_failed(c, in, what, IMPORT_REJECTED, 0,
+				   "refused: made in the future (clock skew over 5 minutes?)");
+	return 0;
+}
+
 int import_run(const struct import_opts *o, char *const *paths, int n, sd_error *err)
 {
 	struct ctx c = { 0 };
 	struct input *in = NULL;
 	struct seal_sec *dk = NULL;
 	char *lockp = NULL;
-	int lockfd = -1, i, j, rc = 2, changed = 0;
+	int lockfd = -1, i, j, rc = 2;
 	sd_error e;
 
 	c.o = o;
@@ -1952,29 +2073,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			continue;       /* outcome set when it was read */
 		set_outcome(&in[i], IMPORT_APPLIED, "");
 		snprintf(what, sizeof(what), "%s: site %s sequence %llu", in[i].path, bi->site, bi->sequence);
-		if (imported_read(o->state_dir, bi->site, &im, &e) < 0) {
-			report(&c, what, e.msg);
-			set_outcome(&in[i], IMPORT_FAILED, e.msg);
+		if (admit(&c, &in[i], what, &im) < 0)
 			goto next;
-		}
-		if (bi->sequence <= im.seq) {
-			snprintf(e.msg, sizeof(e.msg), "refused: not newer than the last imported sequence %llu", im.seq);
-			report(&c, what, e.msg);
-			set_outcome(&in[i], IMPORT_OLD, e.msg);
-			goto next;
-		}
-		if (o->max_age > 0 && c.now - bi->created > o->max_age) {
-			snprintf(e.msg, sizeof(e.msg), "refused: made %llds ago, older than --max-age %lld",
-				 c.now - bi->created, o->max_age);
-			report(&c, what, e.msg);
-			set_outcome(&in[i], IMPORT_REJECTED, e.msg);
-			goto next;
-		}
-		if (bi->created > c.now + 300) {
-			report(&c, what, "refused: made in the future (clock skew over 5 minutes?)");
-			set_outcome(&in[i], IMPORT_REJECTED, "refused: made in the future (clock skew over 5 minutes?)");
-			goto next;
-		}
 		want_config = strcmp(bi->kind, "state") != 0;
 		want_state = strcmp(bi->kind, "config") != 0 && !in[i].superseded;
 		if (in[i].superseded && strcmp(bi->kind, "config")) {
@@ -1982,65 +2082,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			if (!want_config)
 				set_outcome(&in[i], IMPORT_SKIPPED, "state superseded by a newer bundle of the site");
 		}
-		changed = 0;
-		if (want_config) {
-			char *pending = spath(o->state_dir, bi->site, ".reload-pending");
-			int r = import_config(&c, &in[i], &changed, &e);
-			if (r != 0) {
-				/* refused by the core's check: this bundle only; the
-				 * previous config is active and nothing is owed */
-				report(&c, what, e.msg);
-				if (r < 0)
-					c.status = 2;
-				free(pending);
-				set_outcome(&in[i], r < 0 ? IMPORT_FAILED : IMPORT_REJECTED, e.msg);
-				goto next;
-			}
-			/* a reload that failed last time is owed even if the files did not change */
-			if (pending && !o->dry_run && access(pending, F_OK) == 0)
-				changed = 1;
-			if (changed && !o->dry_run) {
-				char gen0[64] = "";
-				int wl = 0;
-				central_free(c.central);
-				c.central = NULL;
-				if (pending)
-					file_write(pending, "", 0, &e);
-				if (have_central(o) && o->reload_command)
-					core_generation(&c, gen0);
-				if (run_reload(&c, &e) < 0) {
-					report(&c, what, e.msg);
-					free(pending);
-					set_outcome(&in[i], IMPORT_FAILED, e.msg);
-					goto next;
-				}
-				if (have_central(o) && (want_state || has_sink(o) || *gen0) &&
-				    (wl = wait_loaded(&c, bi->site, o->reload_command ? gen0 : "", &e)) < 0) {
-					report(&c, what, e.msg);
-					free(pending);
-					set_outcome(&in[i], IMPORT_FAILED, e.msg);
-					goto next;
-				}
-				if (wl == 2) {
-					/* nothing to send the state to; the reload is owed */
-					report(&c, what, e.msg);
-					c.status = 2;
-					free(pending);
-					set_outcome(&in[i], IMPORT_FAILED, e.msg);
-					goto next;
-				}
-				if (wl == 1) {
-					/* the reload is owed: the pending mark stays for the next run */
-					snprintf(e.msg, sizeof(e.msg), "the core did not restart within %d s of the reload "
-						 "command (a config error? see the core's log); the state goes to the running core",
-						 o->reload_wait_ms / 1000);
-					report(&c, what, e.msg);
-				} else if (pending) {
-					unlink(pending);
-				}
-			}
-			free(pending);
-		}
+		if (want_config && config_step(&c, &in[i], want_state, what) < 0)
+			goto next;
 		if (want_state && has_sink(o)) {
 			if (import_state(&c, &in[i], &e) < 0) {
 				report(&c, what, e.msg);
@@ -2053,28 +2096,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 			set_outcome(&in[i], IMPORT_FAILED, "state not applied: no sink");
 			goto next;
 		} else if (has_sink(o) && !o->dry_run && !strcmp(bi->kind, "config")) {
-			/* a config-only bundle still tells the link service it arrived */
-			struct apply_opts ao = { 0 };
-			struct applier *a;
-			ao.core = o->core;
-			ao.checkresults = o->checkresults;
-			ao.command_file = o->command_file;
-			ao.livestatus = o->livestatus;
-			ao.timeout_ms = o->timeout_ms;
-			ao.reap_wait_ms = o->reap_wait_ms;
-			ao.report = applier_report;
-			ao.report_ctx = &c;
-			ao.first_send = sent_mark_cb;
-			if (!have_central(o) || read_central(&c, &e) < 0 || !(a = apply_open(&ao, &e))) {
-				if (have_central(o))
-					note(&c, what, e.msg);
-			} else {
-				if (send_link(&c, a, bi, NULL, 0, &e) < 0 || apply_finish(a, &e) < 0)
-					note(&c, what, e.msg);
-				apply_free(a);
-			}
-			central_free(c.central);
-			c.central = NULL;
+			link_only(&c, bi, what);
 		}
 		if (!o->dry_run) {
 			im.seq = bi->sequence;
