@@ -11,7 +11,9 @@
 #   - a candidate the core refuses (a host name the central's illegal_object_name_chars
 #     forbids; --contacts nosuchcontact): exit 1 with the core's own error line, the previous
 #     file unchanged, nothing left behind, the core still running, another site in the same
-#     run applied, and the same site's next good bundle applied.
+#     run applied, and the same site's next good bundle applied;
+#   - the same host without --check-command: Nagios exits at the HUP and siteload says the core
+#     is down (exit 2, the reload owed); bad --contacts / --contact-groups names: usage errors.
 # The checks of site-scoped group names and of --contacts need the writers that honour
 # writer_opts.group_prefix / notify_contacts: TODO until formats/ has them.
 use strict;
@@ -183,8 +185,18 @@ sub leftovers { my ($dir) = @_; opendir(my $h, $dir) or return ['?']; [ sort gre
         like($r->{err}, qr/refused by the core's config check .*: exit 1: Error: .*nosuchcontact/, 'Nagios: --contacts: the core\'s error line');
         is(slurp($gfile), $before, 'Nagios: --contacts: the previous file unchanged');
     }
-    ok(kill(0, $pid), 'Nagios: still running at the end');
-    is_deeply(leftovers("$d/ng-cfg"), [], 'Nagios: nothing left behind at the end');
+    ok(kill(0, $pid), 'Nagios: still running after the refused candidates');
+    is_deeply(leftovers("$d/ng-cfg"), [], 'Nagios: nothing left behind');
+
+    # without --check-command the same host reaches the core; Nagios exits at the HUP, and
+    # siteload says the core is down (status.dat no longer written) instead of "did not restart"
+    my @nocheck = grep { $_ ne '--check-command' && $_ ne $CHECK } @load;
+    $r = run([@nocheck, '--reload-wait', 15, bundle('gamma', hosts => [ { name => 'g1' }, { name => 'web#9' } ])]);
+    is($r->{rc}, 2, 'Nagios down after the reload: exit 2') or diag $r->{err};
+    like($r->{err}, qr/the core is down after the reload command \(\S*status\.dat not written for \d+ s\): see its log; the reload is retried at the next import \(--check-command validates a site's config first\)/,
+         'Nagios down after the reload: said so');
+    ok(!kill(0, $pid), 'Nagios down after the reload: it really is');
+    ok(-e "$d/ng-state/gamma.reload-pending", 'Nagios down after the reload: the reload is owed');
 
     # usage errors
     $r = run([@load, '--contacts', 'ok,bad;name', $bad]);
