@@ -1308,8 +1308,8 @@ static int run_check(struct ctx *c, char *why, size_t len, sd_error *err)
 	if (!WIFEXITED(st))
 		return sd_fail(err, "check command killed by signal %d: %s", WTERMSIG(st), c->o->check_command);
 	if (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127)
-		return sd_fail(err, "check command could not be run (exit %d: %s): %s", WEXITSTATUS(st),
-			       *co.last ? co.last : "", c->o->check_command);
+		return sd_fail(err, "check command could not be run (exit %d%s%s): %s", WEXITSTATUS(st),
+			       *co.last ? ": " : "", co.last, c->o->check_command);
 	snprintf(why, len, "exit %d: %s", WEXITSTATUS(st),
 		 *co.error ? co.error : *co.critical ? co.critical : *co.last ? co.last : "(no output)");
 	return 1;
