@@ -302,6 +302,9 @@ static int names_arg(const char *opt, enum sd_core fmt, const char **list)
 		name[n] = 0;
 		p = fmt == CORE_NAGIOS ? nagios_name_problem(name, why, sizeof(why)) : icinga2_name_problem(name);
 		if (p) {
+			for (n = 0; name[n]; n++)       /* the message stays one line */
+				if ((unsigned char)name[n] < 0x20 || name[n] == 0x7f)
+					name[n] = '?';
 			fprintf(stderr, "siteload: %s: '%s' cannot be a %s name: %s\n", opt, name,
 				fmt == CORE_NAGIOS ? "Nagios" : "Icinga 2", p);
 			return -1;
