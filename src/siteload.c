@@ -305,8 +305,8 @@ static int names_arg(const char *opt, enum sd_core fmt, const char **list)
 			for (n = 0; name[n]; n++)       /* the message stays one line */
 				if ((unsigned char)name[n] < 0x20 || name[n] == 0x7f)
 					name[n] = '?';
-			fprintf(stderr, "siteload: %s: '%s' cannot be a %s name: %s\n", opt, name,
-				fmt == CORE_NAGIOS ? "Nagios" : "Icinga 2", p);
+			fprintf(stderr, "siteload: %s: '%s' cannot be %s name: %s\n", opt, name,
+				fmt == CORE_NAGIOS ? "a Nagios" : "an Icinga 2", p);
 			return -1;
 		}
 		if (!end)
