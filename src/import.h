@@ -27,6 +27,14 @@ struct import_opts {
 	const char *config_dir;         /* NULL: config bundles only update ownership */
 	enum sd_core config_format;
 	const char *reload_command;
+	/* run (sh -c) with the site's candidate config in place, before the
+	 * reload: exit 0 keeps it, anything else puts the previous file back
+	 * and refuses the bundle (NULL: no check) */
+	const char *check_command;
+	/* the central's own contacts / contact groups notified for the
+	 * imported sites' objects, comma-separated (NULL or "": none, and
+	 * notifications are off for them); names checked by the caller */
+	const char *notify_contacts, *notify_contact_groups;
 	const char *checkresults, *command_file, *livestatus;
 	const char *status_file, *objects_cache;        /* central state without Livestatus */
 	FILE *dry_run;

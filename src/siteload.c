@@ -23,6 +23,8 @@
 #include "import.h"
 #include "seqstate.h"
 #include "minisign.h"
+#include "icinga2_dsl.h"
+#include "nagios_objects.h"
 #include "seal.h"
 #include "mail.h"
 #include "spool.h"
@@ -34,6 +36,8 @@ static void usage(FILE *f)
 		"       siteload [import] --spool DIR --trust DIR [...]   (the bundles in DIR, filed by outcome)\n"
 		"       siteload [import] --mail -|FILE | --maildir DIR --trust DIR [...]   (bundles by e-mail)\n"
 		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
+		"CONFIG: --config-dir DIR --reload-command CMD --check-command CMD\n"
+		"        --contacts LIST --contact-groups LIST   (the central's own, notified for the sites)\n"
 		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
 		"       siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
 		"       siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n"
@@ -270,6 +274,46 @@ static int seconds_arg(const char *s, const char *opt, long long *out)
 	return 0;
 }
 
+/*
+ * --contacts / --contact-groups: the central's own names, comma-separated,
+ * written into the site's config as they are: each must be a name the
+ * config format can carry. "" means none (*list becomes NULL).
+ */
+static int names_arg(const char *opt, enum sd_core fmt, const char **list)
+{
+	const char *s = *list, *end, *p;
+	char name[512], why[512];
+	size_t n;
+
+	if (!s)
+		return 0;
+	if (!*s) {
+		*list = NULL;
+		return 0;
+	}
+	for (;; s = end + 1) {
+		end = strchr(s, ',');
+		n = end ? (size_t)(end - s) : strlen(s);
+		if (n >= sizeof(name)) {
+			fprintf(stderr, "siteload: %s: a name of %zu bytes is too long\n", opt, n);
+			return -1;
+		}
+		memcpy(name, s, n);
+		name[n] = 0;
+		p = fmt == CORE_NAGIOS ? nagios_name_problem(name, why, sizeof(why)) : icinga2_name_problem(name);
+		if (p) {
+			for (n = 0; name[n]; n++)       /* the message stays one line */
+				if ((unsigned char)name[n] < 0x20 || name[n] == 0x7f)
+					name[n] = '?';
+			fprintf(stderr, "siteload: %s: '%s' cannot be %s name: %s\n", opt, name,
+				fmt == CORE_NAGIOS ? "a Nagios" : "an Icinga 2", p);
+			return -1;
+		}
+		if (!end)
+			return 0;
+	}
+}
+
 static int import_main(int argc, char **argv)
 {
 	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
@@ -277,6 +321,7 @@ static int import_main(int argc, char **argv)
 	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET,
 	       O_SPOOL };
 	enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
+	enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
 	static const struct option longopts[] = {
 		{ "trust", required_argument, 0, O_TRUST },
 		{ "state-dir", required_argument, 0, O_STATEDIR },
@@ -305,6 +350,9 @@ static int import_main(int argc, char **argv)
 		{ "mail", required_argument, 0, O_MAIL },
 		{ "maildir", required_argument, 0, O_MAILDIR },
 		{ "spool", required_argument, 0, O_SPOOL },
+		{ "contacts", required_argument, 0, O_CONTACTS },
+		{ "contact-groups", required_argument, 0, O_CONTACTGROUPS },
+		{ "check-command", required_argument, 0, O_CHECKCMD },
 		{ 0, 0, 0, 0 },
 	};
 	struct import_opts o = { 0 };
@@ -366,6 +414,9 @@ static int import_main(int argc, char **argv)
 		case O_MAIL: mail = optarg; break;
 		case O_MAILDIR: maildir = optarg; break;
 		case O_SPOOL: spool = optarg; break;
+		case O_CONTACTS: o.notify_contacts = optarg; break;
+		case O_CONTACTGROUPS: o.notify_contact_groups = optarg; break;
+		case O_CHECKCMD: o.check_command = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -404,6 +455,13 @@ static int import_main(int argc, char **argv)
 		o.config_format = CORE_ICINGA2;
 	else {
 		fprintf(stderr, "siteload: --config-format: want nagios or icinga2, got '%s'\n", fmt);
+		return 2;
+	}
+	if (names_arg("--contacts", o.config_format, &o.notify_contacts) < 0 ||
+	    names_arg("--contact-groups", o.config_format, &o.notify_contact_groups) < 0)
+		return 2;
+	if (o.check_command && !*o.check_command) {
+		fprintf(stderr, "siteload: --check-command: empty command\n");
 		return 2;
 	}
 	if (!!o.status_file != !!o.objects_cache) {
