@@ -523,7 +523,7 @@ static const char *host_problem(struct cfg *g, const char *cn, char *why, size_t
 		return p;
 	if (g->fmt == CORE_NAGIOS && (p = nagios_name_problem(cn, why, len)))
 		return p;
-	if (g->fmt == CORE_ICINGA2 && (p = icinga2_name_problem(cn)))
+	if (g->fmt == CORE_ICINGA2 && (p = icinga2_shadow_name_problem(cn)))
 		return p;
 	if (!strncmp(cn, LINK_PREFIX, strlen(LINK_PREFIX)))
 		return "names starting with '" LINK_PREFIX "' are reserved for siteload's link hosts";

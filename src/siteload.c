@@ -300,7 +300,7 @@ static int names_arg(const char *opt, enum sd_core fmt, const char **list)
 		}
 		memcpy(name, s, n);
 		name[n] = 0;
-		p = fmt == CORE_NAGIOS ? nagios_name_problem(name, why, sizeof(why)) : icinga2_name_problem(name);
+		p = fmt == CORE_NAGIOS ? nagios_name_problem(name, why, sizeof(why)) : icinga2_shadow_name_problem(name);
 		if (p) {
 			for (n = 0; name[n]; n++)       /* the message stays one line */
 				if ((unsigned char)name[n] < 0x20 || name[n] == 0x7f)
