@@ -640,10 +640,11 @@ static int get_dbl(struct block *b, int k, enum need need, double *out)
 /*
  * Epoch seconds (and durations): integers from Nagios, often floats from
  * Icinga. Nagios prints time_t with %lu, so a negative time it was sent
- * (start -5) is written as 18446744073709551611: read back as the core
- * meant it. More than 64 bits, or an overflowing float: +-HUGE_VAL.
+ * (start -5) is written as 18446744073709551611: with `wrapped`, read back
+ * as the core meant it (durations and ids are unsigned there: not so).
+ * More than 64 bits, or an overflowing float: +-HUGE_VAL.
  */
-static int parse_time(const char *s, double *out)
+static int parse_time(const char *s, int wrapped, double *out)
 {
 	unsigned long long u;
 	char *end;
@@ -655,7 +656,7 @@ static int parse_time(const char *s, double *out)
 		if (errno)
 			*out = HUGE_VAL;
 		else
-			*out = u > LLONG_MAX ? -(double)(ULLONG_MAX - u) - 1 : (double)u;
+			*out = wrapped && u > LLONG_MAX ? -(double)(ULLONG_MAX - u) - 1 : (double)u;
 		return 0;
 	}
 	if (!*s || s[strspn(s, "0123456789.eE+-")])
@@ -667,8 +668,8 @@ static int parse_time(const char *s, double *out)
 	return 0;
 }
 
-/* A time or duration, clamped to [0, TIME_MAX] with a warning. */
-static int get_time(struct block *b, int k, enum need need, double *out)
+/* A time (time_t) or a duration (unsigned), clamped to [0, TIME_MAX] with a warning. */
+static int get_num(struct block *b, int k, enum need need, int is_time, double *out)
 {
 	char what[300], why[200], q[80];
 	double d;
@@ -676,7 +677,7 @@ static int get_time(struct block *b, int k, enum need need, double *out)
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	if (parse_time(b->v[k].s, &d) < 0)
+	if (parse_time(b->v[k].s, is_time, &d) < 0)
 		return bad_value(b, k, "is not a time");
 	if (d < -1 || d > TIME_MAX) {
 		snprintf(why, sizeof(why), "%s:%ld: %s %s is out of range: read as %.0f", b->r->name, b->v[k].line,
@@ -687,14 +688,24 @@ static int get_time(struct block *b, int k, enum need need, double *out)
 	return 0;
 }
 
-static int get_time_ll(struct block *b, int k, enum need need, long long *out)
+static int get_time(struct block *b, int k, enum need need, double *out)
+{
+	return get_num(b, k, need, 1, out);
+}
+
+static int get_num_ll(struct block *b, int k, enum need need, int is_time, long long *out)
 {
 	double d = (double)*out;
 
-	if (get_time(b, k, need, &d) < 0)
+	if (get_num(b, k, need, is_time, &d) < 0)
 		return -1;
 	*out = (long long)d;
 	return 0;
+}
+
+static int get_time_ll(struct block *b, int k, enum need need, long long *out)
+{
+	return get_num_ll(b, k, need, 1, out);
 }
 
 static int get_str(struct block *b, int k, enum need need, char **out)
@@ -829,8 +840,8 @@ static int st_downtime(struct block *b, enum sd_objtype t, struct sd_downtime *d
 	    get_time_ll(b, S_START_TIME, REQ, &d->start_time) < 0 ||
 	    get_time_ll(b, S_END_TIME, REQ, &d->end_time) < 0 ||
 	    get_int(b, S_FIXED, REQ, 0, 1, &d->fixed) < 0 ||
-	    get_time_ll(b, S_DURATION, REQ, &d->duration) < 0 ||
-	    get_time_ll(b, S_TRIGGERED_BY, OPT, &d->triggered_by) < 0 ||
+	    get_num_ll(b, S_DURATION, REQ, 0, &d->duration) < 0 ||
+	    get_num_ll(b, S_TRIGGERED_BY, OPT, 0, &d->triggered_by) < 0 ||
 	    get_str(b, S_AUTHOR, REQ, &d->author) < 0 ||
 	    get_str(b, S_COMMENT, REQ, &d->comment) < 0 ||
 	    get_time_ll(b, S_ENTRY_TIME, REQ, &d->entry_time) < 0 ||
@@ -1076,8 +1087,10 @@ static void unclosed(struct ctx *c, struct rd *r, struct cur *b, int at_eof)
 
 	snprintf(what, sizeof(what), at_eof ? "end of file inside the '%s' block (truncated?)"
 					    : "the '%s' block is not closed before this block start", b->type);
-	if (b->store)
-		bad_line(c, r, what, NULL);
+	if (!b->store)
+		return;
+	c->bad = 0;     /* the cut explains a bad last line: it is the reason given */
+	bad_line(c, r, what, NULL);
 }
 
 /*

@@ -752,6 +752,142 @@ static void nul_and_huge_lines(void **state)
 	free(s);
 }
 
+/* Downtimes (of the host h) and comments a remote site can have Nagios write. */
+#define ST_DT(id, start, end, dur) "hostdowntime {\n\thost_name=h\n\tdowntime_id=" id "\n\tcomment_id=0\n" \
+	"\tentry_time=50\n\tstart_time=" start "\n\tend_time=" end "\n\ttriggered_by=0\n\tfixed=1\n" \
+	"\tduration=" dur "\n\tis_in_effect=0\n\tauthor=att\n\tcomment=dt " id "\n\t}\n\n"
+#define ST_CM(id, extra) "hostcomment {\n\thost_name=h\n\tentry_type=1\n\tcomment_id=" id "\n\tpersistent=1\n" \
+	"\tentry_time=50\n\tauthor=a\n" extra "\tcomment_data=c" id "\n\t}\n\n"
+
+/*
+ * What the central's Nagios writes for what remote sites sent it, and
+ * damage besides: every good record is read, each bad block is skipped
+ * and named by its line, each clamped time reported.
+ */
+static void hostile_status(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	size_t big = 1 << 20, i;
+	char *st, *mb;
+	FILE *f;
+
+	mb = malloc(big + 1);
+	assert_non_null(mb);
+	memset(mb, 'v', big);
+	mb[big] = '\0';
+	st = NULL;
+	f = open_memstream(&st, &i);
+	fputs(ST_HEAD, f);
+	/* custom variables as Nagios writes them: name=modified;value */
+	fputs(replace(ST_HOST, "\t}\n", "\t_A-B=0;x\n\t_\xc3\x84\xc3\x96=1;y\n\t_DOT.X=0;a=b;c\\\\d\n\t_=0;\n"
+		      "\t_R\rQ=0;\x01\n\t}\n"), f);
+	fputs(ST_SVC, f);
+	fputs(ST_TAIL, f);
+	fprintf(f, ST_CM("8", "\t_BIG=0;%s\n"), mb);                    /* a 1 MiB value */
+	fputs(ST_CM("9", "\t%%%garbage\n\t=x\n"), f);                   /* garbage keys: skipped */
+	fwrite(ST_CM("10", "\tauthor_2=\0nul\n"), 1, sizeof(ST_CM("10", "\tauthor_2=\0nul\n")) - 1, f);
+	fputs("\t}\n}}}}\n\xff\xfe\n\r\n\n", f);                        /* odd lines between blocks */
+	fputs(ST_DT("1", "100", "8000000000000000", "7999999999999900"), f);
+	fputs(ST_DT("2", "100", "-5", "0"), f);
+	fputs(ST_DT("3", "18446744073709551611", "200", "18446744073709551615"), f);
+	fputs("servicecomment {\n\thost_name=h\n\tservice_descr", f);  /* truncated */
+	fclose(f);
+	assert_int_equal(run(st, i, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSCCDDD");
+	assert_string_equal(find(&c, "H h"), "H h st=1/1 att=1/3 chk=1 out=[DOWN] long=[a\nb] perf=[] lc=100.000 "
+			    "lsc=90 lhs=0 flap=0 lat=0.000 exec=0.000 ct=0 ack=0/0");
+	assert_int_equal(strlen(find(&c, "C 8")), strlen("C 8 h type=1 [a] [c8] pers=1 t=50"));
+	/* clamped to [0, 1e15]; Nagios' %lu of -5 is -5 for a time, a duration is unsigned */
+	assert_string_equal(find(&c, "D 1"), "D 1 h 100-1000000000000000 fixed=1 dur=1000000000000000 trig=0 "
+			    "[att] [dt 1] t=50");
+	assert_string_equal(find(&c, "D 2"), "D 2 h 100-0 fixed=1 dur=0 trig=0 [att] [dt 2] t=50");
+	assert_string_equal(find(&c, "D 3"), "D 3 h 0-200 fixed=1 dur=1000000000000000 trig=0 [att] [dt 3] t=50");
+	if (!strstr(c.log,
+		    "skip status.dat:64: hostcomment block of 'h': status.dat:71: expected '<TAB>key=value' or "
+		    "'<TAB>}', got '?%%%garbage'\n"
+		    "skip status.dat:76: hostcomment block of 'h': status.dat:83: NUL byte in line\n"
+		    "warn status.dat:87: a line outside any block, ignored up to the next block: '?}'\n"
+		    "warn status.dat:92: hostdowntime block of 'h': status.dat:98: end_time '8000000000000000' is out "
+		    "of range: read as 1000000000000000\n"
+		    "warn status.dat:92: hostdowntime block of 'h': status.dat:101: duration '7999999999999900' is out "
+		    "of range: read as 1000000000000000\n"
+		    "warn status.dat:107: hostdowntime block of 'h': status.dat:113: end_time '-5' is out of range: "
+		    "read as 0\n"
+		    "warn status.dat:122: hostdowntime block of 'h': status.dat:127: start_time '18446744073709551611' "
+		    "is out of range: read as 0\n"
+		    "warn status.dat:122: hostdowntime block of 'h': status.dat:131: duration '18446744073709551615' "
+		    "is out of range: read as 1000000000000000\n"
+		    "skip status.dat:137: servicecomment block of 'h': status.dat:139: end of file inside the "
+		    "'servicecomment' block (truncated?)\n"))
+		fail_msg("report log:\n%s", c.log);
+	assert_int_equal(c.skipped, 3);
+	assert_int_equal(c.warned, 6);
+	coll_free(&c);
+	free(st);
+	free(mb);
+}
+
+/* objects.cache: custom variables of any name and value Nagios writes back. */
+static void hostile_objects(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	char *ob, *big;
+	size_t n = 1 << 20;
+
+	big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, 'n', n);
+	big[n] = '\0';
+	assert_int_not_equal(asprintf(&ob, "# objects\n\ndefine command {\n\tcommand_name\tx\n\t\x01odd\tline=\n\t}\n\n"
+				      "define host {\n\thost_name\th\n\t_A-B\t0;x\n\t_\xc3\x84\xc3\x96\tv;al\\\\ue\n"
+				      "\t_A-B\tsecond\n\tnotes\t%s\n\t_TAB\ta\tb\n\t}\n\n"
+				      "define service {\n\thost_name\th\n\tservice_description\ts\n\x01\n\t}\n", big), -1);
+	assert_int_equal(run_s(ST_OK, ob, SD_PART_CONFIG, &c, &err), 0);
+	assert_string_equal(c.kinds, "H");
+	assert_non_null(strstr(c.rec[0], " vars=[A-B=0;x,\xc3\x84\xc3\x96=v;al\\\\ue,TAB=a\tb]"));
+	assert_int_equal(strlen(c.rec[0]), n + strlen("H h alias=[] addr=[] parents=[] groups=[] contacts=[] cgroups=[] "
+						       "cmd=[] max=0 ci=0 ri=0 notes=[] nurl=[] aurl=[] icon=[] "
+						       "vars=[A-B=0;x,\xc3\x84\xc3\x96=v;al\\\\ue,TAB=a\tb]"));
+	assert_string_equal(c.log,
+		"warn objects.cache:8: host block of 'h': custom variable 'A-B' is defined twice: the second value "
+		"is ignored\n"
+		"skip objects.cache:17: service block of 'h;s': objects.cache:20: expected '<TAB>key<TAB>value' or "
+		"'<TAB>}', got '?'\n");
+	coll_free(&c);
+	/* the state part does not use it: no reports */
+	assert_int_equal(run_s(ST_OK, ob, SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSC");
+	assert_int_equal(c.loglen, 0);
+	coll_free(&c);
+	free(ob);
+	free(big);
+}
+
+/* A file full of bad blocks: 100 reports, then one sum. */
+static void report_cap(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	char *st = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&st, &len);
+	int i;
+
+	fputs(ST_OK, f);
+	for (i = 0; i < 150; i++)
+		fputs("hostcomment {\n\tbad line\n\t}\n", f);
+	fclose(f);
+	assert_int_equal(run(st, len, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSC");
+	assert_int_equal(c.skipped, 100);
+	assert_int_equal(c.warned, 1);
+	assert_non_null(strstr(c.log, "warn status.dat reader: 50 more faults not reported one by one\n"));
+	coll_free(&c);
+	free(st);
+}
+
 static void cross_checks(void **state)
 {
 	char *s;
@@ -975,6 +1111,9 @@ int main(void)
 		cmocka_unit_test(stream_offset),
 		cmocka_unit_test(truncated_nagios),
 		cmocka_unit_test(truncated_icinga),
+		cmocka_unit_test(hostile_status),
+		cmocka_unit_test(hostile_objects),
+		cmocka_unit_test(report_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
