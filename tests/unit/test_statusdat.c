@@ -769,7 +769,7 @@ static void hostile_status(void **state)
 	struct coll c = { 0 };
 	sd_error err;
 	size_t big = 1 << 20, i;
-	char *st, *mb;
+	char *st, *mb, *host;
 	FILE *f;
 
 	mb = malloc(big + 1);
@@ -780,8 +780,10 @@ static void hostile_status(void **state)
 	f = open_memstream(&st, &i);
 	fputs(ST_HEAD, f);
 	/* custom variables as Nagios writes them: name=modified;value */
-	fputs(replace(ST_HOST, "\t}\n", "\t_A-B=0;x\n\t_\xc3\x84\xc3\x96=1;y\n\t_DOT.X=0;a=b;c\\\\d\n\t_=0;\n"
-		      "\t_R\rQ=0;\x01\n\t}\n"), f);
+	host = replace(ST_HOST, "\t}\n", "\t_A-B=0;x\n\t_\xc3\x84\xc3\x96=1;y\n\t_DOT.X=0;a=b;c\\\\d\n\t_=0;\n"
+		       "\t_R\rQ=0;\x01\n\t}\n");
+	fputs(host, f);
+	free(host);
 	fputs(ST_SVC, f);
 	fputs(ST_TAIL, f);
 	fprintf(f, ST_CM("8", "\t_BIG=0;%s\n"), mb);                    /* a 1 MiB value */
