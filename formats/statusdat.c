@@ -889,6 +889,7 @@ static int st_block(struct ctx *c, enum kind k, const char *type, long start, un
 	struct block b = { c, &c->st, c->sv, skeys, type, start };
 	enum sd_objtype t = (k == K_HOST || k == K_HOSTCOMMENT || k == K_HOSTDOWNTIME) ? SD_HOST : SD_SERVICE;
 	int depth = 0, in_effect = 0;
+	long long ll;
 	struct sd_object o;
 	struct sd_comment m;
 	struct sd_downtime d;
@@ -910,7 +911,7 @@ static int st_block(struct ctx *c, enum kind k, const char *type, long start, un
 	case K_SERVICEDOWNTIME:
 		/* counted even for a skipped downtime: the depth cross-check is
 		 * there to find a cut file, not to refuse one odd downtime */
-		if (c->checking && c->sv[S_IS_IN_EFFECT].set && !strcmp(c->sv[S_IS_IN_EFFECT].s, "1"))
+		if (c->checking && c->sv[S_IS_IN_EFFECT].set && !parse_ll(c->sv[S_IS_IN_EFFECT].s, &ll) && ll == 1)
 			c->in_effect++;
 		if (c->bad || st_downtime(&b, t, &d, &in_effect) < 0)
 			return -1;
