@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "statusdat.h"
+#include "central.h"
 
 #define DATA "tests/data/statusdat/"
 
@@ -890,6 +891,58 @@ static void report_cap(void **state)
 	free(st);
 }
 
+static void write_tmp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	size_t n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+}
+
+static void central_log(void *ctx, const char *what, const char *why)
+{
+	logline(ctx, "report", what, why);
+}
+
+/* siteload's model of the central: read from what a hostile site left in
+ * status.dat, reported through the callback, times at most CENTRAL_TIME_MAX. */
+static void central_model(void **state)
+{
+	char st[] = "/tmp/test_statusdat_st_XXXXXX", ob[] = "/tmp/test_statusdat_ob_XXXXXX", *s;
+	struct coll c = { 0 };
+	struct central *m;
+	sd_error err;
+
+	s = replace(ST_OK ST_DT("1", "100", "8000000000000000", "7999999999999900") ST_CM("9", "\t%garbage\n"),
+		    "\tcurrent_state=1\n", "\tcurrent_state=1\n\t_A-B=0;x\n");
+	write_tmp(st, s);
+	write_tmp(ob, OB_OK);
+	m = central_read_statusdat(st, ob, central_log, &c, &err);
+	if (!m)
+		fail_msg("%s", err.msg);
+	assert_non_null(central_find(m, "h", NULL));
+	assert_non_null(central_find(m, "h", "s"));
+	assert_int_equal(m->ndowntimes, 1);
+	assert_int_equal(m->downtimes[0].start, 100);
+	assert_int_equal(m->downtimes[0].end, CENTRAL_TIME_MAX);
+	assert_int_equal(m->downtimes[0].duration, CENTRAL_TIME_MAX);
+	assert_int_equal(m->ncomments, 1);       /* comment 7; 9 skipped */
+	assert_non_null(strstr(c.log, ": end_time '8000000000000000' is out of range: read as 1000000000000000\n"));
+	assert_non_null(strstr(c.log, "report "));
+	assert_non_null(strstr(c.log, "hostcomment block of 'h': "));
+	assert_non_null(strstr(c.log, ": expected '<TAB>key=value' or '<TAB>}', got '?%garbage'\n"));
+	central_free(m);
+	/* NULL report: read the same, quietly */
+	m = central_read_statusdat(st, ob, NULL, NULL, &err);
+	assert_non_null(m);
+	central_free(m);
+	unlink(st);
+	unlink(ob);
+	free(s);
+}
+
 static void cross_checks(void **state)
 {
 	char *s;
@@ -1116,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(hostile_status),
 		cmocka_unit_test(hostile_objects),
 		cmocka_unit_test(report_cap),
+		cmocka_unit_test(central_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
