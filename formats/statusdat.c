@@ -14,12 +14,22 @@
  *   downtimes, groups after objects), so the same open streams are read in
  *   several passes instead of buffering. That is consistent because both cores
  *   replace the files by rename: the inode opened first never changes.
- * - A check pass over both files precedes any emission, so a damaged file
- *   gives an error and no records, never a partial snapshot. A file cut
- *   exactly between two blocks parses cleanly; hence the cross-checks: equal
- *   host/service counts in both files, downtimes in effect covering every
- *   scheduled_downtime_depth, a downtime for each Nagios downtime comment, and
- *   a definition for every group an Icinga object names.
+ * - The files hold what remote sites sent (siteload's central): custom
+ *   variable names Nagios takes ("_A-B=0;x"), any time_t it was sent (8e15).
+ *   So the reader refuses a record, never the file: a block it cannot use
+ *   (a bad value or line, a NUL byte, cut by the end of the file) is skipped
+ *   and reported through sink->skipped, a time out of range is clamped and
+ *   reported through sink->warned. One site's odd object must not stop the
+ *   reading of every other one. Only what is not such a file at all (no
+ *   block before other text, no info/programstatus block first) is an error.
+ * - A check pass over both files precedes any emission, so an error comes
+ *   before any record, and the reports too (the later passes are quiet).
+ *   A file cut exactly between two blocks parses cleanly; hence the
+ *   cross-checks, still errors: equal host/service counts in both files,
+ *   downtimes in effect covering every scheduled_downtime_depth, a downtime
+ *   for each Nagios downtime comment, and a definition for every group an
+ *   Icinga object names. Skipped blocks still count, so only a cut or a
+ *   mismatched pair trips them, which no content a site sends can make.
  * - Icinga's writer imitates Nagios loosely: raw newlines in free text, a
  *   TAB-separated check_period line in status blocks, float times, only LF
  *   escaped in long output and custom variables. Those are accepted only
@@ -46,6 +56,8 @@ struct rd {
 	size_t cap;
 	size_t len;
 	long lineno;
+	int nul;                /* the line holds a NUL byte (never written by a core) */
+	int report;             /* this pass uses the file: its faults are reported */
 };
 
 static int rd_rewind(struct rd *r, sd_error *err)
@@ -73,8 +85,7 @@ static int rd_next(struct rd *r, sd_error *err)
 	r->lineno++;
 	if (n > 0 && r->line[n - 1] == '\n')
 		r->line[--n] = '\0';
-	if (memchr(r->line, '\0', (size_t)n))
-		return sd_fail(err, "%s:%ld: NUL byte in line", r->name, r->lineno);
+	r->nul = memchr(r->line, '\0', (size_t)n) != NULL;
 	r->len = (size_t)n;
 	return 1;
 }
@@ -387,7 +398,22 @@ struct ctx {
 	long long depth_sum, in_effect, dt_comments;
 	struct htab gnames[2];  /* [SD_HOST] hostgroups, [SD_SERVICE] servicegroups */
 	struct htab members[2]; /* host -> hostgroups, host\0service -> servicegroups */
+	int bad;                /* the current block has a bad line (c->err says which) */
+	int skip;               /* the conversion failed on the record, not on the run */
+	long nwarn, hidden;     /* warnings sent, and those over WARN_MAX */
 };
+
+/* A warning per fault, up to this many per read: a damaged file must not
+ * bury the caller's log. The rest are counted and summed up once. */
+#define WARN_MAX 100
+
+/*
+ * Times are clamped to [0, TIME_MAX], not refused: the cores store any
+ * time_t they are sent (Nagios took a downtime ending at 8e15), and one
+ * object's odd time must not cost the others. 1e15 is what the snapshot
+ * carries as an exact integer; Icinga's -1 ("never") becomes 0 unreported.
+ */
+#define TIME_MAX 1e15
 
 static int oom(struct ctx *c)
 {
@@ -401,6 +427,82 @@ static int fail_at(struct ctx *c, struct rd *r, long line, const char *what, con
 	if (s)
 		return sd_fail(c->err, "%s:%ld: %s %s", r->name, line, what, quote(s, q, sizeof(q)));
 	return sd_fail(c->err, "%s:%ld: %s", r->name, line, what);
+}
+
+/* A fault of the record being converted: it is skipped, the read goes on. */
+static int rec_fail(struct ctx *c, struct rd *r, long line, const char *what, const char *s)
+{
+	c->skip = 1;
+	return fail_at(c, r, line, what, s);
+}
+
+/* A bad line in a block: the first one is kept to say why the block is skipped. */
+static void bad_line(struct ctx *c, struct rd *r, const char *what, const char *s)
+{
+	if (c->bad)
+		return;
+	fail_at(c, r, r->lineno, what, s);
+	c->bad = 1;
+}
+
+/* Warnings are sent from the checking pass only: later passes read the same
+ * blocks again. skip: through sink->skipped (a record was left out), else
+ * sink->warned (a record or line was altered or ignored). */
+static void warn(struct ctx *c, struct rd *r, int skip, const char *what, const char *why)
+{
+	void (*cb)(void *, const char *, const char *) = skip ? c->sink->skipped : c->sink->warned;
+
+	if (!c->checking || (r && !r->report))
+		return;
+	if (c->nwarn >= WARN_MAX) {
+		c->hidden++;
+		return;
+	}
+	c->nwarn++;
+	if (cb)
+		cb(c->sink->report_ctx, what, why);
+}
+
+static void warn_hidden(struct ctx *c)
+{
+	char why[80];
+
+	if (!c->hidden || !c->sink->warned)
+		return;
+	snprintf(why, sizeof(why), "%ld more faults not reported one by one", c->hidden);
+	c->sink->warned(c->sink->report_ctx, "status.dat reader", why);
+	c->hidden = 0;
+}
+
+/* "file:line: type block (name)", the name when the block has one. */
+static const char *block_label(struct ctx *c, struct rd *r, const char *type, long start, char *buf, size_t n)
+{
+	struct val *h = r == &c->st ? &c->sv[S_HOST_NAME] : &c->ov[O_HOST_NAME];
+	struct val *d = r == &c->st ? &c->sv[S_SERVICE_DESCRIPTION] : &c->ov[O_SERVICE_DESCRIPTION];
+	char name[160], q[80];
+
+	if (!h->set) {
+		snprintf(buf, n, "%s:%ld: %s block", r->name, start, type);
+		return buf;
+	}
+	snprintf(name, sizeof(name), "%s%s%s", h->s, d->set ? ";" : "", d->set ? d->s : "");
+	snprintf(buf, n, "%s:%ld: %s block of %s", r->name, start, type, quote(name, q, sizeof(q)));
+	return buf;
+}
+
+/* The end of a block whose conversion returned rc: a record fault skips it. */
+static int block_end(struct ctx *c, struct rd *r, const char *type, long start, int rc)
+{
+	char what[300];
+
+	if (rc == 0 && !c->bad)
+		return 0;
+	if (rc < 0 && !c->bad && !c->skip)
+		return -1;      /* out of memory, or the sink's own error */
+	warn(c, r, 1, block_label(c, r, type, start, what, sizeof(what)), c->err->msg);
+	c->bad = c->skip = 0;
+	c->err->msg[0] = '\0';
+	return 0;
 }
 
 /* "word {" -> word (in buf), or NULL. Both files; prefix is "" or "define ". */
@@ -488,7 +590,7 @@ static int present(struct block *b, int k, enum need need)
 	if (!need)
 		return 1;
 	snprintf(what, sizeof(what), "%s block without %s", b->type, b->keys[k]);
-	return fail_at(b->c, b->r, b->start, what, NULL);
+	return rec_fail(b->c, b->r, b->start, what, NULL);
 }
 
 static int bad_value(struct block *b, int k, const char *why)
@@ -496,7 +598,7 @@ static int bad_value(struct block *b, int k, const char *why)
 	char what[160];
 
 	snprintf(what, sizeof(what), "%s %s:", b->keys[k], why);
-	return fail_at(b->c, b->r, b->v[k].line, what, b->v[k].s);
+	return rec_fail(b->c, b->r, b->v[k].line, what, b->v[k].s);
 }
 
 static int get_ll(struct block *b, int k, enum need need, long long min, long long max, long long *out)
@@ -535,30 +637,75 @@ static int get_dbl(struct block *b, int k, enum need need, double *out)
 	return 0;
 }
 
-/* Epoch seconds: integers from Nagios, often floats from Icinga. */
-static int get_time(struct block *b, int k, enum need need, double *out)
+/*
+ * Epoch seconds (and durations): integers from Nagios, often floats from
+ * Icinga. Nagios prints time_t with %lu, so a negative time it was sent
+ * (start -5) is written as 18446744073709551611: with `wrapped`, read back
+ * as the core meant it (durations and ids are unsigned there: not so).
+ * More than 64 bits, or an overflowing float: +-HUGE_VAL.
+ */
+static int parse_time(const char *s, int wrapped, double *out)
 {
+	unsigned long long u;
+	char *end;
+	double v;
+
+	if (isdigit((unsigned char)*s) && !s[strspn(s, "0123456789")]) {
+		errno = 0;
+		u = strtoull(s, &end, 10);
+		if (errno)
+			*out = HUGE_VAL;
+		else
+			*out = wrapped && u > LLONG_MAX ? -(double)(ULLONG_MAX - u) - 1 : (double)u;
+		return 0;
+	}
+	if (!*s || s[strspn(s, "0123456789.eE+-")])
+		return -1;
+	v = strtod(s, &end);
+	if (*end || end == s || isnan(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* A time (time_t) or a duration (unsigned), clamped to [0, TIME_MAX] with a warning. */
+static int get_num(struct block *b, int k, enum need need, int is_time, double *out)
+{
+	char what[300], why[200], q[80];
 	double d;
 	int rc = present(b, k, need);
 
 	if (rc)
 		return rc < 0 ? -1 : 0;
-	if (parse_dbl(b->v[k].s, &d) < 0)
+	if (parse_time(b->v[k].s, is_time, &d) < 0)
 		return bad_value(b, k, "is not a time");
-	if (d < -1e15 || d > 1e15)
-		return bad_value(b, k, "is out of range");
-	*out = d;
+	if (d < -1 || d > TIME_MAX) {
+		snprintf(why, sizeof(why), "%s:%ld: %s %s is out of range: read as %.0f", b->r->name, b->v[k].line,
+			 b->keys[k], quote(b->v[k].s, q, sizeof(q)), d < 0 ? 0 : TIME_MAX);
+		warn(b->c, b->r, 0, block_label(b->c, b->r, b->type, b->start, what, sizeof(what)), why);
+	}
+	*out = d < 0 ? 0 : d > TIME_MAX ? TIME_MAX : d;
+	return 0;
+}
+
+static int get_time(struct block *b, int k, enum need need, double *out)
+{
+	return get_num(b, k, need, 1, out);
+}
+
+static int get_num_ll(struct block *b, int k, enum need need, int is_time, long long *out)
+{
+	double d = (double)*out;
+
+	if (get_num(b, k, need, is_time, &d) < 0)
+		return -1;
+	*out = (long long)d;
 	return 0;
 }
 
 static int get_time_ll(struct block *b, int k, enum need need, long long *out)
 {
-	double d = (double)*out;
-
-	if (get_time(b, k, need, &d) < 0)
-		return -1;
-	*out = (long long)d;
-	return 0;
+	return get_num_ll(b, k, need, 1, out);
 }
 
 static int get_str(struct block *b, int k, enum need need, char **out)
@@ -693,8 +840,8 @@ static int st_downtime(struct block *b, enum sd_objtype t, struct sd_downtime *d
 	    get_time_ll(b, S_START_TIME, REQ, &d->start_time) < 0 ||
 	    get_time_ll(b, S_END_TIME, REQ, &d->end_time) < 0 ||
 	    get_int(b, S_FIXED, REQ, 0, 1, &d->fixed) < 0 ||
-	    get_ll(b, S_DURATION, REQ, LLONG_MIN, LLONG_MAX, &d->duration) < 0 ||
-	    get_ll(b, S_TRIGGERED_BY, OPT, 0, LLONG_MAX, &d->triggered_by) < 0 ||
+	    get_num_ll(b, S_DURATION, REQ, 0, &d->duration) < 0 ||
+	    get_num_ll(b, S_TRIGGERED_BY, OPT, 0, &d->triggered_by) < 0 ||
 	    get_str(b, S_AUTHOR, REQ, &d->author) < 0 ||
 	    get_str(b, S_COMMENT, REQ, &d->comment) < 0 ||
 	    get_time_ll(b, S_ENTRY_TIME, REQ, &d->entry_time) < 0 ||
@@ -732,12 +879,17 @@ static int icinga_key(enum kind k, const char *key)
 	return 0;
 }
 
-/* A closed status block: convert it (check pass, or its kind is emitted). */
+/*
+ * A closed status block: convert it (check pass, or its kind is emitted).
+ * With c->bad (a bad line) a record is not converted: -1 and block_end()
+ * reports it skipped.
+ */
 static int st_block(struct ctx *c, enum kind k, const char *type, long start, unsigned emit)
 {
 	struct block b = { c, &c->st, c->sv, skeys, type, start };
 	enum sd_objtype t = (k == K_HOST || k == K_HOSTCOMMENT || k == K_HOSTDOWNTIME) ? SD_HOST : SD_SERVICE;
 	int depth = 0, in_effect = 0;
+	long long ll;
 	struct sd_object o;
 	struct sd_comment m;
 	struct sd_downtime d;
@@ -745,21 +897,24 @@ static int st_block(struct ctx *c, enum kind k, const char *type, long start, un
 	switch (k) {
 	case K_HOST:
 	case K_SERVICE:
-		if (st_object(&b, t, &o, &depth) < 0)
+		if (c->bad || st_object(&b, t, &o, &depth) < 0)
 			return -1;
 		c->depth_sum += c->checking ? depth : 0;
 		return emit & kind_em[k] ? sd_emit_object(c->sink, &o, c->err) : 0;
 	case K_HOSTCOMMENT:
 	case K_SERVICECOMMENT:
-		if (st_comment(&b, t, &m) < 0)
+		if (c->bad || st_comment(&b, t, &m) < 0)
 			return -1;
 		c->dt_comments += c->checking && m.entry_type == 2;
 		return emit & EM_COMMENT ? sd_emit_comment(c->sink, &m, c->err) : 0;
 	case K_HOSTDOWNTIME:
 	case K_SERVICEDOWNTIME:
-		if (st_downtime(&b, t, &d, &in_effect) < 0)
+		/* counted even for a skipped downtime: the depth cross-check is
+		 * there to find a cut file, not to refuse one odd downtime */
+		if (c->checking && c->sv[S_IS_IN_EFFECT].set && !parse_ll(c->sv[S_IS_IN_EFFECT].s, &ll) && ll == 1)
+			c->in_effect++;
+		if (c->bad || st_downtime(&b, t, &d, &in_effect) < 0)
 			return -1;
-		c->in_effect += c->checking ? in_effect : 0;
 		return emit & EM_DOWNTIME ? sd_emit_downtime(c->sink, &d, c->err) : 0;
 	default:
 		return 0;
@@ -786,9 +941,11 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 	}
 	if (!store || (i = key_index(skeys, S_NKEYS, key)) < 0)
 		return 0;
+	if (c->sv[i].set) {
+		bad_line(c, r, "duplicate key", key);
+		return 0;
+	}
 	*last = &c->sv[i];
-	if ((*last)->set)
-		return fail_at(c, r, r->lineno, "duplicate key", key);
 	if (val_put(*last, value, r->len - (size_t)(value - r->line), 0) < 0)
 		return oom(c);
 	(*last)->set = 1;
@@ -796,94 +953,205 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 	return 0;
 }
 
+/* The block being read, in either file. */
+struct cur {
+	enum kind k;            /* K_NONE: between blocks */
+	char type[40];
+	long start;
+	struct val *last;       /* the value a continuation line extends (Icinga) */
+	int cont;               /* a continuation line may follow (Icinga) */
+	int store;              /* the block is converted in this pass */
+	int stray;              /* in a run of lines outside any block */
+};
+
+/*
+ * A line outside any block. 1: it opens a block (type in b->type), 0: a
+ * blank line, a comment or a stray line (reported once per run of them),
+ * -1: anything but a comment before the first block: not such a file at
+ * all (binary garbage, another file), which is an error, not a warning.
+ */
+static int outside(struct ctx *c, struct rd *r, struct cur *b, long nblocks, const char *prefix,
+		   const char *not_this)
+{
+	const char *l = r->line;
+	char what[200], why[200], q[80];
+
+	if (!r->nul && (!*l || *l == '#'))
+		return 0;
+	if (!r->nul && block_header(l, prefix, b->type, sizeof(b->type))) {
+		b->stray = 0;
+		return 1;
+	}
+	if (!nblocks)
+		return fail_at(c, r, r->lineno, not_this, r->nul ? "(a NUL byte)" : l);
+	if (!b->stray) {
+		snprintf(what, sizeof(what), "%s:%ld", r->name, r->lineno);
+		snprintf(why, sizeof(why), "a line outside any block, ignored up to the next block: %s",
+			 r->nul ? "(a NUL byte)" : quote(l, q, sizeof(q)));
+		warn(c, r, 0, what, why);
+	}
+	b->stray = 1;
+	return 0;
+}
+
+/* A block start: count it and decide whether it is converted in this pass. */
+static void begin_block(struct cur *b, enum kind k, struct pass *p, long line, int store)
+{
+	b->k = k;
+	b->start = line;
+	b->last = NULL;
+	b->cont = 0;
+	b->store = store;
+	p->n[k]++;
+	if (kind_rank[k]) {
+		if (kind_rank[k] < p->rank)
+			p->unordered = 1;
+		else
+			p->rank = kind_rank[k];
+	}
+}
+
+static void st_begin(struct ctx *c, struct cur *b, struct pass *p, int convert, unsigned emit)
+{
+	enum kind k = status_kind(b->type);
+	int i;
+
+	c->st_records |= k == K_HOST || k == K_SERVICE || k == K_HOSTCOMMENT || k == K_SERVICECOMMENT ||
+			  k == K_HOSTDOWNTIME || k == K_SERVICEDOWNTIME;
+	begin_block(b, k, p, c->st.lineno, convert && (c->checking || (emit & kind_em[k])));
+	if (b->store)
+		for (i = 0; i < S_NKEYS; i++)
+			c->sv[i].set = 0;
+	c->bad = c->skip = 0;
+}
+
+static int st_end(struct ctx *c, struct cur *b, unsigned emit)
+{
+	int rc = 0;
+
+	if (b->store)
+		rc = block_end(c, &c->st, b->type, b->start,
+			       st_block(c, b->k, b->type, b->start, c->checking ? 0 : emit));
+	b->k = K_NONE;
+	c->bad = 0;
+	return rc;
+}
+
+/* A line inside a status block other than its end. A line it cannot read
+ * marks the block bad; -1 only for the run's own errors. */
+static int st_line(struct ctx *c, struct rd *r, struct cur *b)
+{
+	char *l = r->line, *key = l + 1, *e;
+
+	if (r->nul) {
+		b->last = NULL;
+		bad_line(c, r, "NUL byte in line", NULL);
+		return 0;
+	}
+	if (l[0] == '\t') {
+		for (e = key; isalnum((unsigned char)*e) || *e == '_'; e++)
+			;
+		if (e > key && *e == '=') {
+			*e = '\0';
+			if (!c->icinga_st || !b->cont || icinga_key(b->k, key)) {
+				b->cont = 1;
+				return st_key(c, r, b->k, key, e + 1, b->store, &b->last);
+			}
+			*e = '=';       /* Icinga: a line of free text that looks like a key */
+		} else if (c->icinga_st && e > key && *e == '\t') {
+			b->last = NULL; /* Icinga writes "\tcheck_period\t<name>" here */
+			b->cont = 1;
+			return 0;
+		} else if ((!c->icinga_st || !b->cont) && (e = strchr(key, '=')) && e > key) {
+			/* a key of any other spelling, not one the reader uses:
+			 * Nagios writes custom variables so ("\t_A-B=0;x") */
+			b->last = NULL;
+			b->cont = 1;
+			return 0;
+		}
+	}
+	if (c->icinga_st && b->cont) {
+		/* Icinga writes free text (comments, names) with raw newlines */
+		if (b->last && val_put(b->last, l, r->len, 1) < 0)
+			return oom(c);
+		return 0;
+	}
+	b->last = NULL;
+	bad_line(c, r, "expected '<TAB>key=value' or '<TAB>}', got", l);
+	return 0;
+}
+
+/* The block was not closed: at the end of the file, or (Nagios) at the next block start. */
+static void unclosed(struct ctx *c, struct rd *r, struct cur *b, int at_eof)
+{
+	char what[160];
+
+	snprintf(what, sizeof(what), at_eof ? "end of file inside the '%s' block (truncated?)"
+					    : "the '%s' block is not closed before this block start", b->type);
+	if (!b->store)
+		return;
+	c->bad = 0;     /* the cut explains a bad last line: it is the reason given */
+	bad_line(c, r, what, NULL);
+}
+
 /*
  * One pass over status.dat. emit = 0 with c->checking: check every line,
  * convert every record if `convert` (state part) or only count (config
  * part). Otherwise convert and emit the kinds in `emit`, skip the rest.
+ * A block it cannot use is skipped (reported in the checking pass).
  */
 static int status_pass(struct ctx *c, unsigned emit, int convert, struct pass *p)
 {
 	struct rd *r = &c->st;
-	enum kind k = K_NONE;
-	char type[40];
-	long start = 0;
-	struct val *last = NULL;
-	int cont = 0;           /* a continuation line may follow (Icinga) */
-	int store = 0, rc, i;
-	char *l, *key, *e;
+	struct cur b = { .k = K_NONE };
+	long nblocks = 0;
+	char next[40];
+	int rc;
 
 	memset(p, 0, sizeof(*p));
 	c->st_records = 0;
+	r->report = convert;
 	if (rd_rewind(r, c->err) < 0)
 		return -1;
 	while ((rc = rd_next(r, c->err)) > 0) {
-		l = r->line;
-		if (k == K_NONE) {
-			if (!*l || *l == '#')
-				continue;
-			if (!block_header(l, "", type, sizeof(type)))
-				return fail_at(c, r, r->lineno, "expected a block start ('type {'), got", l);
-			k = status_kind(type);
-			start = r->lineno;
-			p->n[k]++;
-			c->st_records |= k == K_HOST || k == K_SERVICE || k == K_HOSTCOMMENT || k == K_SERVICECOMMENT ||
-					  k == K_HOSTDOWNTIME || k == K_SERVICEDOWNTIME;
-			if (kind_rank[k]) {
-				if (kind_rank[k] < p->rank)
-					p->unordered = 1;
-				else
-					p->rank = kind_rank[k];
-			}
-			store = convert && (c->checking || (emit & kind_em[k]));
-			if (store)
-				for (i = 0; i < S_NKEYS; i++)
-					c->sv[i].set = 0;
-			cont = 0;
-			continue;
-		}
-		if (l[0] == '\t' && l[1] == '}' && !l[2]) {
-			if (store && st_block(c, k, type, start, c->checking ? 0 : emit) < 0)
+		/* Nagios never starts a block inside one: the one before was cut.
+		 * (Not before the first record, where Icinga is not known yet in
+		 * the checking pass: every pass must see the same blocks.) */
+		if (b.k != K_NONE && c->st_records && !c->icinga_st && !r->nul &&
+		    block_header(r->line, "", next, sizeof(next))) {
+			unclosed(c, r, &b, 0);
+			if (st_end(c, &b, emit) < 0)
 				return -1;
-			k = K_NONE;
-			continue;
 		}
-		if (!c->checking && !store)
-			continue;       /* checked before; not emitted in this pass */
-		if (l[0] == '\t') {
-			for (e = key = l + 1; isalnum((unsigned char)*e) || *e == '_'; e++)
-				;
-			if (e > key && *e == '=') {
-				*e = '\0';
-				if (!c->icinga_st || !cont || icinga_key(k, key)) {
-					if (st_key(c, r, k, key, e + 1, store, &last) < 0)
-						return -1;
-					cont = 1;
-					continue;
-				}
-				*e = '=';       /* Icinga: a line of free text that looks like a key */
-			} else if (c->icinga_st && e > key && *e == '\t') {
-				last = NULL;    /* Icinga writes "\tcheck_period\t<name>" here */
-				cont = 1;
+		if (b.k == K_NONE) {
+			rc = outside(c, r, &b, nblocks, "", "not a status.dat file: expected a block start ('type {'), got");
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
 				continue;
-			}
-		}
-		if (c->icinga_st && cont) {
-			/* Icinga writes free text (comments, names) with raw newlines */
-			if (last && val_put(last, l, r->len, 1) < 0)
-				return oom(c);
+			if (!nblocks++ && strcmp(b.type, "info") && strcmp(b.type, "programstatus"))
+				return fail_at(c, r, r->lineno, "not a status.dat file: the first block is not info or "
+					       "programstatus but", b.type);
+			st_begin(c, &b, p, convert, emit);
 			continue;
 		}
-		return fail_at(c, r, r->lineno, "expected '<TAB>key=value' or '<TAB>}', got", l);
+		if (!r->nul && r->line[0] == '\t' && r->line[1] == '}' && !r->line[2]) {
+			if (st_end(c, &b, emit) < 0)
+				return -1;
+			continue;
+		}
+		if ((c->checking || b.store) && st_line(c, r, &b) < 0)
+			return -1;
 	}
 	if (rc < 0)
 		return -1;
-	if (k != K_NONE) {
-		char what[160];
-
-		snprintf(what, sizeof(what), "end of file inside the '%s' block of line %ld (truncated?)",
-			 type, start);
-		return fail_at(c, r, r->lineno, what, NULL);
+	if (b.k != K_NONE) {
+		unclosed(c, r, &b, 1);
+		if (st_end(c, &b, emit) < 0)
+			return -1;
 	}
+	if (!nblocks)
+		return sd_fail(c->err, "%s: no info or programstatus block: not a status.dat file", r->name);
 	return 0;
 }
 
@@ -987,6 +1255,24 @@ static int ob_list(struct block *b, int k, struct ptrvec *pv, struct sd_strlist 
 	return 0;
 }
 
+/* A custom variable named twice keeps its first value: a snapshot's
+ * variables are a map, and a reader may refuse a repeated key. */
+static int var_seen(struct block *b, size_t i)
+{
+	char what[300], why[300], q[80];
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (!strcmp(b->c->vars[j].name.s, b->c->vars[i].name.s))
+			break;
+	if (j == i)
+		return 0;
+	snprintf(why, sizeof(why), "custom variable %s is defined twice: the second value is ignored",
+		 quote(b->c->vars[i].name.s, q, sizeof(q)));
+	warn(b->c, b->r, 0, block_label(b->c, b->r, b->type, b->start, what, sizeof(what)), why);
+	return 1;
+}
+
 static int ob_object(struct block *b, enum sd_objtype t, struct sd_object *o)
 {
 	struct ctx *c = b->c;
@@ -1022,6 +1308,8 @@ static int ob_object(struct block *b, enum sd_objtype t, struct sd_object *o)
 		c->capsvars = c->nvars;
 	}
 	for (i = 0; i < c->nvars; i++) {
+		if (var_seen(b, i))
+			continue;
 		if (c->icinga_ob) {
 			/* the writer's own marker for JSON-encoded values */
 			if (!strcmp(c->vars[i].name.s, "is_json") && !strcmp(c->vars[i].value.s, "1"))
@@ -1055,11 +1343,12 @@ static int ob_members(struct block *b, enum sd_objtype t, const char *name)
 			mi = ht_get(&c->members[t], c->groups.v[i], strlen(c->groups.v[i]), 1);
 		} else {
 			if (i + 1 >= c->groups.n) {
-				char what[120];
+				char what[300], why[300];
 
-				snprintf(what, sizeof(what), "servicegroup members: %zu names, not host,service pairs",
-					 c->groups.n);
-				return fail_at(c, b->r, b->v[O_MEMBERS].line, what, NULL);
+				snprintf(why, sizeof(why), "%s:%ld: servicegroup members: %zu names, not host,service "
+					 "pairs: the last one is ignored", b->r->name, b->v[O_MEMBERS].line, c->groups.n);
+				warn(c, b->r, 0, block_label(c, b->r, b->type, b->start, what, sizeof(what)), why);
+				break;
 			}
 			hl = strlen(c->groups.v[i]);
 			if (val_put(&c->key, c->groups.v[i], hl, 0) < 0 ||
@@ -1084,14 +1373,14 @@ static int ob_block(struct ctx *c, enum kind k, const char *type, long start, un
 	switch (k) {
 	case K_HOST:
 	case K_SERVICE:
-		if (ob_object(&b, t, &o) < 0)
+		if (c->bad || ob_object(&b, t, &o) < 0)
 			return -1;
 		return emit & kind_em[k] ? sd_emit_object(c->sink, &o, c->err) : 0;
 	case K_HOSTGROUP:
 	case K_SERVICEGROUP:
 		g.type = t;
 		g.alias = "";
-		if (get_name(&b, t == SD_HOST ? O_HOSTGROUP_NAME : O_SERVICEGROUP_NAME, &g.name) < 0 ||
+		if (c->bad || get_name(&b, t == SD_HOST ? O_HOSTGROUP_NAME : O_SERVICEGROUP_NAME, &g.name) < 0 ||
 		    get_str(&b, O_ALIAS, OPT, &g.alias) < 0)
 			return -1;
 		if (c->checking)
@@ -1102,99 +1391,129 @@ static int ob_block(struct ctx *c, enum kind k, const char *type, long start, un
 	}
 }
 
+static void ob_begin(struct ctx *c, struct cur *b, struct pass *p, int convert, unsigned emit)
+{
+	enum kind k = objects_kind(b->type);
+	int i;
+
+	begin_block(b, k, p, c->ob.lineno, convert && (c->checking || (emit & kind_em[k])));
+	if (b->store) {
+		for (i = 0; i < O_NKEYS; i++)
+			c->ov[i].set = 0;
+		c->nvars = 0;
+	}
+	c->bad = c->skip = 0;
+}
+
+static int ob_end(struct ctx *c, struct cur *b, unsigned emit)
+{
+	int rc = 0;
+
+	if (b->store)
+		rc = block_end(c, &c->ob, b->type, b->start,
+			       ob_block(c, b->k, b->type, b->start, c->checking ? 0 : emit));
+	b->k = K_NONE;
+	c->bad = 0;
+	return rc;
+}
+
+/* A line inside an objects.cache block other than its end; see st_line. */
+static int ob_line(struct ctx *c, struct rd *r, struct cur *b)
+{
+	char *l = r->line, *key, *e;
+	size_t klen;
+	int i;
+
+	if (!r->nul && !*l)
+		return 0;       /* Icinga: blank line before "\t}" of commands */
+	if (!r->nul && l[0] == '\t' && l[1] && l[1] != '\t') {
+		key = l + 1;
+		e = strchr(key, '\t');
+		klen = e ? (size_t)(e - key) : strlen(key);
+		e = e ? e + 1 : key + klen;
+		key[klen] = '\0';
+		b->last = NULL;
+		b->cont = 1;
+		if (!b->store || (b->k != K_HOST && b->k != K_SERVICE && b->k != K_HOSTGROUP && b->k != K_SERVICEGROUP))
+			return 0;
+		if (key[0] == '_' && key[1] && (b->k == K_HOST || b->k == K_SERVICE)) {
+			/* any name Nagios took ("_A-B", "_ÄÖ"): the writers repair or refuse */
+			if (var_new(c, key + 1, klen - 1, e, r->len - (size_t)(e - l)) < 0)
+				return oom(c);
+			b->last = &c->vars[c->nvars - 1].value;
+		} else if ((i = key_index(okeys, O_NKEYS, key)) >= 0) {
+			if (c->ov[i].set) {
+				bad_line(c, r, "duplicate key", key);
+				return 0;
+			}
+			if (val_put(&c->ov[i], e, r->len - (size_t)(e - l), 0) < 0)
+				return oom(c);
+			c->ov[i].set = 1;
+			c->ov[i].line = r->lineno;
+			b->last = &c->ov[i];
+		}
+		return 0;
+	}
+	if (c->icinga_ob && b->cont && !r->nul) {
+		/* Icinga writes names and notes with raw newlines */
+		if (b->last && val_put(b->last, l, r->len, 1) < 0)
+			return oom(c);
+		return 0;
+	}
+	b->last = NULL;
+	if (r->nul)
+		bad_line(c, r, "NUL byte in line", NULL);
+	else
+		bad_line(c, r, "expected '<TAB>key<TAB>value' or '<TAB>}', got", l);
+	return 0;
+}
+
 /* One pass over objects.cache; see status_pass. */
 static int objects_pass(struct ctx *c, unsigned emit, int convert, struct pass *p)
 {
 	struct rd *r = &c->ob;
-	enum kind k = K_NONE;
-	char type[40];
-	long start = 0;
-	struct val *last = NULL;
-	int cont = 0, store = 0, rc, i;
-	char *l, *key, *e;
-	size_t klen;
+	struct cur b = { .k = K_NONE };
+	long nblocks = 0;
+	char next[40];
+	int rc;
 
 	memset(p, 0, sizeof(*p));
+	r->report = convert;
 	if (rd_rewind(r, c->err) < 0)
 		return -1;
 	while ((rc = rd_next(r, c->err)) > 0) {
-		l = r->line;
-		if (k == K_NONE) {
-			if (r->lineno == 1 && (c->icinga_st || !strcmp(l, "# Icinga objects cache file")))
-				c->icinga_ob = 1;
-			if (!*l || *l == '#')
-				continue;
-			if (!block_header(l, "define ", type, sizeof(type)))
-				return fail_at(c, r, r->lineno, "expected a block start ('define type {'), got", l);
-			k = objects_kind(type);
-			start = r->lineno;
-			p->n[k]++;
-			if (kind_rank[k]) {
-				if (kind_rank[k] < p->rank)
-					p->unordered = 1;
-				else
-					p->rank = kind_rank[k];
-			}
-			store = convert && (c->checking || (emit & kind_em[k]));
-			if (store) {
-				for (i = 0; i < O_NKEYS; i++)
-					c->ov[i].set = 0;
-				c->nvars = 0;
-			}
-			cont = 0;
-			continue;
-		}
-		if (!strcmp(l, "\t}") || !strcmp(l, "}")) {     /* Icinga: "}" after servicegroups */
-			if (store && ob_block(c, k, type, start, c->checking ? 0 : emit) < 0)
+		if (r->lineno == 1 && (c->icinga_st || !strcmp(r->line, "# Icinga objects cache file")))
+			c->icinga_ob = 1;
+		if (b.k != K_NONE && !c->icinga_ob && !r->nul && block_header(r->line, "define ", next, sizeof(next))) {
+			unclosed(c, r, &b, 0);
+			if (ob_end(c, &b, emit) < 0)
 				return -1;
-			k = K_NONE;
-			continue;
 		}
-		if (!c->checking && !store)
-			continue;
-		if (!*l)
-			continue;       /* Icinga: blank line before "\t}" of commands */
-		if (l[0] == '\t' && l[1] && l[1] != '\t') {
-			key = l + 1;
-			e = strchr(key, '\t');
-			klen = e ? (size_t)(e - key) : strlen(key);
-			e = e ? e + 1 : key + klen;
-			key[klen] = '\0';
-			last = NULL;
-			cont = 1;
-			if (!store || (k != K_HOST && k != K_SERVICE && k != K_HOSTGROUP && k != K_SERVICEGROUP))
-				continue;
-			if (key[0] == '_' && key[1] && (k == K_HOST || k == K_SERVICE)) {
-				if (var_new(c, key + 1, klen - 1, e, r->len - (size_t)(e - l)) < 0)
-					return oom(c);
-				last = &c->vars[c->nvars - 1].value;
-			} else if ((i = key_index(okeys, O_NKEYS, key)) >= 0) {
-				last = &c->ov[i];
-				if (last->set)
-					return fail_at(c, r, r->lineno, "duplicate key", key);
-				if (val_put(last, e, r->len - (size_t)(e - l), 0) < 0)
-					return oom(c);
-				last->set = 1;
-				last->line = r->lineno;
+		if (b.k == K_NONE) {
+			rc = outside(c, r, &b, nblocks, "define ",
+				     "not an objects.cache file: expected a block start ('define type {'), got");
+			if (rc < 0)
+				return -1;
+			if (rc == 1) {
+				nblocks++;
+				ob_begin(c, &b, p, convert, emit);
 			}
 			continue;
 		}
-		if (c->icinga_ob && cont) {
-			/* Icinga writes names and notes with raw newlines */
-			if (last && val_put(last, l, r->len, 1) < 0)
-				return oom(c);
+		if (!r->nul && (!strcmp(r->line, "\t}") || !strcmp(r->line, "}"))) {     /* Icinga: "}" after servicegroups */
+			if (ob_end(c, &b, emit) < 0)
+				return -1;
 			continue;
 		}
-		return fail_at(c, r, r->lineno, "expected '<TAB>key<TAB>value' or '<TAB>}', got", l);
+		if ((c->checking || b.store) && ob_line(c, r, &b) < 0)
+			return -1;
 	}
 	if (rc < 0)
 		return -1;
-	if (k != K_NONE) {
-		char what[160];
-
-		snprintf(what, sizeof(what), "end of file inside the 'define %s' block of line %ld (truncated?)",
-			 type, start);
-		return fail_at(c, r, r->lineno, what, NULL);
+	if (b.k != K_NONE) {
+		unclosed(c, r, &b, 1);
+		if (ob_end(c, &b, emit) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1235,6 +1554,7 @@ static int run_state(struct ctx *c)
 	c->checking = 1;
 	if (status_pass(c, 0, 1, &ref) < 0 || objects_pass(c, 0, 0, &ob) < 0 || cross_check(c, &ref, &ob) < 0)
 		return -1;
+	warn_hidden(c);
 	if (c->depth_sum > c->in_effect)
 		return sd_fail(c->err, "%s:%ld: scheduled_downtime_depth adds up to %lld but only %lld "
 			       "downtimes are in effect (truncated or out of sync)",
@@ -1274,6 +1594,7 @@ static int run_config(struct ctx *c)
 					       "(truncated or out of sync)", c->ob.name, c->gnames[t].e[i].line,
 					       t == SD_HOST ? "hostgroup" : "servicegroup",
 					       quote(c->gnames[t].e[i].key, q, sizeof(q)));
+	warn_hidden(c);
 	c->checking = 0;
 	passes = ref.unordered ? split : all;
 	n = ref.unordered ? 3 : 1;

@@ -14,10 +14,18 @@
  * `parts` is SD_PART_STATE or SD_PART_CONFIG, not both (the caller runs two
  * passes). begin/end of the sink are the caller's.
  *
- * Both files are checked completely before the first record is emitted: on
- * a damaged, truncated or mismatched pair nothing is emitted and -1 is
- * returned with err set to one line naming the file, the line and the fault.
- * A sink's own -1 is passed through with its err. Never prints, never exits.
+ * Both files are checked completely before the first record is emitted.
+ * A block it cannot use (a bad value or line, cut by the end of the file)
+ * is skipped: reported through sink->skipped(report_ctx, what, why), `what`
+ * naming the file, the block's line, type and object, `why` the line and
+ * the fault. Times out of [0, 1e15] are clamped and reported through
+ * sink->warned, as are ignored stray lines between blocks. All reports come
+ * before the first record, one line each, at most 100 and a sum.
+ *
+ * On a file that is not one at all, or a truncated or mismatched pair
+ * (the cross-checks), nothing is emitted and -1 is returned with err set to
+ * one line naming the file, the line and the fault. A sink's own -1 is
+ * passed through with its err. Never prints, never exits.
  *
  * status_path may be NULL for SD_PART_CONFIG: the host/service count
  * cross-check against status.dat is then skipped.

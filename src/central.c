@@ -2,7 +2,10 @@
  * central.c - read the central core's current state into a small model.
  *
  * The sources are the same ones sitedump exports from (Livestatus,
- * status.dat), driven into a sink that keeps only decision fields.
+ * status.dat), driven into a sink that keeps only decision fields. The
+ * central's files hold what every remote site sent, so what the reader
+ * skips or clamps is reported and the model is built from the rest: one
+ * site's odd object must not stop the imports of all the others.
  */
 
 #include <search.h>
@@ -134,10 +137,10 @@ static int c_downtime(void *ctx, const struct sd_downtime *d, sd_error *err)
 
 	if (fill_item(&it, d->id, d->host_name, d->service_description, d->author, d->comment) < 0)
 		return sd_fail(err, "out of memory");
-	it.start = d->start_time;
-	it.end = d->end_time;
+	it.start = d->start_time < CENTRAL_TIME_MAX ? d->start_time : CENTRAL_TIME_MAX;
+	it.end = d->end_time < CENTRAL_TIME_MAX ? d->end_time : CENTRAL_TIME_MAX;
 	it.fixed = d->fixed;
-	it.duration = d->duration;
+	it.duration = d->duration < CENTRAL_TIME_MAX ? d->duration : CENTRAL_TIME_MAX;
 	it.entry_time = d->entry_time;
 	if (push(&c->downtimes, &c->ndowntimes, &c->capd, &it) < 0) {
 		item_free(&it);
@@ -213,7 +216,9 @@ struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_err
 	return c;
 }
 
-struct central *central_read_statusdat(const char *status, const char *objects, sd_error *err)
+struct central *central_read_statusdat(const char *status, const char *objects,
+				       void (*report)(void *ctx, const char *what, const char *why),
+				       void *report_ctx, sd_error *err)
 {
 	struct central *c = central_new();
 	struct sd_sink s;
@@ -223,6 +228,10 @@ struct central *central_read_statusdat(const char *status, const char *objects, 
 		return NULL;
 	}
 	sink_init(&s, c);
+	/* the reader's own reports: blocks it skipped, times it clamped */
+	s.skipped = report;
+	s.warned = report;
+	s.report_ctx = report_ctx;
 	if (statusdat_read(status, objects, SD_PART_STATE, &s, err) < 0) {
 		central_free(c);
 		return NULL;

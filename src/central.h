@@ -41,10 +41,21 @@ struct central {
  * showing it has no real result from the remote to compare against. */
 #define CENTRAL_STALE_PREFIX "UNKNOWN - sitedump: stale"
 
+/* The latest time siteload sends the central (2^31-1: 32-bit time_t cores).
+ * A central downtime's start, end and duration are read as at most this, so
+ * one that went out clamped, or came in with a later time (Nagios stores
+ * any: 8e15), is the same downtime to reconcile as the remote's original
+ * clamped the same way, not a new one at every import. */
+#define CENTRAL_TIME_MAX 2147483647LL
+
 /* Read through Livestatus (spec) or a status.dat/objects.cache pair.
- * NULL with err set on failure. */
+ * NULL with err set on failure. A status.dat block that cannot be read is
+ * left out of the model, a time out of range clamped; each is reported
+ * through report(report_ctx, what, why) (NULL: not reported), one line. */
 struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_error *err);
-struct central *central_read_statusdat(const char *status, const char *objects, sd_error *err);
+struct central *central_read_statusdat(const char *status, const char *objects,
+				       void (*report)(void *ctx, const char *what, const char *why),
+				       void *report_ctx, sd_error *err);
 /* An empty model (tests, --dry-run without a central). */
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);

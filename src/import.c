@@ -430,7 +430,7 @@ static int read_central(struct ctx *c, sd_error *err)
 	if (o->livestatus)
 		c->central = central_read_livestatus(o->livestatus, o->timeout_ms, err);
 	else if (o->status_file)
-		c->central = central_read_statusdat(o->status_file, o->objects_cache, err);
+		c->central = central_read_statusdat(o->status_file, o->objects_cache, o->report, o->ctx, err);
 	else
 		c->central = central_new();
 	if (!c->central) {

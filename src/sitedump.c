@@ -533,6 +533,7 @@ static int run_bundle(struct opts *o)
 			goto out;
 		}
 		tee->skipped = report_skip;
+		tee->warned = report_warn;      /* the source's own: status.dat times clamped */
 		if (run_source(o, parts, tee, &err) < 0)
 			goto out;
 		if (parts == SD_PART_STATE || !total.hosts) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "statusdat.h"
+#include "central.h"
 
 #define DATA "tests/data/statusdat/"
 
@@ -53,6 +54,9 @@ struct coll {
 	int fail_at;            /* object(): return -1 at the n-th object */
 	int objects;
 	int skipped;
+	int warned;
+	char log[16384];        /* "skip WHAT: WHY" / "warn WHAT: WHY" lines */
+	size_t loglen;
 };
 
 static void add(struct coll *c, char kind, char *s)
@@ -194,9 +198,29 @@ static int on_downtime(void *ctx, const struct sd_downtime *d, sd_error *err)
 	return 0;
 }
 
+static void logline(struct coll *c, const char *kind, const char *what, const char *why)
+{
+	int n;
+
+	assert_non_null(what);
+	assert_non_null(why);
+	assert_null(strchr(what, '\n'));      /* one line each */
+	assert_null(strchr(why, '\n'));
+	n = snprintf(c->log + c->loglen, sizeof(c->log) - c->loglen, "%s %s: %s\n", kind, what, why);
+	if (n > 0)
+		c->loglen += (size_t)n < sizeof(c->log) - c->loglen ? (size_t)n : sizeof(c->log) - c->loglen - 1;
+}
+
 static void on_skipped(void *ctx, const char *what, const char *why)
 {
 	((struct coll *)ctx)->skipped++;
+	logline(ctx, "skip", what, why);
+}
+
+static void on_warned(void *ctx, const char *what, const char *why)
+{
+	((struct coll *)ctx)->warned++;
+	logline(ctx, "warn", what, why);
 }
 
 static FILE *memfile(const char *s, size_t len)
@@ -212,7 +236,7 @@ static int run(const char *st, size_t stlen, const char *ob, size_t oblen, unsig
 {
 	struct sd_sink sink = {
 		.ctx = c, .group = on_group, .object = on_object, .comment = on_comment,
-		.downtime = on_downtime, .skipped = on_skipped, .report_ctx = c,
+		.downtime = on_downtime, .skipped = on_skipped, .warned = on_warned, .report_ctx = c,
 	};
 	FILE *fs = st ? memfile(st, stlen) : NULL, *fo = memfile(ob, oblen);
 	int rc;
@@ -234,6 +258,7 @@ static int run(const char *st, size_t stlen, const char *ob, size_t oblen, unsig
 			printf("%s\n", c->rec[i]);
 		if (rc < 0)
 			printf("ERR %s\n", err->msg);
+		printf("%s", c->log);
 	}
 	return rc;
 }
@@ -466,7 +491,7 @@ static void cut_everywhere(const char *dir, int cut_status, unsigned parts)
 	sd_error err;
 	char *full, *got;
 	size_t off, len = cut_status ? fx.st.len : fx.ob.len;
-	int ok = 0, bad = 0, rc;
+	int ok = 0, bad = 0, warned = 0, rc;
 
 	assert_int_equal(run(fx.st.s, fx.st.len, fx.ob.s, fx.ob.len, parts, &c, &err), 0);
 	full = joined(&c);
@@ -475,10 +500,12 @@ static void cut_everywhere(const char *dir, int cut_status, unsigned parts)
 		rc = run(fx.st.s, cut_status ? off : fx.st.len, fx.ob.s, cut_status ? fx.ob.len : off,
 			 parts, &c, &err);
 		if (rc == 0) {
+			/* a cut inside a block: that block is skipped, and said so */
 			got = joined(&c);
-			if (strcmp(got, full))
-				fail_msg("%s %s cut at %zu: partial result without an error", dir,
+			if (strcmp(got, full) && !c.skipped && !c.warned)
+				fail_msg("%s %s cut at %zu: partial result without an error or a warning", dir,
 					 cut_status ? "status.dat" : "objects.cache", off);
+			warned += c.skipped || c.warned;
 			free(got);
 			ok++;
 		} else {
@@ -491,10 +518,10 @@ static void cut_everywhere(const char *dir, int cut_status, unsigned parts)
 		coll_free(&c);
 	}
 	if (getenv("SD_DUMP_CUTS"))
-		printf("%s %s part %u: %d full, %d errors\n", dir, cut_status ? "status.dat" : "objects.cache",
-		       parts, ok, bad);
+		printf("%s %s part %u: %d read (%d with a block skipped), %d errors\n", dir,
+		       cut_status ? "status.dat" : "objects.cache", parts, ok, warned, bad);
 	assert_true(ok > 0);            /* at least the cut of the final newline */
-	assert_true(bad > ok);
+	assert_true(bad > 0);           /* cuts the cross-checks see */
 	free(full);
 	unload(&fx);
 }
@@ -574,109 +601,125 @@ static void minimal_ok(void **state)
 	coll_free(&c);
 }
 
+/* Read with rc 0: the records' kinds, and the report log contains `log` (NULL: no report). */
+static void expect_read(const char *st, const char *ob, unsigned parts, const char *kinds, const char *log)
+{
+	struct coll c = { 0 };
+	sd_error err;
+
+	if (run_s(st, ob, parts, &c, &err) != 0)
+		fail_msg("error: %s", err.msg);
+	assert_string_equal(c.kinds, kinds);
+	if (log && !strstr(c.log, log))
+		fail_msg("report log '%s' does not contain '%s'", c.log, log);
+	if (!log && c.loglen)
+		fail_msg("unexpected reports: %s", c.log);
+	coll_free(&c);
+}
+
 static void syntax_errors(void **state)
 {
 	char *s;
 
+	/* a line it cannot read: that block is skipped, named by both lines */
 	s = replace(ST_OK, "\tcurrent_state=1\n", "\tcurrent_state 1\n");
-	expect_error(s, OB_OK, SD_PART_STATE,
-		     "status.dat:15: expected '<TAB>key=value' or '<TAB>}', got '?current_state 1'");
+	expect_read(s, OB_OK, SD_PART_STATE, "SC", "skip status.dat:12: hoststatus block of 'h': "
+		    "status.dat:15: expected '<TAB>key=value' or '<TAB>}', got '?current_state 1'\n");
 	free(s);
+	/* a lost block start: its lines are stray, and the count is one short */
 	s = replace(ST_OK, "hoststatus {", "hoststatus");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:12: expected a block start ('type {'), got 'hoststatus'");
+	expect_error(s, OB_OK, SD_PART_STATE, "status.dat has 0 hosts but objects.cache has 1 (truncated or out of sync)");
 	free(s);
-	s = replace(ST_OK, "\n\nservicestatus", "\ngarbage\n\nservicestatus");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:24: expected a block start");
+	s = replace(ST_OK, "\n\nservicestatus", "\ngarbage\nmore garbage\n\nservicestatus");
+	expect_read(s, OB_OK, SD_PART_STATE, "HSC",
+		    "warn status.dat:24: a line outside any block, ignored up to the next block: 'garbage'\n");
 	free(s);
 	/* unclosed block at the end */
-	expect_error(ST_HEAD ST_HOST ST_SVC "hostcomment {\n\thost_name=h\n", OB_OK, SD_PART_STATE,
-		     "status.dat:39: end of file inside the 'hostcomment' block of line 38 (truncated?)");
-	/* a block opened inside another one */
+	expect_read(ST_HEAD ST_HOST ST_SVC "hostcomment {\n\thost_name=h\n", OB_OK, SD_PART_STATE, "HS",
+		    "skip status.dat:38: hostcomment block of 'h': status.dat:39: end of file inside the "
+		    "'hostcomment' block (truncated?)\n");
+	/* a block opened inside another one: the first was cut */
 	s = replace(ST_OK, "\t}\n\nservicestatus {\n", "servicestatus {\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:23: expected '<TAB>key=value' or '<TAB>}', got 'servicestatus {'");
+	expect_read(s, OB_OK, SD_PART_STATE, "SC", "skip status.dat:12: hoststatus block of 'h': "
+		    "status.dat:23: the 'hoststatus' block is not closed before this block start\n");
 	free(s);
 	/* objects.cache: a line without the leading TAB (Nagios) */
 	s = replace(OB_OK, "\tmax_check_attempts\t3", "max_check_attempts\t3");
-	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: expected '<TAB>key<TAB>value'");
+	expect_read(ST_OK, s, SD_PART_CONFIG, "GS", "skip objects.cache:8: host block of 'h': "
+		    "objects.cache:10: expected '<TAB>key<TAB>value' or '<TAB>}', got 'max_check_attempts?3'\n");
+	/* ... not used in the state part: not reported */
+	expect_read(ST_OK, s, SD_PART_STATE, "HSC", NULL);
 	free(s);
 	s = replace(OB_OK, "define host {", "define host");
-	expect_error(ST_OK, s, SD_PART_STATE, "objects.cache:8: expected a block start ('define type {')");
+	expect_error(ST_OK, s, SD_PART_STATE, "status.dat has 1 hosts but objects.cache has 0");
 	free(s);
+	/* not such a file at all: an error, not a warning per line */
+	expect_error("\x7f" "ELF\x02\x01\x01garbage\n" ST_OK, OB_OK, SD_PART_STATE,
+		     "status.dat:1: not a status.dat file: expected a block start ('type {'), got '?ELF???garbage'");
+	expect_error("", OB_OK, SD_PART_STATE, "status.dat: no info or programstatus block: not a status.dat file");
+	expect_error(ST_HOST ST_HEAD, OB_OK, SD_PART_STATE,
+		     "status.dat:1: not a status.dat file: the first block is not info or programstatus but 'hoststatus'");
+	expect_error(ST_OK, "junk\n" OB_OK, SD_PART_CONFIG,
+		     "objects.cache:1: not an objects.cache file: expected a block start ('define type {'), got 'junk'");
 }
 
 static void bad_values(void **state)
 {
+	static const struct { const char *from, *to, *kinds, *log; } t[] = {
+		{ "current_state=1", "current_state=UP", "SC", "status.dat:15: current_state is not an integer: 'UP'" },
+		{ "current_state=1", "current_state=", "SC", "current_state is not an integer: ''" },
+		{ "current_state=1", "current_state=1x", "SC", "current_state is not an integer" },
+		{ "current_state=1", "current_state=7", "SC", "current_state is out of range: '7'" },
+		{ "current_attempt=1", "current_attempt=99999999999999999999", "SC", "current_attempt is not an integer" },
+		{ "last_check=100", "last_check=nan", "SC", "last_check is not a time: 'nan'" },
+		{ "entry_time=50", "entry_time= 50", "HS", "skip status.dat:38: hostcomment block of 'h': "
+		  "status.dat:43: entry_time is not a time: ' 50'" },
+		/* control characters in the value stay out of the one-line message */
+		{ "current_state=1", "current_state=\r1\x1b", "SC", "current_state is not an integer: '?1?'" },
+		{ "\thas_been_checked=1\n\tcurrent_state=1\n", "\thas_been_checked=1\n", "SC",
+		  "skip status.dat:12: hoststatus block of 'h': status.dat:12: hoststatus block without current_state" },
+		{ "\thost_name=h\n\thas_been_checked=1\n\tcurrent_state=1",
+		  "\thost_name=\n\thas_been_checked=1\n\tcurrent_state=1", "SC", "status.dat:13: host_name is empty" },
+		{ "state_type=0\n", "state_type=0\n\tcheck_latency=0,5\n", "HC",
+		  "skip status.dat:25: servicestatus block of 'h;s': status.dat:33: check_latency is not a number: '0,5'" },
+	};
+	size_t i;
 	char *s;
 
-	s = replace(ST_OK, "current_state=1", "current_state=UP");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:15: current_state is not an integer: 'UP'");
-	free(s);
-	s = replace(ST_OK, "current_state=1", "current_state=");
-	expect_error(s, OB_OK, SD_PART_STATE, "current_state is not an integer: ''");
-	free(s);
-	s = replace(ST_OK, "current_state=1", "current_state=1x");
-	expect_error(s, OB_OK, SD_PART_STATE, "current_state is not an integer");
-	free(s);
-	s = replace(ST_OK, "current_state=1", "current_state=7");
-	expect_error(s, OB_OK, SD_PART_STATE, "current_state is out of range: '7'");
-	free(s);
-	s = replace(ST_OK, "current_attempt=1", "current_attempt=99999999999999999999");
-	expect_error(s, OB_OK, SD_PART_STATE, "current_attempt is not an integer");
-	free(s);
-	s = replace(ST_OK, "last_check=100", "last_check=nan");
-	expect_error(s, OB_OK, SD_PART_STATE, "last_check is not a time: 'nan'");
-	free(s);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s = replace(ST_OK, t[i].from, t[i].to);
+		expect_read(s, OB_OK, SD_PART_STATE, t[i].kinds, t[i].log);
+		free(s);
+	}
+	/* a time out of range is clamped, not refused */
 	s = replace(ST_OK, "last_check=100", "last_check=1e300");
-	expect_error(s, OB_OK, SD_PART_STATE, "last_check is out of range");
-	free(s);
-	s = replace(ST_OK, "entry_time=50", "entry_time= 50");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:43: entry_time is not a time: ' 50'");
-	free(s);
-	/* control characters in the value stay out of the one-line message */
-	s = replace(ST_OK, "current_state=1", "current_state=\r1\x1b");
-	expect_error(s, OB_OK, SD_PART_STATE, "current_state is not an integer: '?1?'");
-	free(s);
-	s = replace(ST_OK, "\thas_been_checked=1\n\tcurrent_state=1\n", "\thas_been_checked=1\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:12: hoststatus block without current_state");
-	free(s);
-	s = replace(ST_OK, "\thost_name=h\n\thas_been_checked=1\n\tcurrent_state=1", "\thost_name=\n\thas_been_checked=1\n\tcurrent_state=1");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:13: host_name is empty");
-	free(s);
-	s = replace(ST_OK, "state_type=0\n", "state_type=0\n\tcheck_latency=0,5\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:33: check_latency is not a number: '0,5'");
+	expect_read(s, OB_OK, SD_PART_STATE, "HSC", "warn status.dat:12: hoststatus block of 'h': "
+		    "status.dat:18: last_check '1e300' is out of range: read as 1000000000000000\n");
 	free(s);
 	s = replace(OB_OK, "define host {", "define servicegroup {\n\tservicegroup_name\tsg\n\tmembers\th,s,h\n\t}\ndefine host {");
-	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: servicegroup members: 3 names, not host,service pairs");
+	expect_read(ST_OK, s, SD_PART_CONFIG, "GGHS", "warn objects.cache:8: servicegroup block: objects.cache:10: "
+		    "servicegroup members: 3 names, not host,service pairs: the last one is ignored\n");
 	free(s);
 	/* config numbers are checked in the config part only */
 	s = replace(OB_OK, "max_check_attempts\t3", "max_check_attempts\tthree");
-	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: max_check_attempts is not an integer: 'three'");
-	{
-		struct coll c = { 0 };
-		sd_error err;
-
-		assert_int_equal(run_s(ST_OK, s, SD_PART_STATE, &c, &err), 0);
-		coll_free(&c);
-	}
+	expect_read(ST_OK, s, SD_PART_CONFIG, "GS", "objects.cache:10: max_check_attempts is not an integer: 'three'");
+	expect_read(ST_OK, s, SD_PART_STATE, "HSC", NULL);
 	free(s);
 }
 
 static void duplicate_keys(void **state)
 {
-	struct coll c = { 0 };
-	sd_error err;
 	char *s;
 
 	s = replace(ST_OK, "\tcurrent_state=1\n", "\tcurrent_state=1\n\tcurrent_state=0\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:16: duplicate key 'current_state'");
+	expect_read(s, OB_OK, SD_PART_STATE, "SC", "status.dat:16: duplicate key 'current_state'");
 	free(s);
 	/* keys the reader does not use may repeat (Icinga repeats last_time_up) */
 	s = replace(ST_OK, "\tcurrent_state=1\n", "\tcurrent_state=1\n\tlast_time_up=1\n\tlast_time_up=1.000000\n");
-	assert_int_equal(run_s(s, OB_OK, SD_PART_STATE, &c, &err), 0);
-	coll_free(&c);
+	expect_read(s, OB_OK, SD_PART_STATE, "HSC", NULL);
 	free(s);
 	s = replace(OB_OK, "\thost_name\th\n\tmax", "\thost_name\th\n\thost_name\tx\n\tmax");
-	expect_error(ST_OK, s, SD_PART_CONFIG, "objects.cache:10: duplicate key 'host_name'");
+	expect_read(ST_OK, s, SD_PART_CONFIG, "GS", "objects.cache:10: duplicate key 'host_name'");
 	free(s);
 }
 
@@ -687,13 +730,13 @@ static void nul_and_huge_lines(void **state)
 	size_t big = 4 << 20, n;
 	char *st, *s;
 
-	/* a NUL byte anywhere in a line */
+	/* a NUL byte anywhere in a line: that block is skipped */
 	st = strdup(ST_OK);
 	n = strlen(st);
 	st[strstr(st, "DOWN") - st + 2] = '\0';
-	assert_int_equal(run(st, n, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), -1);
-	assert_string_equal(err.msg, "status.dat:16: NUL byte in line");
-	assert_int_equal(c.n, 0);
+	assert_int_equal(run(st, n, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "SC");
+	assert_string_equal(c.log, "skip status.dat:12: hoststatus block of 'h': status.dat:16: NUL byte in line\n");
 	coll_free(&c);
 	free(st);
 	/* a 4 MiB plugin output: no line length limit */
@@ -707,6 +750,196 @@ static void nul_and_huge_lines(void **state)
 							"lsc=90 lhs=0 flap=0 lat=0.000 exec=0.000 ct=0 ack=0/0"));
 	coll_free(&c);
 	free(st);
+	free(s);
+}
+
+/* Downtimes (of the host h) and comments a remote site can have Nagios write. */
+#define ST_DT(id, start, end, dur) "hostdowntime {\n\thost_name=h\n\tdowntime_id=" id "\n\tcomment_id=0\n" \
+	"\tentry_time=50\n\tstart_time=" start "\n\tend_time=" end "\n\ttriggered_by=0\n\tfixed=1\n" \
+	"\tduration=" dur "\n\tis_in_effect=0\n\tauthor=att\n\tcomment=dt " id "\n\t}\n\n"
+#define ST_CM(id, extra) "hostcomment {\n\thost_name=h\n\tentry_type=1\n\tcomment_id=" id "\n\tpersistent=1\n" \
+	"\tentry_time=50\n\tauthor=a\n" extra "\tcomment_data=c" id "\n\t}\n\n"
+
+/*
+ * What the central's Nagios writes for what remote sites sent it, and
+ * damage besides: every good record is read, each bad block is skipped
+ * and named by its line, each clamped time reported.
+ */
+static void hostile_status(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	size_t big = 1 << 20, i;
+	char *st, *mb, *host;
+	FILE *f;
+
+	mb = malloc(big + 1);
+	assert_non_null(mb);
+	memset(mb, 'v', big);
+	mb[big] = '\0';
+	st = NULL;
+	f = open_memstream(&st, &i);
+	fputs(ST_HEAD, f);
+	/* custom variables as Nagios writes them: name=modified;value */
+	host = replace(ST_HOST, "\t}\n", "\t_A-B=0;x\n\t_\xc3\x84\xc3\x96=1;y\n\t_DOT.X=0;a=b;c\\\\d\n\t_=0;\n"
+		       "\t_R\rQ=0;\x01\n\t}\n");
+	fputs(host, f);
+	free(host);
+	fputs(ST_SVC, f);
+	fputs(ST_TAIL, f);
+	fprintf(f, ST_CM("8", "\t_BIG=0;%s\n"), mb);                    /* a 1 MiB value */
+	fputs(ST_CM("9", "\t%%%garbage\n\t=x\n"), f);                   /* garbage keys: skipped */
+	fwrite(ST_CM("10", "\tauthor_2=\0nul\n"), 1, sizeof(ST_CM("10", "\tauthor_2=\0nul\n")) - 1, f);
+	fputs("\t}\n}}}}\n\xff\xfe\n\r\n\n", f);                        /* odd lines between blocks */
+	fputs(ST_DT("1", "100", "8000000000000000", "7999999999999900"), f);
+	fputs(ST_DT("2", "100", "-5", "0"), f);
+	fputs(ST_DT("3", "18446744073709551611", "200", "18446744073709551615"), f);
+	fputs("servicecomment {\n\thost_name=h\n\tservice_descr", f);  /* truncated */
+	fclose(f);
+	assert_int_equal(run(st, i, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSCCDDD");
+	assert_string_equal(find(&c, "H h"), "H h st=1/1 att=1/3 chk=1 out=[DOWN] long=[a\nb] perf=[] lc=100.000 "
+			    "lsc=90 lhs=0 flap=0 lat=0.000 exec=0.000 ct=0 ack=0/0");
+	assert_int_equal(strlen(find(&c, "C 8")), strlen("C 8 h type=1 [a] [c8] pers=1 t=50"));
+	/* clamped to [0, 1e15]; Nagios' %lu of -5 is -5 for a time, a duration is unsigned */
+	assert_string_equal(find(&c, "D 1"), "D 1 h 100-1000000000000000 fixed=1 dur=1000000000000000 trig=0 "
+			    "[att] [dt 1] t=50");
+	assert_string_equal(find(&c, "D 2"), "D 2 h 100-0 fixed=1 dur=0 trig=0 [att] [dt 2] t=50");
+	assert_string_equal(find(&c, "D 3"), "D 3 h 0-200 fixed=1 dur=1000000000000000 trig=0 [att] [dt 3] t=50");
+	if (!strstr(c.log,
+		    "skip status.dat:64: hostcomment block of 'h': status.dat:71: expected '<TAB>key=value' or "
+		    "'<TAB>}', got '?%%%garbage'\n"
+		    "skip status.dat:76: hostcomment block of 'h': status.dat:83: NUL byte in line\n"
+		    "warn status.dat:87: a line outside any block, ignored up to the next block: '?}'\n"
+		    "warn status.dat:92: hostdowntime block of 'h': status.dat:98: end_time '8000000000000000' is out "
+		    "of range: read as 1000000000000000\n"
+		    "warn status.dat:92: hostdowntime block of 'h': status.dat:101: duration '7999999999999900' is out "
+		    "of range: read as 1000000000000000\n"
+		    "warn status.dat:107: hostdowntime block of 'h': status.dat:113: end_time '-5' is out of range: "
+		    "read as 0\n"
+		    "warn status.dat:122: hostdowntime block of 'h': status.dat:127: start_time '18446744073709551611' "
+		    "is out of range: read as 0\n"
+		    "warn status.dat:122: hostdowntime block of 'h': status.dat:131: duration '18446744073709551615' "
+		    "is out of range: read as 1000000000000000\n"
+		    "skip status.dat:137: servicecomment block of 'h': status.dat:139: end of file inside the "
+		    "'servicecomment' block (truncated?)\n"))
+		fail_msg("report log:\n%s", c.log);
+	assert_int_equal(c.skipped, 3);
+	assert_int_equal(c.warned, 6);
+	coll_free(&c);
+	free(st);
+	free(mb);
+}
+
+/* objects.cache: custom variables of any name and value Nagios writes back. */
+static void hostile_objects(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	char *ob, *big;
+	size_t n = 1 << 20;
+
+	big = malloc(n + 1);
+	assert_non_null(big);
+	memset(big, 'n', n);
+	big[n] = '\0';
+	assert_int_not_equal(asprintf(&ob, "# objects\n\ndefine command {\n\tcommand_name\tx\n\t\x01odd\tline=\n\t}\n\n"
+				      "define host {\n\thost_name\th\n\t_A-B\t0;x\n\t_\xc3\x84\xc3\x96\tv;al\\\\ue\n"
+				      "\t_A-B\tsecond\n\tnotes\t%s\n\t_TAB\ta\tb\n\t}\n\n"
+				      "define service {\n\thost_name\th\n\tservice_description\ts\n\x01\n\t}\n", big), -1);
+	assert_int_equal(run_s(ST_OK, ob, SD_PART_CONFIG, &c, &err), 0);
+	assert_string_equal(c.kinds, "H");
+	assert_non_null(strstr(c.rec[0], " vars=[A-B=0;x,\xc3\x84\xc3\x96=v;al\\\\ue,TAB=a\tb]"));
+	assert_int_equal(strlen(c.rec[0]), n + strlen("H h alias=[] addr=[] parents=[] groups=[] contacts=[] cgroups=[] "
+						       "cmd=[] max=0 ci=0 ri=0 notes=[] nurl=[] aurl=[] icon=[] "
+						       "vars=[A-B=0;x,\xc3\x84\xc3\x96=v;al\\\\ue,TAB=a\tb]"));
+	assert_string_equal(c.log,
+		"warn objects.cache:8: host block of 'h': custom variable 'A-B' is defined twice: the second value "
+		"is ignored\n"
+		"skip objects.cache:17: service block of 'h;s': objects.cache:20: expected '<TAB>key<TAB>value' or "
+		"'<TAB>}', got '?'\n");
+	coll_free(&c);
+	/* the state part does not use it: no reports */
+	assert_int_equal(run_s(ST_OK, ob, SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSC");
+	assert_int_equal(c.loglen, 0);
+	coll_free(&c);
+	free(ob);
+	free(big);
+}
+
+/* A file full of bad blocks: 100 reports, then one sum. */
+static void report_cap(void **state)
+{
+	struct coll c = { 0 };
+	sd_error err;
+	char *st = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&st, &len);
+	int i;
+
+	fputs(ST_OK, f);
+	for (i = 0; i < 150; i++)
+		fputs("hostcomment {\n\tbad line\n\t}\n", f);
+	fclose(f);
+	assert_int_equal(run(st, len, OB_OK, strlen(OB_OK), SD_PART_STATE, &c, &err), 0);
+	assert_string_equal(c.kinds, "HSC");
+	assert_int_equal(c.skipped, 100);
+	assert_int_equal(c.warned, 1);
+	assert_non_null(strstr(c.log, "warn status.dat reader: 50 more faults not reported one by one\n"));
+	coll_free(&c);
+	free(st);
+}
+
+static void write_tmp(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	size_t n = strlen(text);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+}
+
+static void central_log(void *ctx, const char *what, const char *why)
+{
+	logline(ctx, "report", what, why);
+}
+
+/* siteload's model of the central: read from what a hostile site left in
+ * status.dat, reported through the callback, times at most CENTRAL_TIME_MAX. */
+static void central_model(void **state)
+{
+	char st[] = "/tmp/test_statusdat_st_XXXXXX", ob[] = "/tmp/test_statusdat_ob_XXXXXX", *s;
+	struct coll c = { 0 };
+	struct central *m;
+	sd_error err;
+
+	s = replace(ST_OK ST_DT("1", "100", "8000000000000000", "7999999999999900") ST_CM("9", "\t%garbage\n"),
+		    "\tcurrent_state=1\n", "\tcurrent_state=1\n\t_A-B=0;x\n");
+	write_tmp(st, s);
+	write_tmp(ob, OB_OK);
+	m = central_read_statusdat(st, ob, central_log, &c, &err);
+	if (!m)
+		fail_msg("%s", err.msg);
+	assert_non_null(central_find(m, "h", NULL));
+	assert_non_null(central_find(m, "h", "s"));
+	assert_int_equal(m->ndowntimes, 1);
+	assert_int_equal(m->downtimes[0].start, 100);
+	assert_int_equal(m->downtimes[0].end, CENTRAL_TIME_MAX);
+	assert_int_equal(m->downtimes[0].duration, CENTRAL_TIME_MAX);
+	assert_int_equal(m->ncomments, 1);       /* comment 7; 9 skipped */
+	assert_non_null(strstr(c.log, ": end_time '8000000000000000' is out of range: read as 1000000000000000\n"));
+	assert_non_null(strstr(c.log, "report "));
+	assert_non_null(strstr(c.log, "hostcomment block of 'h': "));
+	assert_non_null(strstr(c.log, ": expected '<TAB>key=value' or '<TAB>}', got '?%garbage'\n"));
+	central_free(m);
+	/* NULL report: read the same, quietly */
+	m = central_read_statusdat(st, ob, NULL, NULL, &err);
+	assert_non_null(m);
+	central_free(m);
+	unlink(st);
+	unlink(ob);
 	free(s);
 }
 
@@ -742,16 +975,16 @@ static void icinga_quirks(void **state)
 	sd_error err;
 	char *s, *t;
 
-	/* Nagios: a TAB-separated line or a raw continuation line is an error */
+	/* Nagios: a TAB-separated line or a raw continuation line is a bad line */
 	s = replace(ST_OK, "\tcurrent_state=1\n", "\tcurrent_state=1\n\tcheck_period\t24x7\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "got '?check_period?24x7'");
+	expect_read(s, OB_OK, SD_PART_STATE, "SC", "got '?check_period?24x7'");
 	t = replace(s, "nagios_pid", "icinga_pid");
 	assert_int_equal(run_s(t, OB_OK, SD_PART_STATE, &c, &err), 0);
 	coll_free(&c);
 	free(s);
 	free(t);
 	s = replace(ST_OK, "comment_data=c\n", "comment_data=c\nmore\n");
-	expect_error(s, OB_OK, SD_PART_STATE, "status.dat:46: expected '<TAB>key=value'");
+	expect_read(s, OB_OK, SD_PART_STATE, "HS", "status.dat:46: expected '<TAB>key=value'");
 	t = replace(s, "nagios_pid", "icinga_pid");
 	assert_int_equal(run_s(t, OB_OK, SD_PART_STATE, &c, &err), 0);
 	assert_string_equal(c.rec[2], "C 7 h type=1 [a] [c\nmore] pers=1 t=50");
@@ -773,7 +1006,7 @@ static void icinga_quirks(void **state)
 	/* but a continuation cannot make a bad number good */
 	s = replace(ST_OK, "current_state=1\n", "current_state=1\n0\n");
 	t = replace(s, "nagios_pid", "icinga_pid");
-	expect_error(t, OB_OK, SD_PART_STATE, "current_state is not an integer: '1?0'");
+	expect_read(t, OB_OK, SD_PART_STATE, "SC", "current_state is not an integer: '1?0'");
 	free(t);
 	free(s);
 	/* Icinga escapes LF but not backslashes; Nagios both */
@@ -933,6 +1166,10 @@ int main(void)
 		cmocka_unit_test(stream_offset),
 		cmocka_unit_test(truncated_nagios),
 		cmocka_unit_test(truncated_icinga),
+		cmocka_unit_test(hostile_status),
+		cmocka_unit_test(hostile_objects),
+		cmocka_unit_test(report_cap),
+		cmocka_unit_test(central_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
