@@ -22,7 +22,9 @@
 #      group it named still defines it.
 # The expected behaviour is the fixed one (shadow mode): siteload --contacts, --contact-groups and
 # --check-command are used when this siteload has them (probed; each probe is a test of its own).
-# Bundles are made by sitedump --snapshot from crafted documents, as in 0014.
+# Bundles are made by sitedump --snapshot from crafted documents, as in 0014. The Icinga 2
+# centrals with "stock conf.d" load private copies of /etc/icinga2/conf.d (SiteTest stock => 1).
+# T0025_ONLY=ngA,icE runs only the centrals named (tags below).
 use strict;
 use warnings;
 use utf8;
@@ -387,7 +389,7 @@ if (phase('icA')) {
     wait_for(sub { @{ markers($M) } }, 10);
     is(marker_list($M), '', "$W: no command of the site ran (no marker file)");
     is(hg_members($ic, 'linux-servers'), $lin0, "$W: the central's linux-servers keeps exactly its own members");
-    my %shadow = map { ($_ => 1) } @INJECT_HOSTS, 'joiner';
+    my %shadow = map { ($_ => 1) } @INJECT_HOSTS, 'joiner', 'r2-h1';
     my $svc = eval { $ic->query_hash("GET services\nColumns: host_name description active_checks_enabled host_address check_command") } // [];
     my @active = map { "$_->{host_name}/$_->{description} ($_->{check_command} on '$_->{host_address}')" }
         grep { $shadow{ $_->{host_name} } && $_->{description} =~ /^(ping4|ssh)$/ && $_->{active_checks_enabled} } @$svc;

@@ -1363,7 +1363,15 @@ Returns once C<GET status> answers; dies with the log tail otherwise. Handle key
 livestatus command_pipe status_file objects_cache log console conf>; methods C<query($req)>
 (rows as arrays), C<query_hash($req)> (rows as hashes, needs Columns:), C<command($cmd, $ts)>,
 C<status()>, C<wait_status(\&cond, $timeout)>, C<objects()>, C<processes()>, C<log_tail($n)>,
+C<validate()> (exit code and output of C<icinga2 daemon -C> on this config, private paths),
+C<validate_command()> (the same as one shell command line, e.g. for C<siteload --check-command>),
 C<stop()>.
+
+C<stock =E<gt> 1> adds private copies of the Debian package's C</etc/icinga2/conf.d> (its apply
+rules ping4/ssh/..., groups linux-servers/..., the user icingaadmin, notifications.conf) and of
+C</etc/icinga2/scripts>, with C<include E<lt>pluginsE<gt>>, C<PluginDir> and a
+NotificationComponent, as the package's icinga2.conf would give them; C<stock_mail =E<gt> PATH>
+makes the copied mail scripts run PATH instead of mail(1).
 
 =item nagios_start(objects => TEXT | [FILE_OR_TEXT, ...], extra_cfg => {...}, base => 1, name => NAME, debug => 0, timeout => 30)
 
@@ -1375,7 +1383,8 @@ notifications, event handlers, active checks and freshness checks off (override 
 C<extra_cfg>). Handle keys: C<dir pid cfg log lock_file command_file checkresult_dir
 status_file objects_cache retention query_socket>; methods C<command($cmd, $ts)> (FIFO),
 C<submit_checkresult($text)>, C<status()>, C<wait_status()>, C<objects()>, C<processes()>,
-C<log_text()>, C<stop()>.
+C<log_text()>, C<validate()> (exit code and output of C<nagios4 -v> on the nagios.cfg as it is now),
+C<validate_command()> (the same as a shell command line), C<stop()>.
 
 =item nagios_verify([FILE_OR_TEXT, ...], base => 0, extra_cfg => {...})  /  nagios_verify(FILE, ...)
 
