@@ -393,7 +393,7 @@ if (phase('icA')) {
     my $svc = eval { $ic->query_hash("GET services\nColumns: host_name description active_checks_enabled host_address check_command") } // [];
     my @active = map { "$_->{host_name}/$_->{description} ($_->{check_command} on '$_->{host_address}')" }
         grep { $shadow{ $_->{host_name} } && $_->{description} =~ /^(ping4|ssh)$/ && $_->{active_checks_enabled} } @$svc;
-    is_deeply(\@active, [], "$W: no stock ping4/ssh service actively checks an address the remote chose");
+    is(join('; ', @active), '', "$W: no stock ping4/ssh service actively checks an address the remote chose");
     ic_healthy($ic, $W);
     r2_next_ic($ic, 'icA', $W);
     $ic->stop;
