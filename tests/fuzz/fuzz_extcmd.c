@@ -231,9 +231,9 @@ static void build_all(struct extcmd *c, enum sd_core core, const char *host, con
 	int alt, k, is_svc = svc != NULL, rc = (int)(flags >> 3 & 3);
 
 	out = extcmd_encode_output(core, !is_svc, po, pd, lo, &alt);
-	ca = extcmd_clean_author(core, author);
-	cc = extcmd_clean_comment(core, comment, 0);
-	cdc = extcmd_clean_comment(core, comment, 1);
+	ca = extcmd_clean_author(core, author, NULL);
+	cc = extcmd_clean_comment(core, comment, 0, NULL);
+	cdc = extcmd_clean_comment(core, comment, 1, NULL);
 	CHECK(out && ca && cc && cdc);
 	check_clean(author, ca, 1, core == CORE_ICINGA2 ? "(unknown)" : NULL);
 	check_clean(comment, cc, 0, core == CORE_ICINGA2 ? "(no comment)" : NULL);

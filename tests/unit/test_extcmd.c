@@ -41,30 +41,30 @@ static void check_clean(char *got, const char *want)
 static void clean_texts(void **state)
 {
 	/* author: ';' -> ',' always, control characters -> ' ' */
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "al;ice"), "al,ice");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "al;ice"), "al,ice");
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "a\nb\rc\td\x01" "e\x7f"), "a b c d e ");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "a\nb\rc\td\x01" "e\x7f"), "a b c d e ");
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "J\xc3\xbcrgen"), "J\xc3\xbcrgen");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "al;ice", NULL), "al,ice");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "al;ice", NULL), "al,ice");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "a\nb\rc\td\x01" "e\x7f", NULL), "a b c d e ");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "a\nb\rc\td\x01" "e\x7f", NULL), "a b c d e ");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "J\xc3\xbcrgen", NULL), "J\xc3\xbcrgen");
 	/* empty: Nagios takes it, Icinga 2 refuses it */
-	check_clean(extcmd_clean_author(CORE_NAGIOS, ""), "");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, ""), "(unknown)");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 0), "");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 1), "");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 0), "(no comment)");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 1), "(no comment)");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "", NULL), "");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "", NULL), "(unknown)");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 0, NULL), "");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 1, NULL), "");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 0, NULL), "(no comment)");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 1, NULL), "(no comment)");
 	/* only a text that is empty to begin with is replaced */
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "\n"), " ");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "\n", NULL), " ");
 	/* comment: ';' kept (last field) except in Nagios downtime comments */
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 0), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 1), "a,b = c|d");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 0), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 1), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "x\n[1] DISABLE_NOTIFICATIONS", 0),
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 0, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 1, NULL), "a,b = c|d");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 0, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 1, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "x\n[1] DISABLE_NOTIFICATIONS", 0, NULL),
 		    "x [1] DISABLE_NOTIFICATIONS");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "x\r\n[1] DISABLE_NOTIFICATIONS", 1),
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "x\r\n[1] DISABLE_NOTIFICATIONS", 1, NULL),
 		    "x  [1] DISABLE_NOTIFICATIONS");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "caf\xc3\xa9 \\n", 0), "caf\xc3\xa9 \\n");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "caf\xc3\xa9 \\n", 0, NULL), "caf\xc3\xa9 \\n");
 }
 
 static void check_enc(enum sd_core core, int is_host, const char *po, const char *pd, const char *lo,
@@ -463,7 +463,8 @@ static void builders(void **state)
 
 	/* comments */
 	assert_int_equal(extcmd_comment(&c, CORE_NAGIOS, TS, "h", "s", 1, "eve;1;injected", "real; comment\r\n"), 0);
-	assert_string_equal(c.buf, "[1795000000] ADD_SVC_COMMENT;h;s;1;eve,1,injected;real; comment  ");
+	/* trailing spaces dropped: both cores strip them from the last field */
+	assert_string_equal(c.buf, "[1795000000] ADD_SVC_COMMENT;h;s;1;eve,1,injected;real; comment");
 	assert_int_equal(extcmd_comment(&c, CORE_ICINGA2, TS, "h", NULL, 0, "eve", "caf\xc3\xa9"), 0);
 	assert_string_equal(c.buf, "[1795000000] ADD_HOST_COMMENT;h;0;eve;caf\xc3\xa9");
 	assert_int_equal(extcmd_comment(&c, CORE_ICINGA2, TS, "h", NULL, 9, "", ""), 0);
@@ -679,9 +680,9 @@ static void injection_run(int rounds, struct viol *v)
 			int alt, k = 0;
 
 			out = extcmd_encode_output(core, !svc, po, pd, lo, &alt);
-			ca = extcmd_clean_author(core, author);
-			cc = extcmd_clean_comment(core, comment, 0);
-			cdc = extcmd_clean_comment(core, comment, 1);
+			ca = extcmd_clean_author(core, author, NULL);
+			cc = extcmd_clean_comment(core, comment, 0, NULL);
+			cdc = extcmd_clean_comment(core, comment, 1, NULL);
 			assert_true(out && ca && cc && cdc);
 
 			assert_int_equal(extcmd_result(&c, TS, host, s, 2, out), 0);
