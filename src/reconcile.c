@@ -49,8 +49,8 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 	long long lc, t0, floor_ts = 0, prev;
 	int n = 0, s, m, k, cur = 0, hard = 0, cs = 0, chk = 0, i, need;
 
-	if (!r->has_been_checked || r->last_check <= 0)
-		return 0;
+	if (!r->has_been_checked || r->last_check < (double)EXTCMD_TIME_MIN)
+		return 0;               /* nothing real is older (p2_object reports it) */
 	lc = (long long)floor(r->last_check);
 	if (lc > now)
 		lc = now;               /* never send future times */
@@ -73,8 +73,8 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 	if (s < 0 || s > 3)
 		s = 3;
 	t0 = r->last_state_change;
-	if (t0 <= 0 || t0 > lc)
-		t0 = lc;
+	if (t0 < EXTCMD_TIME_MIN || t0 > lc)
+		t0 = lc;                /* never a time the cores would show as 1970 */
 	m = c && c->max_attempts > 0 ? c->max_attempts : r->max_check_attempts;
 	if (m < 1)
 		m = 1;

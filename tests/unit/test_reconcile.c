@@ -1394,6 +1394,21 @@ static void ancient_result(void **state)
 	central_free(c);
 }
 
+/* A last_state_change before 2000 (0, 1, ...) is not replayed as one:
+ * every step is at the last check. */
+static void ancient_state_change(void **state)
+{
+	int core, lsc;
+
+	for (core = 0; core < 2; core++)
+		for (lsc = 0; lsc < 3; lsc++) {
+			struct sd_object r = remote(2, 1, 3, 3);
+			struct central_obj c = central(0, 1, 1, 3);
+			r.last_state_change = lsc == 2 ? EXTCMD_TIME_MIN - 1 : lsc;
+			assert_string_equal(plan(core, 0, &r, &c, 0), "2@LC 2@LC 2@LC");
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1416,6 +1431,7 @@ int main(void)
 		cmocka_unit_test(big_texts),
 		cmocka_unit_test(long_names),
 		cmocka_unit_test(ancient_result),
+		cmocka_unit_test(ancient_state_change),
 	};
 	if (getenv("TEST_FILTER"))      /* e.g. TEST_FILTER='big_*' */
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
