@@ -163,7 +163,7 @@ struct ackc {                           /* the remote's ack comment of an object
 	char *host, *svc;
 	char *author, *comment;         /* cut to their limits */
 	long long time;
-	int cut_author, cut_comment;    /* reported when the ack is sent */
+	int cut_author, cut_comment;    /* reported with the object */
 };
 
 struct ditem {                          /* a downtime or comment on either side */
@@ -551,6 +551,14 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		ra = *p;
 	author = ra ? ra->author : "";
 	comment = ra ? ra->comment : "";
+	if (want && ra && (ra->cut_author || ra->cut_comment)) {
+		/* every time, sent or not, as for downtimes and comments: the
+		 * central shows the cut text */
+		char what[700];
+		snprintf(what, sizeof(what), "ack on %s '%s%s%s'", o->description ? "service" : "host", host,
+			 o->description ? ";" : "", o->description ? o->description : "");
+		report_cut(r, what, ra->cut_author, ra->cut_comment);
+	}
 	if (want) {
 		if (!(ca = extcmd_clean_author(r->o->core, author, NULL)) ||
 		    !(cc = extcmd_clean_comment(r->o->core, comment, 0, NULL))) {
@@ -572,12 +580,6 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		    apply_command(r->a, r->cmd.buf, r->err) < 0)
 			return -1;
 		r->out->st.acks_removed++;
-	}
-	if (want && ra && (ra->cut_author || ra->cut_comment)) {
-		char what[700];
-		snprintf(what, sizeof(what), "ack on %s '%s%s%s'", o->description ? "service" : "host", host,
-			 o->description ? ";" : "", o->description ? o->description : "");
-		report_cut(r, what, ra->cut_author, ra->cut_comment);
 	}
 	if (want) {
 		if (extcmd_ack(&r->cmd, r->o->core, now, host, o->description, o->acknowledgement_type == 2,
