@@ -1103,6 +1103,13 @@ static void downtime_2300_five_imports(void **state)
 			assert_non_null(strstr(rr.reports, "downtime 1 on service 'h;s': end 10382734800 after 2038"));
 			assert_int_equal(rr.out.st.cut, 1);
 			central_take(core, c, rr.cmds, &id);
+			{
+				struct reconcile_out prev;
+				memset(&prev, 0, sizeof(prev));
+				prev.ledger = ledger;
+				prev.nledger = nledger;
+				reconcile_out_free(&prev);
+			}
 			ledger = rr.out.ledger;         /* the next run's ledger */
 			nledger = rr.out.nledger;
 			rr.out.ledger = NULL;
