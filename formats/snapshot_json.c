@@ -1594,12 +1594,15 @@ static int parse(struct snapshot_json_reader *r, const unsigned char *buf, size_
 }
 
 /* The offset just after the last byte of p[0, len) that is outside a
- * JSON string; r->in_str and r->esc follow the text. memchr jumps: the
- * scan costs a few percent of yajl's. */
-static size_t string_scan(struct snapshot_json_reader *r, const unsigned char *p, size_t len)
+ * JSON string; r->in_str and r->esc follow the text. *first: just after
+ * the end of the string p began inside of (0 if none or not ended).
+ * memchr jumps: the scan costs a few percent of yajl's. */
+static size_t string_scan(struct snapshot_json_reader *r, const unsigned char *p, size_t len, size_t *first)
 {
 	size_t i = 0, out = r->in_str ? 0 : len;
+	int open_at_start = r->in_str;
 
+	*first = 0;
 	while (i < len) {
 		const unsigned char *q, *b;
 		if (!r->in_str) {
@@ -1624,6 +1627,8 @@ static size_t string_scan(struct snapshot_json_reader *r, const unsigned char *p
 			r->in_str = 0;
 			i = (size_t)(q - p) + 1;
 			out = i;
+			if (open_at_start && !*first)
+				*first = i;
 		} else {
 			i = len;
 		}
@@ -1631,46 +1636,52 @@ static size_t string_scan(struct snapshot_json_reader *r, const unsigned char *p
 	return out;
 }
 
+static int hold(struct snapshot_json_reader *r, const unsigned char *p, size_t n)
+{
+	if (r->nheld + n > r->capheld) {
+		size_t cap = r->capheld ? r->capheld : 65536;
+		unsigned char *h;
+		while (cap < r->nheld + n)
+			cap *= 2;
+		if (!(h = realloc(r->held, cap))) {
+			r->failed = 1;
+			return sd_fail(r->err, "%s: out of memory", r->name);
+		}
+		r->held = h;
+		r->capheld = cap;
+	}
+	memcpy(r->held + r->nheld, p, n);
+	r->nheld += n;
+	return 0;
+}
+
 /*
  * Why strings are held back: yajl restarts a token that a chunk cut from
  * its beginning at every later chunk, so a 64 MiB string fed in 64 KiB
  * chunks was scanned 1,024 times (measured: 193 s of CPU for a bundle
  * with 64 MiB texts, 0.97 s with 4 MiB ones). The part of a chunk that
- * is inside a string waits here until the string ends and then goes to
- * yajl whole (one restart at most: linear).
+ * is inside a string waits here until the string ends, and then goes to
+ * yajl whole, with its end: yajl neither rescans nor copies it.
  */
 int snapshot_json_reader_feed(struct snapshot_json_reader *r, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
-	size_t out;
+	size_t out, first;
 
 	if (r->failed)
 		return -1;
-	out = string_scan(r, p, len);
-	if (out && r->nheld) {
-		if (parse(r, r->held, r->nheld) < 0)
+	out = string_scan(r, p, len, &first);
+	if (r->nheld && first) {
+		if (hold(r, p, first) < 0 || parse(r, r->held, r->nheld) < 0)
 			return -1;
 		r->nheld = 0;
+		p += first;
+		len -= first;
+		out -= first;
 	}
 	if (parse(r, p, out) < 0)
 		return -1;
-	if (out < len) {
-		if (r->nheld + (len - out) > r->capheld) {
-			size_t cap = r->capheld ? r->capheld : 65536;
-			unsigned char *h;
-			while (cap < r->nheld + (len - out))
-				cap *= 2;
-			if (!(h = realloc(r->held, cap))) {
-				r->failed = 1;
-				return sd_fail(r->err, "%s: out of memory", r->name);
-			}
-			r->held = h;
-			r->capheld = cap;
-		}
-		memcpy(r->held + r->nheld, p + out, len - out);
-		r->nheld += len - out;
-	}
-	return 0;
+	return out < len ? hold(r, p + out, len - out) : 0;
 }
 
 long snapshot_json_reader_finish(struct snapshot_json_reader *r)
