@@ -10,11 +10,68 @@
  * are exported because reconciliation must compare the central's stored
  * text with exactly what we would send, or a second import would differ.
  */
+/*
+ * The limits (extcmd.h), and why. A remote is untrusted even with a valid
+ * key: on a real Icinga 2 central a 65 MiB comment (an 88 KB bundle) kept
+ * the core at 95% CPU for 25 minutes, and a downtime ending after 2038
+ * came back as end -2147483648, so every import added another. Measured
+ * on private Icinga 2.13.6 / Nagios 4.4.6 instances (Livestatus COMMAND,
+ * FIFO; the commands and numbers are in docs/fidelity.md, "Limits"):
+ * - Icinga 2's cost for a comment grows with the square of its length
+ *   (why was not looked into): 2 KiB, 16 KiB, 64 KiB took 0.01 s of core
+ *   CPU, 256 KiB 0.08 s, 1 MiB 1.0 s, 4 MiB 13.6 s.
+ *   Nagios took 0.01 s for 1 MiB. A check result of 1 MiB: Icinga 0.25 s,
+ *   Nagios 0.02 s, both stored whole (no MAX_PLUGIN_OUTPUT_LENGTH for
+ *   passive results).
+ * - EXTCMD_COMMENT_MAX 2048 and EXTCMD_NAME_MAX / EXTCMD_AUTHOR_MAX 255:
+ *   the longest ack, comment or downtime command (two names, an author, a
+ *   comment, five numbers) is then under 3,000 bytes, below PIPE_BUF
+ *   (4096): one atomic write to the FIFO, never the PROCESS_FILE detour;
+ *   and below Nagios's MAX_EXTERNAL_COMMAND_LENGTH (8192). 2 KiB is
+ *   several paragraphs of a human's note; 255 bytes is more than a DNS
+ *   name (253) and both cores took 255-byte host and service names in
+ *   every command tried. Longer names are refused, not cut: a cut name
+ *   would address another object.
+ * - EXTCMD_OUTPUT_MAX 8192: Nagios's MAX_PLUGIN_OUTPUT_LENGTH (nagios.h:
+ *   "max length of plugin output (including perf data)"); a status line
+ *   longer than that is not one.
+ *   EXTCMD_PERF_MAX and EXTCMD_LONG_OUTPUT_MAX 65535: a MySQL TEXT column,
+ *   the type the IDO (Icinga 2) and NDO (Nagios) schemas give long output
+ *   and perf data; a result is then at most about 140 KiB (Icinga 2 took 0.01 s
+ *   for 64 KiB, 0.25 s for 1 MiB).
+ * - EXTCMD_ITEMS_MAX 100 comments and 100 downtimes per object: more than
+ *   a weekly downtime planned a year ahead (52); 100 downtimes or comments
+ *   cost Icinga 0.4 s of CPU.
+ * - Times: Icinga 2's Livestatus shows a time after EXTCMD_TIME_MAX
+ *   (2^31-1) as -2147483648 (Nagios keeps it), so a later downtime end
+ *   is clamped to it, and what the central shows then matches. Nothing a
+ *   real site has is older than EXTCMD_TIME_MIN (2000-01-01): a start
+ *   before it is raised (the downtime is in effect either way), a result
+ *   before it is not sent.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "extcmd.h"
 #include "checkresult.h"
+
+size_t extcmd_cut_len(const char *s, size_t max, int *cut)
+{
+	size_t n = strnlen(s, max + 1), back;
+
+	if (cut)
+		*cut = n > max;
+	if (n <= max)
+		return n;
+	/* s[max] is the first byte left out: step back over continuation
+	 * bytes (10xxxxxx) to the start of its character, at most 3 (a
+	 * character is at most 4 bytes; beyond that it is not UTF-8 anyway) */
+	for (back = 0; back < 3 && back < max && ((unsigned char)s[max - back] & 0xc0) == 0x80; back++)
+		;
+	if (((unsigned char)s[max - back] & 0xc0) == 0x80)
+		back = 0;
+	return max - back;
+}
 
 const char *extcmd_name_problem(const char *name)
 {
@@ -22,6 +79,8 @@ const char *extcmd_name_problem(const char *name)
 
 	if (!*p)
 		return "empty name";
+	if (strnlen(name, EXTCMD_NAME_MAX + 1) > EXTCMD_NAME_MAX)
+		return "name longer than 255 bytes (siteload's limit, see docs/fidelity.md)";
 	for (; *p; p++) {
 		if (*p == ';')
 			return "';' in a name splits the command's fields";
@@ -33,38 +92,47 @@ const char *extcmd_name_problem(const char *name)
 	return NULL;
 }
 
-/* Copy with control characters (LF, CR, ...) as spaces and `semi` as ','. */
-static char *clean(const char *s, int semi, const char *if_empty)
+/* The first `max` bytes (at a character boundary) with control characters
+ * (LF, CR, ...) as spaces and `semi` as ','; trim: without trailing spaces. */
+static char *clean(const char *s, size_t max, int semi, int trim, const char *if_empty, int *cut)
 {
-	size_t n = strlen(s);
-	char *out, *o;
+	size_t n = extcmd_cut_len(s, max, cut), i;
+	char *out;
 
-	if (!n && if_empty)
-		return strdup(if_empty);
 	if (!(out = malloc(n + 1)))
 		return NULL;
-	for (o = out; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
 		if (ch < 0x20 || ch == 0x7f)
-			*o++ = ' ';
+			out[i] = ' ';
 		else if (ch == ';' && semi)
-			*o++ = ',';
+			out[i] = ',';
 		else
-			*o++ = (char)ch;
+			out[i] = (char)ch;
 	}
-	*o = 0;
+	/* both cores strip trailing white space from a command's last field
+	 * (measured: "trailing space " came back as "trailing space"): a
+	 * comment we compared with its spaces would never match */
+	while (trim && n && out[n - 1] == ' ')
+		n--;
+	out[n] = 0;
+	if (!n && if_empty) {
+		free(out);
+		return strdup(if_empty);
+	}
 	return out;
 }
 
-char *extcmd_clean_author(enum sd_core core, const char *author)
+char *extcmd_clean_author(enum sd_core core, const char *author, int *cut)
 {
 	/* Icinga 2 refuses an empty author or comment ("must not be empty") */
-	return clean(author, 1, core == CORE_ICINGA2 ? "(unknown)" : NULL);
+	return clean(author, EXTCMD_AUTHOR_MAX, 1, 0, core == CORE_ICINGA2 ? "(unknown)" : NULL, cut);
 }
 
-char *extcmd_clean_comment(enum sd_core core, const char *comment, int is_downtime)
+char *extcmd_clean_comment(enum sd_core core, const char *comment, int is_downtime, int *cut)
 {
-	return clean(comment, core == CORE_NAGIOS && is_downtime, core == CORE_ICINGA2 ? "(no comment)" : NULL);
+	return clean(comment, EXTCMD_COMMENT_MAX, core == CORE_NAGIOS && is_downtime, 1,
+		     core == CORE_ICINGA2 ? "(no comment)" : NULL, cut);
 }
 
 /* Icinga 2 reads a line as perf data from a '|' that has a '=' after it. */
@@ -107,8 +175,8 @@ static char *icinga_put(char *o, const char *s, int keep_lines, int bar_always, 
 	return o;
 }
 
-char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_output,
-			   const char *perf_data, const char *long_output, int *altered)
+static char *encode(enum sd_core core, int is_host, const char *plugin_output,
+		    const char *perf_data, const char *long_output, int *altered)
 {
 	size_t len;
 	char *buf, *o;
@@ -144,6 +212,66 @@ char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_ou
 	}
 	*o = 0;
 	return buf;
+}
+
+/* A copy of s cut to max; *cut |= bit if it was cut. */
+static char *cut_copy(const char *s, size_t max, unsigned bit, unsigned *cut)
+{
+	int c;
+	size_t n = extcmd_cut_len(s, max, &c);
+
+	if (c)
+		*cut |= bit;
+	return strndup(s, n);
+}
+
+char *extcmd_encode_result(enum sd_core core, int is_host, const char *plugin_output,
+			   const char *perf_data, const char *long_output, int *altered, unsigned *cut)
+{
+	unsigned dummy = 0, *k = cut ? cut : &dummy;
+	char *po, *pd, *lo, *out = NULL;
+
+	*k = 0;
+	*altered = 0;
+	/* cut before encoding: the limits are on what the core stores, and
+	 * a 64 MiB output is never copied whole */
+	po = cut_copy(plugin_output, EXTCMD_OUTPUT_MAX, EXTCMD_CUT_OUTPUT, k);
+	pd = cut_copy(perf_data, EXTCMD_PERF_MAX, EXTCMD_CUT_PERF, k);
+	lo = cut_copy(long_output, EXTCMD_LONG_OUTPUT_MAX, EXTCMD_CUT_LONG, k);
+	if (po && pd && lo)
+		out = encode(core, is_host, po, pd, lo, altered);
+	free(po);
+	free(pd);
+	free(lo);
+	return out;
+}
+
+char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_output,
+			   const char *perf_data, const char *long_output, int *altered)
+{
+	return extcmd_encode_result(core, is_host, plugin_output, perf_data, long_output, altered, NULL);
+}
+
+unsigned extcmd_clamp_downtime(long long *start, long long *end, long long *duration)
+{
+	unsigned k = 0;
+
+	if (*end > EXTCMD_TIME_MAX) {
+		*end = EXTCMD_TIME_MAX;
+		k |= EXTCMD_CLAMP_END;
+	}
+	if (*start > EXTCMD_TIME_MAX) {
+		*start = EXTCMD_TIME_MAX;
+		k |= EXTCMD_CLAMP_START;
+	} else if (*start < EXTCMD_TIME_MIN) {
+		*start = EXTCMD_TIME_MIN;
+		k |= EXTCMD_CLAMP_START;
+	}
+	if (*duration > EXTCMD_TIME_MAX || *duration < 0) {
+		*duration = *duration < 0 ? 0 : EXTCMD_TIME_MAX;
+		k |= EXTCMD_CLAMP_DURATION;
+	}
+	return k;
 }
 
 void extcmd_reset(struct extcmd *c)
@@ -253,8 +381,8 @@ int extcmd_ack(struct extcmd *c, enum sd_core core, long long ts, const char *ho
 	numf(c, sticky ? 2 : 1);
 	numf(c, 0);
 	numf(c, 0);
-	textf(c, extcmd_clean_author(core, author));
-	textf(c, extcmd_clean_comment(core, comment, 0));
+	textf(c, extcmd_clean_author(core, author, NULL));
+	textf(c, extcmd_clean_comment(core, comment, 0, NULL));
 	return done(c);
 }
 
@@ -269,13 +397,15 @@ int extcmd_downtime(struct extcmd *c, enum sd_core core, long long ts, const cha
 		    const char *author, const char *comment)
 {
 	target(c, ts, "SCHEDULE_HOST_DOWNTIME", "SCHEDULE_SVC_DOWNTIME", host, svc);
-	numf(c, start);
-	numf(c, end);
+	/* only lowered here (a later time never reaches a core); raising an
+	 * early start, or refusing, is the caller's decision to report */
+	numf(c, start < EXTCMD_TIME_MAX ? start : EXTCMD_TIME_MAX);
+	numf(c, end < EXTCMD_TIME_MAX ? end : EXTCMD_TIME_MAX);
 	numf(c, fixed ? 1 : 0);
 	numf(c, 0);                     /* trigger: the remote's ids mean nothing here */
-	numf(c, duration);
-	textf(c, extcmd_clean_author(core, author));
-	textf(c, extcmd_clean_comment(core, comment, 1));
+	numf(c, duration < EXTCMD_TIME_MAX ? duration : EXTCMD_TIME_MAX);
+	textf(c, extcmd_clean_author(core, author, NULL));
+	textf(c, extcmd_clean_comment(core, comment, 1, NULL));
 	return done(c);
 }
 
@@ -291,8 +421,8 @@ int extcmd_comment(struct extcmd *c, enum sd_core core, long long ts, const char
 {
 	target(c, ts, "ADD_HOST_COMMENT", "ADD_SVC_COMMENT", host, svc);
 	numf(c, persistent ? 1 : 0);
-	textf(c, extcmd_clean_author(core, author));
-	textf(c, extcmd_clean_comment(core, comment, 0));
+	textf(c, extcmd_clean_author(core, author, NULL));
+	textf(c, extcmd_clean_comment(core, comment, 0, NULL));
 	return done(c);
 }
 

@@ -650,6 +650,10 @@ struct snapshot_json_reader {
 	sd_error *err;
 	int failed;             /* err already set by us or the sink */
 	size_t fed;             /* bytes of earlier chunks: offsets are per document */
+	/* a string not yet ended at the end of a chunk, held back (feed) */
+	unsigned char *held;
+	size_t nheld, capheld;
+	int in_str, esc;        /* where the text fed so far stands */
 	int skip;               /* >0: inside a value of an unknown key, this deep */
 	int depth;              /* 1 top map, 2 section array, 3 record, 4 list/vars */
 	/* header */
@@ -1578,21 +1582,115 @@ static int sj_status(struct snapshot_json_reader *r, yajl_status st, const unsig
 	return -1;
 }
 
-int snapshot_json_reader_feed(struct snapshot_json_reader *r, const void *buf, size_t len)
+static int parse(struct snapshot_json_reader *r, const unsigned char *buf, size_t len)
 {
 	int rc;
 
-	if (r->failed)
-		return -1;
+	if (!len)
+		return 0;
 	rc = sj_status(r, yajl_parse(r->h, buf, len), buf, len);
 	r->fed += len;
 	return rc;
+}
+
+/* The offset just after the last byte of p[0, len) that is outside a
+ * JSON string; r->in_str and r->esc follow the text. *first: just after
+ * the end of the string p began inside of (0 if none or not ended).
+ * memchr jumps: the scan costs a few percent of yajl's. */
+static size_t string_scan(struct snapshot_json_reader *r, const unsigned char *p, size_t len, size_t *first)
+{
+	size_t i = 0, out = r->in_str ? 0 : len;
+	int open_at_start = r->in_str;
+
+	*first = 0;
+	while (i < len) {
+		const unsigned char *q, *b;
+		if (!r->in_str) {
+			if (!(q = memchr(p + i, '"', len - i)))
+				return len;
+			r->in_str = 1;
+			out = (size_t)(q - p);
+			i = out + 1;
+			continue;
+		}
+		if (r->esc) {
+			r->esc = 0;
+			i++;
+			continue;
+		}
+		q = memchr(p + i, '"', len - i);
+		b = memchr(p + i, '\\', (q ? (size_t)(q - p) : len) - i);
+		if (b) {
+			r->esc = 1;
+			i = (size_t)(b - p) + 1;
+		} else if (q) {
+			r->in_str = 0;
+			i = (size_t)(q - p) + 1;
+			out = i;
+			if (open_at_start && !*first)
+				*first = i;
+		} else {
+			i = len;
+		}
+	}
+	return out;
+}
+
+static int hold(struct snapshot_json_reader *r, const unsigned char *p, size_t n)
+{
+	if (r->nheld + n > r->capheld) {
+		size_t cap = r->capheld ? r->capheld : 65536;
+		unsigned char *h;
+		while (cap < r->nheld + n)
+			cap *= 2;
+		if (!(h = realloc(r->held, cap))) {
+			r->failed = 1;
+			return sd_fail(r->err, "%s: out of memory", r->name);
+		}
+		r->held = h;
+		r->capheld = cap;
+	}
+	memcpy(r->held + r->nheld, p, n);
+	r->nheld += n;
+	return 0;
+}
+
+/*
+ * Why strings are held back: yajl restarts a token that a chunk cut from
+ * its beginning at every later chunk, so a 64 MiB string fed in 64 KiB
+ * chunks was scanned 1,024 times (measured: 193 s of CPU for a bundle
+ * with 64 MiB texts, 0.97 s with 4 MiB ones). The part of a chunk that
+ * is inside a string waits here until the string ends, and then goes to
+ * yajl whole, with its end: yajl neither rescans nor copies it.
+ */
+int snapshot_json_reader_feed(struct snapshot_json_reader *r, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t out, first;
+
+	if (r->failed)
+		return -1;
+	out = string_scan(r, p, len, &first);
+	if (r->nheld && first) {
+		if (hold(r, p, first) < 0 || parse(r, r->held, r->nheld) < 0)
+			return -1;
+		r->nheld = 0;
+		p += first;
+		len -= first;
+		out -= first;
+	}
+	if (parse(r, p, out) < 0)
+		return -1;
+	return out < len ? hold(r, p + out, len - out) : 0;
 }
 
 long snapshot_json_reader_finish(struct snapshot_json_reader *r)
 {
 	if (r->failed)
 		return -1;
+	if (parse(r, r->held, r->nheld) < 0)    /* an unended string: yajl says so */
+		return -1;
+	r->nheld = 0;
 	if (sj_status(r, yajl_complete_parse(r->h), NULL, 0) < 0)
 		return -1;
 	if (r->depth != 0)
@@ -1613,6 +1711,7 @@ void snapshot_json_reader_free(struct snapshot_json_reader *r)
 	free(r->tev);
 	free(r->arena);
 	free(r->vi);
+	free(r->held);
 	free(r->hkey);
 	free(r->site);
 	free(r->source);

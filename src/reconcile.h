@@ -20,7 +20,8 @@ struct reconcile_opts {
 	 * sorted: only those may be deleted. reconcile_run returns the new set. */
 	char *const *ledger;
 	size_t nledger;
-	/* one line per object or item skipped, with the reason */
+	/* one line per object or item skipped, or with a field cut or a time
+	 * clamped to a limit (extcmd.h), with the reason */
 	void (*report)(void *ctx, const char *what, const char *why);
 	void *report_ctx;
 };
@@ -30,7 +31,8 @@ struct reconcile_stats {
 	long long results, objects_updated;
 	long long acks_set, acks_removed;
 	long long downtimes_added, downtimes_deleted, comments_added, comments_deleted;
-	long long not_owned, unknown, refused;  /* skipped objects */
+	long long not_owned, unknown, refused;  /* skipped objects and items */
+	long long cut;                          /* fields cut or times clamped (reported) */
 };
 
 struct reconcile_out {

@@ -6,6 +6,10 @@
  * perf data and long output apart the way each core splits them
  * (FACTS.md §2, §6). extcmd_parse also runs on the raw input.
  *
+ * The limits (extcmd.h): cleaned text is cut at a character boundary and
+ * cleaning it again changes nothing; extcmd_cut_len is also run with small
+ * limits so that any input reaches them; clamped times are in range.
+ *
  * FUZZ_EXTCMD_SKIP_KNOWN=1 in the environment skips the output-split check
  * for the two inputs it is known to fail on (see tests/unit/test_extcmd.c:
  * encode_icinga_bar_before_line_break, encode_split_nagios), so that a long
@@ -202,17 +206,23 @@ static void check_line(const struct extcmd *c, const char *verb, int nf, const c
 	free(copy);
 }
 
-static void check_clean(const char *in, const char *out, int semi, const char *if_empty)
+/* the model of extcmd.c's clean(): the first `max` bytes at a character
+ * boundary, control characters as spaces, `semi` as ',', a comment's
+ * trailing spaces dropped, an empty result replaced for Icinga 2 */
+static void check_clean(const char *in, const char *out, size_t max, int semi, int trim, const char *if_empty)
 {
-	size_t i;
+	size_t i, n = extcmd_cut_len(in, max, NULL);
 
 	CHECK(out);
-	if (!*in && if_empty) {
+	if (trim)
+		while (n && (in[n - 1] == ' ' || (unsigned char)in[n - 1] < 0x20 || in[n - 1] == 0x7f))
+			n--;
+	if (!n && if_empty && (trim || !*in)) {
 		CHECK(!strcmp(out, if_empty));
 		return;
 	}
-	CHECK(strlen(out) == strlen(in));
-	for (i = 0; in[i]; i++) {
+	CHECK(strlen(out) == n);
+	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)in[i];
 		if (ch < 0x20 || ch == 0x7f)
 			CHECK(out[i] == ' ');
@@ -223,6 +233,42 @@ static void check_clean(const char *in, const char *out, int semi, const char *i
 	}
 }
 
+/* extcmd_cut_len with a small limit, so that any text reaches it: a
+ * prefix, at most max bytes, never ending inside a UTF-8 character */
+static void check_cut(const char *s, size_t max)
+{
+	int cut;
+	size_t n = extcmd_cut_len(s, max, &cut), len = strlen(s);
+
+	CHECK(n <= max && n <= len);
+	CHECK(cut == (len > max));
+	if (!cut)
+		CHECK(n == len);
+	else if (((unsigned char)s[n] & 0xc0) == 0x80)
+		/* only when the bytes before are not a character's start
+		 * either (not UTF-8): then it cuts at max */
+		CHECK(n == max);
+	else
+		CHECK(max - n <= 3);
+}
+
+/* clamped times are within both cores' range and stay as they are */
+static void check_clamp(const uint8_t *data, size_t size)
+{
+	long long v[3] = { 0, 0, 0 }, w[3];
+	unsigned k;
+
+	memcpy(v, data, size < sizeof(v) ? size : sizeof(v));
+	memcpy(w, v, sizeof(w));
+	k = extcmd_clamp_downtime(&w[0], &w[1], &w[2]);
+	CHECK(w[0] >= EXTCMD_TIME_MIN && w[0] <= EXTCMD_TIME_MAX);
+	CHECK(w[1] <= EXTCMD_TIME_MAX && w[2] >= 0 && w[2] <= EXTCMD_TIME_MAX);
+	CHECK(!(k & EXTCMD_CLAMP_START) == (w[0] == v[0]));
+	CHECK(!(k & EXTCMD_CLAMP_END) == (w[1] == v[1]));
+	CHECK(!(k & EXTCMD_CLAMP_DURATION) == (w[2] == v[2]));
+	CHECK(extcmd_clamp_downtime(&w[0], &w[1], &w[2]) == 0);
+}
+
 static void build_all(struct extcmd *c, enum sd_core core, const char *host, const char *svc, unsigned flags,
 		      const char *po, const char *pd, const char *lo, const char *author, const char *comment)
 {
@@ -231,13 +277,20 @@ static void build_all(struct extcmd *c, enum sd_core core, const char *host, con
 	int alt, k, is_svc = svc != NULL, rc = (int)(flags >> 3 & 3);
 
 	out = extcmd_encode_output(core, !is_svc, po, pd, lo, &alt);
-	ca = extcmd_clean_author(core, author);
-	cc = extcmd_clean_comment(core, comment, 0);
-	cdc = extcmd_clean_comment(core, comment, 1);
+	ca = extcmd_clean_author(core, author, NULL);
+	cc = extcmd_clean_comment(core, comment, 0, NULL);
+	cdc = extcmd_clean_comment(core, comment, 1, NULL);
 	CHECK(out && ca && cc && cdc);
-	check_clean(author, ca, 1, core == CORE_ICINGA2 ? "(unknown)" : NULL);
-	check_clean(comment, cc, 0, core == CORE_ICINGA2 ? "(no comment)" : NULL);
-	check_clean(comment, cdc, core == CORE_NAGIOS, core == CORE_ICINGA2 ? "(no comment)" : NULL);
+	check_clean(author, ca, EXTCMD_AUTHOR_MAX, 1, 0, core == CORE_ICINGA2 ? "(unknown)" : NULL);
+	check_clean(comment, cc, EXTCMD_COMMENT_MAX, 0, 1, core == CORE_ICINGA2 ? "(no comment)" : NULL);
+	check_clean(comment, cdc, EXTCMD_COMMENT_MAX, core == CORE_NAGIOS, 1, core == CORE_ICINGA2 ? "(no comment)" : NULL);
+	{
+		/* what is sent is what is compared: cleaning again changes nothing */
+		char *a2 = extcmd_clean_author(core, ca, NULL), *c2 = extcmd_clean_comment(core, cdc, 1, NULL);
+		CHECK(a2 && c2 && !strcmp(a2, ca) && !strcmp(c2, cdc));
+		free(a2);
+		free(c2);
+	}
 	CHECK(!strpbrk(out, "\r\n"));
 	if (core == CORE_ICINGA2 && !is_svc && *lo)
 		CHECK(alt);
@@ -291,6 +344,7 @@ static void check_name(const char *name)
 
 	for (; *p; p++)
 		bad |= *p == ';' || *p < 0x20 || *p == 0x7f;
+	bad |= strlen(name) > EXTCMD_NAME_MAX;
 	CHECK(!why == !bad);
 }
 
@@ -352,6 +406,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t[nt] = "";
 	check_name(t[0]);
 	check_name(t[1]);
+	check_cut(t[5], flags % 16);
+	check_cut(t[6], flags);
+	check_clamp(data + 1, size - 1);
 	for (core = 0; core < 2; core++)
 		for (svc = 0; svc < 2; svc++)
 			build_all(&c, core, extcmd_name_problem(t[0]) ? "h" : t[0],

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include "extcmd.h"
 #include "checkresult.h"
@@ -41,30 +42,30 @@ static void check_clean(char *got, const char *want)
 static void clean_texts(void **state)
 {
 	/* author: ';' -> ',' always, control characters -> ' ' */
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "al;ice"), "al,ice");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "al;ice"), "al,ice");
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "a\nb\rc\td\x01" "e\x7f"), "a b c d e ");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "a\nb\rc\td\x01" "e\x7f"), "a b c d e ");
-	check_clean(extcmd_clean_author(CORE_NAGIOS, "J\xc3\xbcrgen"), "J\xc3\xbcrgen");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "al;ice", NULL), "al,ice");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "al;ice", NULL), "al,ice");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "a\nb\rc\td\x01" "e\x7f", NULL), "a b c d e ");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "a\nb\rc\td\x01" "e\x7f", NULL), "a b c d e ");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "J\xc3\xbcrgen", NULL), "J\xc3\xbcrgen");
 	/* empty: Nagios takes it, Icinga 2 refuses it */
-	check_clean(extcmd_clean_author(CORE_NAGIOS, ""), "");
-	check_clean(extcmd_clean_author(CORE_ICINGA2, ""), "(unknown)");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 0), "");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 1), "");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 0), "(no comment)");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 1), "(no comment)");
+	check_clean(extcmd_clean_author(CORE_NAGIOS, "", NULL), "");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "", NULL), "(unknown)");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 0, NULL), "");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "", 1, NULL), "");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 0, NULL), "(no comment)");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "", 1, NULL), "(no comment)");
 	/* only a text that is empty to begin with is replaced */
-	check_clean(extcmd_clean_author(CORE_ICINGA2, "\n"), " ");
+	check_clean(extcmd_clean_author(CORE_ICINGA2, "\n", NULL), " ");
 	/* comment: ';' kept (last field) except in Nagios downtime comments */
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 0), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 1), "a,b = c|d");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 0), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 1), "a;b = c|d");
-	check_clean(extcmd_clean_comment(CORE_NAGIOS, "x\n[1] DISABLE_NOTIFICATIONS", 0),
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 0, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "a;b = c|d", 1, NULL), "a,b = c|d");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 0, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "a;b = c|d", 1, NULL), "a;b = c|d");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "x\n[1] DISABLE_NOTIFICATIONS", 0, NULL),
 		    "x [1] DISABLE_NOTIFICATIONS");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "x\r\n[1] DISABLE_NOTIFICATIONS", 1),
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "x\r\n[1] DISABLE_NOTIFICATIONS", 1, NULL),
 		    "x  [1] DISABLE_NOTIFICATIONS");
-	check_clean(extcmd_clean_comment(CORE_ICINGA2, "caf\xc3\xa9 \\n", 0), "caf\xc3\xa9 \\n");
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, "caf\xc3\xa9 \\n", 0, NULL), "caf\xc3\xa9 \\n");
 }
 
 static void check_enc(enum sd_core core, int is_host, const char *po, const char *pd, const char *lo,
@@ -463,7 +464,8 @@ static void builders(void **state)
 
 	/* comments */
 	assert_int_equal(extcmd_comment(&c, CORE_NAGIOS, TS, "h", "s", 1, "eve;1;injected", "real; comment\r\n"), 0);
-	assert_string_equal(c.buf, "[1795000000] ADD_SVC_COMMENT;h;s;1;eve,1,injected;real; comment  ");
+	/* trailing spaces dropped: both cores strip them from the last field */
+	assert_string_equal(c.buf, "[1795000000] ADD_SVC_COMMENT;h;s;1;eve,1,injected;real; comment");
 	assert_int_equal(extcmd_comment(&c, CORE_ICINGA2, TS, "h", NULL, 0, "eve", "caf\xc3\xa9"), 0);
 	assert_string_equal(c.buf, "[1795000000] ADD_HOST_COMMENT;h;0;eve;caf\xc3\xa9");
 	assert_int_equal(extcmd_comment(&c, CORE_ICINGA2, TS, "h", NULL, 9, "", ""), 0);
@@ -679,9 +681,9 @@ static void injection_run(int rounds, struct viol *v)
 			int alt, k = 0;
 
 			out = extcmd_encode_output(core, !svc, po, pd, lo, &alt);
-			ca = extcmd_clean_author(core, author);
-			cc = extcmd_clean_comment(core, comment, 0);
-			cdc = extcmd_clean_comment(core, comment, 1);
+			ca = extcmd_clean_author(core, author, NULL);
+			cc = extcmd_clean_comment(core, comment, 0, NULL);
+			cdc = extcmd_clean_comment(core, comment, 1, NULL);
 			assert_true(out && ca && cc && cdc);
 
 			assert_int_equal(extcmd_result(&c, TS, host, s, 2, out), 0);
@@ -817,6 +819,253 @@ static void nagios_result_has_no_cr(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- limits (extcmd.h): at, over, and multi-byte UTF-8 across the cut ---- */
+
+static char *filled(size_t n, char ch)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memset(s, ch, n);
+	s[n] = 0;
+	return s;
+}
+
+static void cut_utf8(void **state)
+{
+	int cut = -1;
+
+	assert_int_equal(extcmd_cut_len("", 0, &cut), 0);
+	assert_int_equal(cut, 0);
+	assert_int_equal(extcmd_cut_len("abc", 3, &cut), 3);           /* exactly the limit */
+	assert_int_equal(cut, 0);
+	assert_int_equal(extcmd_cut_len("abcd", 3, &cut), 3);          /* limit + 1 */
+	assert_int_equal(cut, 1);
+	assert_int_equal(extcmd_cut_len("abcd", 3, NULL), 3);
+	/* a 2-byte character (U+00E4) across the cut is left out whole */
+	assert_int_equal(extcmd_cut_len("ab\xc3\xa4", 3, &cut), 2);
+	assert_int_equal(cut, 1);
+	assert_int_equal(extcmd_cut_len("ab\xc3\xa4", 4, &cut), 4);
+	assert_int_equal(cut, 0);
+	/* 3 bytes (U+20AC) and 4 bytes (U+1F600), cut after each of their bytes */
+	assert_int_equal(extcmd_cut_len("a\xe2\x82\xac", 1, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xe2\x82\xac", 2, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xe2\x82\xac", 3, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xe2\x82\xac" "b", 4, NULL), 4);
+	assert_int_equal(extcmd_cut_len("a\xf0\x9f\x98\x80", 2, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xf0\x9f\x98\x80", 3, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xf0\x9f\x98\x80", 4, NULL), 1);
+	assert_int_equal(extcmd_cut_len("a\xf0\x9f\x98\x80" "b", 5, NULL), 5);
+	assert_int_equal(extcmd_cut_len("\xf0\x9f\x98\x80", 3, NULL), 0);
+	/* not UTF-8 (continuation bytes only): cut at the limit, nothing lost beyond */
+	assert_int_equal(extcmd_cut_len("\x80\x80\x80\x80\x80\x80", 5, NULL), 5);
+}
+
+static void name_limit(void **state)
+{
+	char *n = filled(EXTCMD_NAME_MAX + 1, 'n');
+
+	n[EXTCMD_NAME_MAX] = 0;
+	assert_null(extcmd_name_problem(n));                            /* 255 */
+	n[EXTCMD_NAME_MAX] = 'n';
+	assert_non_null(strstr(extcmd_name_problem(n), "longer than 255 bytes"));  /* 256 */
+	/* bytes, not characters: 127 two-byte characters and one byte */
+	memset(n, 0, EXTCMD_NAME_MAX + 2);
+	while (strlen(n) < 254)
+		strcat(n, "\xc3\xa4");
+	strcat(n, "x");
+	assert_null(extcmd_name_problem(n));
+	strcat(n, "y");
+	assert_non_null(extcmd_name_problem(n));
+	free(n);
+}
+
+/* cut is read after the call that sets it (not as an argument beside it) */
+static void check_cut(char *got, const int *cut, size_t want_len, int want_cut)
+{
+	assert_non_null(got);
+	assert_int_equal(strlen(got), want_len);
+	assert_int_equal(*cut, want_cut);
+	free(got);
+}
+
+static void text_limits(void **state)
+{
+	char *a = filled(EXTCMD_AUTHOR_MAX + 1, 'a'), *c = filled(EXTCMD_COMMENT_MAX + 1, 'c'), *again;
+	int cut, core, dt;
+
+	for (core = 0; core < 2; core++) {
+		a[EXTCMD_AUTHOR_MAX] = 0;
+		check_cut(extcmd_clean_author(core, a, &cut), &cut, EXTCMD_AUTHOR_MAX, 0);
+		a[EXTCMD_AUTHOR_MAX] = 'a';
+		check_cut(extcmd_clean_author(core, a, &cut), &cut, EXTCMD_AUTHOR_MAX, 1);
+		memcpy(a + EXTCMD_AUTHOR_MAX - 1, "\xc3\xa4", 2);     /* across the cut */
+		check_cut(extcmd_clean_author(core, a, &cut), &cut, EXTCMD_AUTHOR_MAX - 1, 1);
+		memset(a, 'a', EXTCMD_AUTHOR_MAX + 1);
+		for (dt = 0; dt < 2; dt++) {
+			c[EXTCMD_COMMENT_MAX] = 0;
+			check_cut(extcmd_clean_comment(core, c, dt, &cut), &cut, EXTCMD_COMMENT_MAX, 0);
+			c[EXTCMD_COMMENT_MAX] = 'c';
+			check_cut(extcmd_clean_comment(core, c, dt, &cut), &cut, EXTCMD_COMMENT_MAX, 1);
+			memcpy(c + EXTCMD_COMMENT_MAX - 2, "\xe2\x82\xac", 3);
+			check_cut(extcmd_clean_comment(core, c, dt, &cut), &cut, EXTCMD_COMMENT_MAX - 2, 1);
+			/* a space before the cut is dropped with the rest: the cores
+			 * strip a trailing space and the next import must match */
+			c[EXTCMD_COMMENT_MAX - 3] = ' ';
+			c[EXTCMD_COMMENT_MAX - 4] = '\n';
+			check_cut(extcmd_clean_comment(core, c, dt, &cut), &cut, EXTCMD_COMMENT_MAX - 4, 1);
+			/* cleaning what was cleaned changes nothing (sent == compared) */
+			again = extcmd_clean_comment(core, c, dt, NULL);
+			check_clean(extcmd_clean_comment(core, again, dt, &cut), again);
+			assert_int_equal(cut, 0);
+			free(again);
+			memset(c, 'c', EXTCMD_COMMENT_MAX + 1);
+		}
+	}
+	check_clean(extcmd_clean_comment(CORE_ICINGA2, " \n ", 0, NULL), "(no comment)");
+	check_clean(extcmd_clean_comment(CORE_NAGIOS, "x \r\n", 1, NULL), "x");
+	free(a);
+	free(c);
+}
+
+static void output_limits(void **state)
+{
+	char *po = filled(EXTCMD_OUTPUT_MAX + 1, 'o'), *pd = filled(EXTCMD_PERF_MAX + 1, 'p');
+	char *lo = filled(EXTCMD_LONG_OUTPUT_MAX + 1, 'l'), *e;
+	unsigned cut;
+	int alt, core;
+
+	for (core = 0; core < 2; core++) {
+		po[EXTCMD_OUTPUT_MAX] = pd[EXTCMD_PERF_MAX] = lo[EXTCMD_LONG_OUTPUT_MAX] = 0;
+		pd[0] = '=';    /* perf data for Icinga */
+		assert_non_null(e = extcmd_encode_result(core, 0, po, pd, lo, &alt, &cut));
+		assert_int_equal(cut, 0);
+		assert_int_equal(strlen(e), EXTCMD_OUTPUT_MAX + 1 + EXTCMD_PERF_MAX + 2 + EXTCMD_LONG_OUTPUT_MAX);
+		free(e);
+		po[EXTCMD_OUTPUT_MAX] = 'o';
+		assert_non_null(e = extcmd_encode_result(core, 0, po, pd, lo, &alt, &cut));
+		assert_int_equal(cut, EXTCMD_CUT_OUTPUT);
+		free(e);
+		pd[EXTCMD_PERF_MAX] = 'p';
+		lo[EXTCMD_LONG_OUTPUT_MAX] = 'l';
+		assert_non_null(e = extcmd_encode_result(core, 0, po, pd, lo, &alt, &cut));
+		assert_int_equal(cut, EXTCMD_CUT_OUTPUT | EXTCMD_CUT_PERF | EXTCMD_CUT_LONG);
+		assert_int_equal(strlen(e), EXTCMD_OUTPUT_MAX + 1 + EXTCMD_PERF_MAX + 2 + EXTCMD_LONG_OUTPUT_MAX);
+		free(e);
+		/* the encoded-only entry point cuts the same way */
+		assert_non_null(e = extcmd_encode_output(core, 0, po, "", "", &alt));
+		assert_int_equal(strlen(e), EXTCMD_OUTPUT_MAX);
+		free(e);
+		/* a character across the cut; the escapes of a cut text stay whole */
+		memcpy(po + EXTCMD_OUTPUT_MAX - 1, "\xc3\xa4", 2);
+		assert_non_null(e = extcmd_encode_result(core, 0, po, "", "", &alt, &cut));
+		assert_int_equal(strlen(e), EXTCMD_OUTPUT_MAX - 1);
+		free(e);
+		po[EXTCMD_OUTPUT_MAX - 1] = '\\';     /* the last byte kept: a backslash */
+		po[EXTCMD_OUTPUT_MAX] = 'n';
+		assert_non_null(e = extcmd_encode_result(core, 0, po, "", "x", &alt, &cut));
+		/* Nagios doubles it; for Icinga a lone backslash before the
+		 * long output's \n stays a backslash (only backslash-n unescapes) */
+		assert_string_equal(e + EXTCMD_OUTPUT_MAX - 1, core == CORE_NAGIOS ? "\\\\\\nx" : "\\\\nx");
+		free(e);
+		memset(po, 'o', EXTCMD_OUTPUT_MAX + 1);
+	}
+	free(po);
+	free(pd);
+	free(lo);
+}
+
+static void time_limits(void **state)
+{
+	/* { start, end, duration } in, out, and the bits */
+	static const long long t[][7] = {
+		{ 0, 1795003600, 0, EXTCMD_TIME_MIN, 1795003600, 0, EXTCMD_CLAMP_START },
+		{ -1, 1795003600, -1, EXTCMD_TIME_MIN, 1795003600, 0, EXTCMD_CLAMP_START | EXTCMD_CLAMP_DURATION },
+		{ EXTCMD_TIME_MIN, EXTCMD_TIME_MAX, EXTCMD_TIME_MAX, EXTCMD_TIME_MIN, EXTCMD_TIME_MAX, EXTCMD_TIME_MAX, 0 },
+		{ 1794999940, 2147483648LL, 0, 1794999940, EXTCMD_TIME_MAX, 0, EXTCMD_CLAMP_END },
+		{ 1794999940, 8000000000000000LL, 8000000000000000LL, 1794999940, EXTCMD_TIME_MAX, EXTCMD_TIME_MAX,
+		  EXTCMD_CLAMP_END | EXTCMD_CLAMP_DURATION },
+		{ 1794999940, 10382734800LL, 600, 1794999940, EXTCMD_TIME_MAX, 600, EXTCMD_CLAMP_END },   /* 2300 */
+		{ 2147483648LL, 10382734800LL, 600, EXTCMD_TIME_MAX, EXTCMD_TIME_MAX, 600,
+		  EXTCMD_CLAMP_START | EXTCMD_CLAMP_END },                       /* start >= end: the caller refuses */
+		{ 1794999940, -1, 0, 1794999940, -1, 0, 0 },                     /* over: the caller skips it */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		long long s = t[i][0], e = t[i][1], d = t[i][2];
+		unsigned k = extcmd_clamp_downtime(&s, &e, &d);
+		assert_true(s == t[i][3] && e == t[i][4] && d == t[i][5]);
+		assert_int_equal(k, (unsigned)t[i][6]);
+		/* clamped values stay as they are */
+		assert_int_equal(extcmd_clamp_downtime(&s, &e, &d), 0);
+	}
+}
+
+/* The builder lowers what no core stores: a 2300 end is never sent. */
+static void downtime_builder_clamps(void **state)
+{
+	struct extcmd c = { 0 };
+
+	assert_int_equal(extcmd_downtime(&c, CORE_ICINGA2, TS, "h", "s", 1794999940, 10382734800LL, 0,
+					 8000000000000000LL, "a", "b"), 0);
+	assert_string_equal(c.buf, "[1795000000] SCHEDULE_SVC_DOWNTIME;h;s;1794999940;2147483647;0;0;2147483647;a;b");
+	extcmd_free(&c);
+}
+
+/* The reason for the name, author and comment limits: the longest ack,
+ * comment or downtime command fits one atomic FIFO write (PIPE_BUF). */
+static void longest_command_under_pipe_buf(void **state)
+{
+	char *name = filled(EXTCMD_NAME_MAX, 'n'), *author = filled(10000, 'a'), *comment = filled(100000, 'c');
+	struct extcmd c = { 0 };
+	size_t longest = 0;
+	int core;
+
+	for (core = 0; core < 2; core++) {
+		assert_int_equal(extcmd_ack(&c, core, 9999999999LL, name, name, 1, author, comment), 0);
+		longest = c.len > longest ? c.len : longest;
+		assert_int_equal(extcmd_comment(&c, core, 9999999999LL, name, name, 1, author, comment), 0);
+		longest = c.len > longest ? c.len : longest;
+		assert_int_equal(extcmd_downtime(&c, core, 9999999999LL, name, name, EXTCMD_TIME_MAX - 1, EXTCMD_TIME_MAX,
+						 0, EXTCMD_TIME_MAX, author, comment), 0);
+		longest = c.len > longest ? c.len : longest;
+	}
+	print_message("  longest ack/comment/downtime command: %zu bytes\n", longest);
+	assert_true(longest < 4096);
+	extcmd_free(&c);
+	free(name);
+	free(author);
+	free(comment);
+}
+
+/* 64 MiB texts: what is read of them is bounded by the limit. */
+static void huge_texts_fast(void **state)
+{
+	size_t n = 64u << 20;
+	char *big = filled(n, 'x'), *t;
+	struct timespec t0, t1;
+	unsigned cut;
+	int alt, c;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_non_null(t = extcmd_clean_comment(CORE_ICINGA2, big, 1, &c));
+	assert_int_equal(strlen(t), EXTCMD_COMMENT_MAX);
+	free(t);
+	assert_non_null(t = extcmd_clean_author(CORE_NAGIOS, big, &c));
+	free(t);
+	assert_non_null(t = extcmd_encode_result(CORE_ICINGA2, 0, big, big, big, &alt, &cut));
+	free(t);
+	assert_non_null(t = extcmd_encode_result(CORE_NAGIOS, 0, big, big, big, &alt, &cut));
+	free(t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("  cleaning and encoding 64 MiB texts: %.4f s\n", s);
+	assert_true(s < 0.5);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -836,6 +1085,14 @@ int main(void)
 		cmocka_unit_test(parser_hostile),
 		cmocka_unit_test(injection_property),
 		cmocka_unit_test(nagios_result_has_no_cr),
+		cmocka_unit_test(cut_utf8),
+		cmocka_unit_test(name_limit),
+		cmocka_unit_test(text_limits),
+		cmocka_unit_test(output_limits),
+		cmocka_unit_test(time_limits),
+		cmocka_unit_test(downtime_builder_clamps),
+		cmocka_unit_test(longest_command_under_pipe_buf),
+		cmocka_unit_test(huge_texts_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

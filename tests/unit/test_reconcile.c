@@ -12,8 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <search.h>
+#include <time.h>
+#include <sodium.h>
 #include "reconcile.h"
+#include "snapshot_json.h"
 
 #define NOW 1795000000LL
 #define T0  (NOW - 3000)        /* remote last_state_change */
@@ -813,6 +818,604 @@ static void icinga_never_below_central(void **state)
 	}
 }
 
+/* ---- reconcile_run against limits (extcmd.h): a hostile remote ---- */
+
+#define Y2300 10382734800LL     /* 2300-01-01 */
+#define MiB (1024 * 1024)
+
+struct bundle {                 /* the remote's state member */
+	struct sd_object objs[4];
+	size_t nobjs;
+	struct sd_downtime dts[256];
+	size_t ndts;
+	struct sd_comment cms[256];
+	size_t ncms;
+};
+
+/* The state.json member as sitedump writes it, in a temp file. */
+static int write_state(const struct bundle *b)
+{
+	struct writer_opts wo = { .parts = SD_PART_STATE };
+	struct sd_meta m = { .site = "r", .source = "test", .created = NOW, .parts = SD_PART_STATE };
+	FILE *f = tmpfile();
+	struct sd_sink *s;
+	sd_error err = { "" };
+	size_t i;
+
+	assert_non_null(f);
+	assert_non_null(s = snapshot_json_writer_new(f, &wo));
+	assert_int_equal(s->begin(s->ctx, &m, &err), 0);
+	for (i = 0; i < b->nobjs; i++)
+		assert_int_equal(s->object(s->ctx, &b->objs[i], &err), 0);
+	for (i = 0; i < b->ncms; i++)
+		assert_int_equal(s->comment(s->ctx, &b->cms[i], &err), 0);
+	for (i = 0; i < b->ndts; i++)
+		assert_int_equal(s->downtime(s->ctx, &b->dts[i], &err), 0);
+	assert_int_equal(s->end(s->ctx, &err), 0);
+	snapshot_json_writer_free(s);
+	assert_int_equal(fflush(f), 0);
+	return dup(fileno(f));          /* the FILE's own fd goes with fclose */
+}
+
+static void bundle_service(struct bundle *b, const char *host, const char *svc)
+{
+	struct sd_object *o = &b->objs[b->nobjs++];
+
+	sd_object_clear(o);
+	o->type = SD_SERVICE;
+	o->host_name = (char *)host;
+	o->description = (char *)svc;
+	o->has_been_checked = 0;        /* no results unless a test wants them */
+}
+
+static struct sd_downtime *bundle_downtime(struct bundle *b, long long start, long long end, const char *comment)
+{
+	struct sd_downtime *d = &b->dts[b->ndts];
+
+	memset(d, 0, sizeof(*d));
+	d->id = (long long)++b->ndts;
+	d->host_name = "h";
+	d->service_description = "s";
+	d->start_time = start;
+	d->end_time = end;
+	d->fixed = 1;
+	d->author = "alice";
+	d->comment = (char *)comment;
+	d->entry_time = NOW - 10;
+	return d;
+}
+
+static struct sd_comment *bundle_comment(struct bundle *b, const char *author, const char *comment, long long t)
+{
+	struct sd_comment *c = &b->cms[b->ncms];
+
+	memset(c, 0, sizeof(*c));
+	c->id = (long long)++b->ncms;
+	c->host_name = "h";
+	c->service_description = "s";
+	c->entry_type = 1;
+	c->author = (char *)author;
+	c->comment = (char *)comment;
+	c->entry_time = t;
+	return c;
+}
+
+static int cobj_cmp(const void *a, const void *b)      /* central.c's order */
+{
+	const struct central_obj *x = a, *y = b;
+	int r = strcmp(x->host, y->host);
+
+	if (r)
+		return r;
+	if (!x->svc || !y->svc)
+		return !!x->svc - !!y->svc;
+	return strcmp(x->svc, y->svc);
+}
+
+static struct central *central_with(const char *host, const char *svc)
+{
+	struct central *c = central_new();
+	struct central_obj *o = calloc(1, sizeof(*o));
+
+	assert_true(c && o);
+	o->host = strdup(host);
+	o->svc = svc ? strdup(svc) : NULL;
+	o->state_type = 1;
+	o->attempt = 1;
+	o->max_attempts = 3;
+	o->has_been_checked = 1;
+	o->last_check = (double)(NOW - 5000);
+	assert_non_null(tsearch(o, &c->root, cobj_cmp));
+	c->nobjs++;
+	return c;
+}
+
+static void central_item_add(struct central *c, int downtime, long long id, const char *svc, long long start,
+			     long long end, long long duration, const char *author, const char *comment)
+{
+	struct central_item **v = downtime ? &c->downtimes : &c->comments;
+	size_t *n = downtime ? &c->ndowntimes : &c->ncomments;
+	struct central_item *it;
+
+	assert_non_null(*v = realloc(*v, (*n + 1) * sizeof(**v)));
+	it = &(*v)[(*n)++];
+	memset(it, 0, sizeof(*it));
+	it->id = id;
+	it->host = strdup("h");
+	it->svc = svc ? strdup(svc) : NULL;
+	it->start = start;
+	it->end = end;
+	it->duration = duration;
+	it->fixed = 1;
+	it->entry_time = NOW;
+	it->author = strdup(author);
+	it->comment = strdup(comment);
+}
+
+struct runres {
+	char *cmds;                     /* the dry run's output */
+	size_t ncmds_len;
+	char reports[8192];
+	int nreports;
+	double cpu;                     /* reconcile_run's CPU time */
+	struct reconcile_out out;
+};
+
+static void collect(void *ctx, const char *what, const char *why)
+{
+	struct runres *rr = ctx;
+	size_t l = strlen(rr->reports);
+
+	rr->nreports++;
+	snprintf(rr->reports + l, sizeof(rr->reports) - l, "%.200s: %.300s\n", what, why);
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One import of the bundle into central c (dry run: the commands as text). */
+static void run_once(enum sd_core core, const struct bundle *b, struct central *c, char **ledger, size_t nledger,
+		     struct runres *rr)
+{
+	char *owned[] = { "h" };
+	struct reconcile_opts ro = { 0 };
+	struct apply_opts ao = { 0 };
+	struct applier *a;
+	sd_error err = { "" };
+	FILE *f;
+	int fd = write_state(b);
+
+	memset(rr, 0, sizeof(*rr));
+	assert_non_null(f = open_memstream(&rr->cmds, &rr->ncmds_len));
+	ao.core = core;
+	ao.dry_run = f;
+	assert_non_null(a = apply_open(&ao, &err));
+	ro.core = core;
+	ro.site = "r";
+	ro.prefix = "";
+	ro.now = NOW;
+	ro.owned = owned;
+	ro.nowned = 1;
+	ro.ledger = ledger;
+	ro.nledger = nledger;
+	ro.report = collect;
+	ro.report_ctx = rr;
+	rr->cpu = cpu_now();
+	if (reconcile_run(fd, c, &ro, a, &rr->out, &err) < 0)
+		fail_msg("reconcile_run: %s", err.msg);
+	rr->cpu = cpu_now() - rr->cpu;
+	assert_int_equal(apply_finish(a, &err), 0);
+	apply_free(a);
+	fclose(f);
+	close(fd);
+}
+
+static void runres_free(struct runres *rr)
+{
+	free(rr->cmds);
+	reconcile_out_free(&rr->out);
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (; (hay = strstr(hay, needle)); hay++)
+		n++;
+	return n;
+}
+
+/* The central takes the commands the way the cores do (FACTS.md §4, §5):
+ * a downtime or comment per command, trailing spaces of the last field
+ * stripped, and Icinga 2's Livestatus shows an end after 2^31-1 as
+ * -2147483648. Deletions remove by id. */
+static void central_take(enum sd_core core, struct central *c, const char *cmds, long long *next_id)
+{
+	char *copy = strdup(cmds), *line, *save = NULL, *f[12];
+	long long ts;
+	sd_error err;
+	size_t i;
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int n = extcmd_parse(line, &ts, f, 12, &err), svc;
+		if (n < 1)
+			continue;
+		svc = !strncmp(f[0], "SCHEDULE_SVC", 12) || !strncmp(f[0], "ADD_SVC", 7);
+		if (!strcmp(f[0], "SCHEDULE_SVC_DOWNTIME") || !strcmp(f[0], "SCHEDULE_HOST_DOWNTIME")) {
+			char **t = f + 2 + svc;         /* start end fixed trigger duration author comment */
+			long long end = atoll(t[1]);
+			size_t l = strlen(t[6]);
+			while (l && t[6][l - 1] == ' ')
+				t[6][--l] = 0;
+			if (core == CORE_ICINGA2 && end > 2147483647LL)
+				end = -2147483648LL;
+			central_item_add(c, 1, (*next_id)++, svc ? f[2] : NULL, atoll(t[0]), end, atoll(t[4]), t[5], t[6]);
+		} else if (!strcmp(f[0], "ADD_SVC_COMMENT") || !strcmp(f[0], "ADD_HOST_COMMENT")) {
+			char **t = f + 2 + svc;         /* persistent author comment */
+			size_t l = strlen(t[2]);
+			while (l && t[2][l - 1] == ' ')
+				t[2][--l] = 0;
+			central_item_add(c, 0, (*next_id)++, svc ? f[2] : NULL, 0, 0, 0, t[1], t[2]);
+		} else if (!strncmp(f[0], "DEL_", 4)) {
+			int dt = strstr(f[0], "DOWNTIME") != NULL;
+			struct central_item *v = dt ? c->downtimes : c->comments;
+			size_t *nv = dt ? &c->ndowntimes : &c->ncomments;
+			for (i = 0; i < *nv; i++)
+				if (v[i].id == atoll(f[1])) {
+					free(v[i].host); free(v[i].svc); free(v[i].author); free(v[i].comment);
+					v[i] = v[--*nv];
+					break;
+				}
+		}
+	}
+	free(copy);
+}
+
+/* A downtime ending in 2300, imported five times: one downtime on the
+ * central, the same end on every run, nothing sent after the first. */
+static void downtime_2300_five_imports(void **state)
+{
+	int core;
+
+	for (core = 0; core < 2; core++) {
+		struct bundle b = { .nobjs = 0 };
+		struct central *c = central_with("h", "s");
+		char **ledger = NULL;
+		size_t nledger = 0;
+		long long id = 1;
+		int i;
+
+		bundle_service(&b, "h", "s");
+		bundle_downtime(&b, NOW - 60, Y2300, "until 2300");
+		for (i = 0; i < 5; i++) {
+			struct runres rr;
+			run_once(core, &b, c, ledger, nledger, &rr);
+			assert_int_equal(count(rr.cmds, "SCHEDULE_SVC_DOWNTIME"), i == 0);
+			if (i == 0)
+				assert_non_null(strstr(rr.cmds, ";1794999940;2147483647;1;0;352483707;alice;until 2300"));
+			assert_int_equal(count(rr.cmds, "DEL_"), 0);
+			/* the clamp is reported every time: the central shows 2038 */
+			assert_non_null(strstr(rr.reports, "downtime 1 on service 'h;s': end 10382734800 after 2038"));
+			assert_int_equal(rr.out.st.cut, 1);
+			central_take(core, c, rr.cmds, &id);
+			{
+				struct reconcile_out prev;
+				memset(&prev, 0, sizeof(prev));
+				prev.ledger = ledger;
+				prev.nledger = nledger;
+				reconcile_out_free(&prev);
+			}
+			ledger = rr.out.ledger;         /* the next run's ledger */
+			nledger = rr.out.nledger;
+			rr.out.ledger = NULL;
+			rr.out.nledger = 0;
+			runres_free(&rr);
+			if (i < 4)
+				continue;
+			assert_int_equal(c->ndowntimes, 1);
+			assert_true(c->downtimes[0].end == 2147483647LL);       /* both cores show it as sent */
+		}
+		{
+			struct reconcile_out o;
+			memset(&o, 0, sizeof(o));
+			o.ledger = ledger;
+			o.nledger = nledger;
+			reconcile_out_free(&o);
+		}
+		central_free(c);
+	}
+}
+
+/* The key reconcile.c's earlier versions put in the ledger for a fixed
+ * downtime (BLAKE2b-128 of its parts, NUL-separated, then the numbers). */
+static void legacy_key(char out[33], const char *svc, long long start, long long end, const char *author,
+		       const char *comment)
+{
+	const char *p[5] = { "D", "h", svc, author, comment };
+	long long nums[4] = { start, end, 1, 0 };
+	crypto_generichash_state st;
+	unsigned char h[16];
+	char buf[32];
+	int i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	for (i = 0; i < 5; i++)
+		crypto_generichash_update(&st, (const unsigned char *)p[i], strlen(p[i]) + 1);
+	for (i = 0; i < 4; i++) {
+		int l = snprintf(buf, sizeof(buf), "%lld", nums[i]);
+		crypto_generichash_update(&st, (const unsigned char *)buf, (size_t)l + 1);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+/* Earlier versions sent the 2300 end as it was: an Icinga 2 central shows
+ * each copy with end -2147483648, and the ledger has the unclamped key.
+ * Now: nothing is added, and the extra copies (ours, by the ledger) go. */
+static void downtime_bogus_end_on_central(void **state)
+{
+	struct bundle b = { .nobjs = 0 };
+	char key[33], *ledger[1] = { key };
+	int with_ledger;
+
+	bundle_service(&b, "h", "s");
+	bundle_downtime(&b, NOW - 60, Y2300, "until 2300");
+	legacy_key(key, "s", NOW - 60, Y2300, "alice", "until 2300");
+	for (with_ledger = 0; with_ledger < 2; with_ledger++) {
+		struct central *c = central_with("h", "s");
+		struct runres rr;
+		int i;
+
+		for (i = 0; i < 5; i++)
+			central_item_add(c, 1, 10 + i, "s", NOW - 60, -2147483648LL, 0, "alice", "until 2300");
+		run_once(CORE_ICINGA2, &b, c, ledger, (size_t)with_ledger, &rr);
+		assert_int_equal(count(rr.cmds, "SCHEDULE_"), 0);
+		/* not ours without the ledger: the central's users' are never touched */
+		assert_int_equal(count(rr.cmds, "DEL_SVC_DOWNTIME"), with_ledger ? 4 : 0);
+		assert_int_equal(rr.out.nledger, (size_t)with_ledger);
+		runres_free(&rr);
+		central_free(c);
+	}
+}
+
+/* Times at and over the limits (the reader takes 0..9e15). */
+static void downtime_times(void **state)
+{
+	struct bundle b = { .nobjs = 0 };
+	struct central *c = central_with("h", "s");
+	struct runres rr;
+
+	bundle_service(&b, "h", "s");
+	bundle_downtime(&b, 0, NOW + 3600, "start 0");
+	bundle_downtime(&b, NOW - 60, 2147483647LL, "end 2^31-1");
+	bundle_downtime(&b, NOW - 60, 2147483648LL, "end 2^31");
+	bundle_downtime(&b, NOW - 60, 8000000000000000LL, "end 8e15");
+	bundle_downtime(&b, 2147483648LL, 8000000000000000LL, "start 2^31");
+	bundle_downtime(&b, NOW - 60, NOW + 3600, "flexible 8e15")->fixed = 0;
+	b.dts[b.ndts - 1].duration = 8000000000000000LL;
+	run_once(CORE_NAGIOS, &b, c, NULL, 0, &rr);
+	assert_non_null(strstr(rr.cmds, ";946684800;1795003600;1;0;848318800;alice;start 0\n"));
+	assert_non_null(strstr(rr.cmds, ";1794999940;2147483647;1;0;352483707;alice;end 2^31-1\n"));
+	assert_non_null(strstr(rr.cmds, ";1794999940;2147483647;1;0;352483707;alice;end 2^31\n"));
+	assert_non_null(strstr(rr.cmds, ";1794999940;2147483647;1;0;352483707;alice;end 8e15\n"));
+	assert_non_null(strstr(rr.cmds, ";1794999940;1795003600;0;0;2147483647;alice;flexible 8e15\n"));
+	assert_null(strstr(rr.cmds, "start 2^31"));
+	assert_int_equal(count(rr.cmds, "SCHEDULE_SVC_DOWNTIME"), 5);
+	assert_non_null(strstr(rr.reports, "downtime 1 on service 'h;s': start 0 before 2000"));
+	assert_null(strstr(rr.reports, "downtime 2 "));         /* 2^31-1 is within */
+	assert_non_null(strstr(rr.reports, "downtime 5 on service 'h;s': starts after 2038"));
+	assert_non_null(strstr(rr.reports, "downtime 6 on service 'h;s': duration 8000000000000000 over 68 years"));
+	assert_int_equal(rr.out.st.refused, 1);
+	assert_int_equal(rr.out.st.cut, 4);
+	runres_free(&rr);
+	central_free(c);
+}
+
+/* More comments than the per-object cap: the earliest 100 are sent (the
+ * same ones every time), one report for the object, nothing the next time. */
+static void comments_over_cap(void **state)
+{
+	static char texts[150][16];
+	struct bundle b = { .nobjs = 0 };
+	struct central *c = central_with("h", "s");
+	struct runres rr;
+	long long id = 1;
+	int i;
+
+	bundle_service(&b, "h", "s");
+	for (i = 0; i < 150; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "note %03d", i);
+		bundle_comment(&b, "bob", texts[i], NOW - 1000 + (i * 7) % 150);    /* not in time order */
+	}
+	for (i = 0; i < 101; i++)
+		bundle_downtime(&b, NOW - 60 + i, NOW + 3600, "dt");
+	run_once(CORE_ICINGA2, &b, c, NULL, 0, &rr);
+	assert_int_equal(count(rr.cmds, "ADD_SVC_COMMENT"), EXTCMD_ITEMS_MAX);
+	assert_int_equal(count(rr.cmds, "SCHEDULE_SVC_DOWNTIME"), EXTCMD_ITEMS_MAX);
+	/* kept: the 100 earliest entry times */
+	for (i = 0; i < 150; i++) {
+		long long t = NOW - 1000 + (i * 7) % 150;
+		assert_int_equal(strstr(rr.cmds, texts[i]) != NULL, t < NOW - 1000 + 100);
+	}
+	assert_null(strstr(rr.cmds, ";1795000040;"));   /* the latest downtime start */
+	assert_non_null(strstr(rr.reports, "service 'h;s': 150 comments, over siteload's limit of 100 per object: "
+			       "the 50 latest (by entry time) refused"));
+	assert_non_null(strstr(rr.reports, "service 'h;s': 101 downtimes, over siteload's limit of 100 per object: "
+			       "the 1 latest (by start) refused"));
+	assert_int_equal(rr.nreports, 2);
+	assert_int_equal(rr.out.st.refused, 51);
+	central_take(CORE_ICINGA2, c, rr.cmds, &id);
+	{
+		struct runres rr2;
+		run_once(CORE_ICINGA2, &b, c, rr.out.ledger, rr.out.nledger, &rr2);
+		if (*rr2.cmds)
+			print_message("%s%.2000s", rr2.reports, rr2.cmds);
+		assert_string_equal(rr2.cmds, "");
+		runres_free(&rr2);
+	}
+	runres_free(&rr);
+	central_free(c);
+}
+
+static char *big_text(size_t n, const char *tail)
+{
+	char *s = malloc(n + 1);
+	size_t i;
+
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		s[i] = "long comment "[i % 13];
+	memcpy(s + n - strlen(tail), tail, strlen(tail));
+	s[n] = 0;
+	return s;
+}
+
+/* A 64 MiB comment, and 4 MiB texts everywhere else: cut, quickly, and
+ * reported per object and item; the next run with the central's (cut)
+ * copies sends nothing. */
+static void big_texts(void **state)
+{
+	char *huge = big_text(64 * MiB, "END"), *big = big_text(4 * MiB, "END");
+	char *utf8 = big_text(EXTCMD_COMMENT_MAX + 1, "");
+	struct bundle b = { .nobjs = 0 };
+	struct central *c = central_with("h", "s");
+	struct sd_object *o;
+	struct runres rr;
+	long long id = 1;
+	double t;
+	char *line;
+
+	/* a 2-byte character across the comment's cut */
+	memcpy(utf8 + EXTCMD_COMMENT_MAX - 1, "\xc3\xa4", 2);
+	bundle_service(&b, "h", "s");
+	o = &b.objs[0];
+	o->has_been_checked = 1;
+	o->state = 2;
+	o->state_type = 1;
+	o->current_attempt = 3;
+	o->max_check_attempts = 3;
+	o->last_check = (double)(NOW - 100);
+	o->last_state_change = NOW - 200;
+	o->plugin_output = big;
+	o->long_plugin_output = big;
+	o->perf_data = big;
+	o->acknowledged = 1;
+	o->acknowledgement_type = 2;
+	bundle_comment(&b, big, big, NOW - 50)->entry_type = 4;
+	bundle_comment(&b, "bob", huge, NOW - 40);
+	bundle_comment(&b, "carol", utf8, NOW - 30);
+	bundle_downtime(&b, NOW - 60, NOW + 3600, big);
+	run_once(CORE_ICINGA2, &b, c, NULL, 0, &rr);
+	t = rr.cpu;
+	print_message("  a 64 MiB comment; 4 MiB output, long output, perf data, ack author and comment, downtime "
+		      "comment: reconcile_run %.3f s CPU (the state read twice)\n", t);
+	assert_true(t < 3.0);   /* 0.6 s here; the bound allows a loaded machine or a sanitizer build */
+	for (line = rr.cmds; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		size_t len = strcspn(line, "\n");
+		/* a result: the three parts and their escapes; any other: two
+		 * names, an author, a comment and numbers, under PIPE_BUF */
+		assert_true(len < (strstr(line, "CHECK_RESULT") && strstr(line, "CHECK_RESULT") < line + len
+				   ? 3 * (EXTCMD_OUTPUT_MAX + EXTCMD_PERF_MAX + EXTCMD_LONG_OUTPUT_MAX) + 100 : 4096));
+	}
+	assert_int_equal(count(rr.cmds, "ACKNOWLEDGE_SVC_PROBLEM"), 1);
+	assert_int_equal(count(rr.cmds, "ADD_SVC_COMMENT"), 2);
+	assert_int_equal(count(rr.cmds, "SCHEDULE_SVC_DOWNTIME"), 1);
+	assert_null(strstr(rr.cmds, "END"));
+	/* the 2-byte character is left out whole */
+	assert_non_null(strstr(rr.cmds, ";carol;"));
+	assert_int_equal(strlen(strstr(rr.cmds, ";carol;") + 7) - strlen(strchr(strstr(rr.cmds, ";carol;"), '\n')),
+			 EXTCMD_COMMENT_MAX - 1);
+	assert_non_null(strstr(rr.reports, "service 'h;s': plugin output, perf data, long output cut to siteload's limit"));
+	assert_non_null(strstr(rr.reports, "ack on service 'h;s': author and comment cut"));
+	assert_non_null(strstr(rr.reports, "comment 2 on service 'h;s': comment cut"));
+	assert_non_null(strstr(rr.reports, "comment 3 on service 'h;s': comment cut"));
+	assert_non_null(strstr(rr.reports, "downtime 1 on service 'h;s': comment cut"));
+	assert_int_equal(rr.out.st.cut, 5);
+	central_take(CORE_ICINGA2, c, rr.cmds, &id);
+	{
+		struct runres rr2;
+		c->downtimes[0].end = NOW + 3600;
+		run_once(CORE_ICINGA2, &b, c, rr.out.ledger, rr.out.nledger, &rr2);
+		assert_int_equal(count(rr2.cmds, "SCHEDULE_"), 0);
+		assert_int_equal(count(rr2.cmds, "_COMMENT"), 0);
+		runres_free(&rr2);
+	}
+	runres_free(&rr);
+	central_free(c);
+	free(huge);
+	free(big);
+	free(utf8);
+}
+
+/* Names: 255 bytes are addressed, 256 refused with the reason. */
+static void long_names(void **state)
+{
+	char h255[256], s256[257];
+	struct bundle b = { .nobjs = 0 };
+	struct central *c;
+	struct runres rr;
+	char *owned[1];
+
+	memset(h255, 'h', 255);
+	h255[255] = 0;
+	memset(s256, 's', 256);
+	s256[256] = 0;
+	assert_null(extcmd_name_problem(h255));
+	assert_non_null(strstr(extcmd_name_problem(s256), "255 bytes"));
+	c = central_with("h", s256);
+	bundle_service(&b, "h", s256);
+	b.objs[0].has_been_checked = 1;
+	b.objs[0].last_check = (double)(NOW - 100);
+	bundle_downtime(&b, NOW - 60, NOW + 60, "x")->service_description = s256;
+	run_once(CORE_NAGIOS, &b, c, NULL, 0, &rr);
+	(void)owned;
+	assert_string_equal(rr.cmds, "");
+	assert_non_null(strstr(rr.reports, "longer than 255 bytes"));
+	assert_int_equal(rr.out.st.refused, 1);
+	runres_free(&rr);
+	central_free(c);
+}
+
+/* A result from before 2000 is refused, not sent as the central's last check. */
+static void ancient_result(void **state)
+{
+	struct bundle b = { .nobjs = 0 };
+	struct central *c = central_with("h", "s");
+	struct runres rr;
+
+	c->nobjs = 1;
+	((struct central_obj *)*(void **)c->root)->last_check = 0;
+	bundle_service(&b, "h", "s");
+	b.objs[0].has_been_checked = 1;
+	b.objs[0].state = 2;
+	b.objs[0].last_check = 1.0;
+	run_once(CORE_NAGIOS, &b, c, NULL, 0, &rr);
+	assert_string_equal(rr.cmds, "");
+	assert_non_null(strstr(rr.reports, "service 'h;s': last check before 2000-01-01"));
+	runres_free(&rr);
+	central_free(c);
+}
+
+/* A last_state_change before 2000 (0, 1, ...) is not replayed as one:
+ * every step is at the last check. */
+static void ancient_state_change(void **state)
+{
+	int core, lsc;
+
+	for (core = 0; core < 2; core++)
+		for (lsc = 0; lsc < 3; lsc++) {
+			struct sd_object r = remote(2, 1, 3, 3);
+			struct central_obj c = central(0, 1, 1, 3);
+			r.last_state_change = lsc == 2 ? EXTCMD_TIME_MIN - 1 : lsc;
+			assert_string_equal(plan(core, 0, &r, &c, 0), "2@LC 2@LC 2@LC");
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -828,6 +1431,16 @@ int main(void)
 		cmocka_unit_test(nagios_stale_soft),
 		cmocka_unit_test(invariants_random),
 		cmocka_unit_test(icinga_never_below_central),
+		cmocka_unit_test(downtime_2300_five_imports),
+		cmocka_unit_test(downtime_bogus_end_on_central),
+		cmocka_unit_test(downtime_times),
+		cmocka_unit_test(comments_over_cap),
+		cmocka_unit_test(big_texts),
+		cmocka_unit_test(long_names),
+		cmocka_unit_test(ancient_result),
+		cmocka_unit_test(ancient_state_change),
 	};
+	if (getenv("TEST_FILTER"))      /* e.g. TEST_FILTER='big_*' */
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
