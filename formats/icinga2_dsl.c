@@ -65,8 +65,7 @@ struct iw {
 	const char *group_prefix;       /* group names: group_prefix, else prefix */
 	const char *notify_contacts, *notify_contact_groups;    /* shadow: "" = none */
 	/* shadow mode: what was changed in the record, one warning at its end */
-	char notes[2048];
-	size_t notes_len;
+	struct writer_notes notes;
 };
 
 const char *icinga2_name_problem(const char *s)
@@ -167,33 +166,18 @@ static int put_var_string(struct iw *w, const char *what, const char *key, const
 	return 0;
 }
 
-/* Shadow mode: add why to the record's one warning (once; cut when long). */
-static void note(struct iw *w, const char *why)
-{
-	size_t left = sizeof(w->notes) - w->notes_len;
-	int n;
-
-	if (left < 8 || strstr(w->notes, why))
-		return;
-	n = snprintf(w->notes + w->notes_len, left, "%s%s", w->notes_len ? "; " : "", why);
-	if (n < 0 || (size_t)n >= left)
-		strcpy(w->notes + sizeof(w->notes) - 5, "...");
-	w->notes_len = strlen(w->notes);
-}
-
 /* Shadow mode: the record's one warning, if anything was changed. */
 static void notes_flush(struct iw *w, const char *what)
 {
-	if (w->notes_len && w->sink.warned)
-		w->sink.warned(w->sink.report_ctx, what, w->notes);
-	w->notes_len = 0;
-	w->notes[0] = '\0';
+	if (w->notes.len && w->sink.warned)
+		w->sink.warned(w->sink.report_ctx, what, w->notes.text);
+	writer_notes_clear(&w->notes);
 }
 
 static void warn(struct iw *w, const char *what, const char *why)
 {
 	if (w->shadow)
-		note(w, why);
+		writer_notes_add(&w->notes, why);
 	else if (w->sink.warned)
 		w->sink.warned(w->sink.report_ctx, what, why);
 }
@@ -210,7 +194,7 @@ static int put_shadow_string(struct iw *w, const char *key, const char *s)
 	if (copy) {
 		snprintf(why, sizeof(why), "%s: metacharacters written as look-alikes, control characters as spaces",
 			 key);
-		note(w, why);
+		writer_notes_add(&w->notes, why);
 	}
 	put_str(w->out, v, 0);
 	free(copy);
@@ -310,12 +294,12 @@ static int put_url(struct iw *w, const char *key, const char *value)
 		if (!reason)
 			return -1;
 		snprintf(why, sizeof(why), "%s left out: %s", key, reason);
-		note(w, why);
+		writer_notes_add(&w->notes, why);
 		return 0;
 	}
 	if (copy) {
 		snprintf(why, sizeof(why), "%s: metacharacters, spaces and control characters percent-encoded", key);
-		note(w, why);
+		writer_notes_add(&w->notes, why);
 	}
 	put_attr(w, key, v);
 	free(copy);
@@ -568,7 +552,7 @@ static void shadow_host_address(struct iw *w, const char *address)
 	if (!address || !*address)
 		return;
 	if (!writer_shadow_address(address)) {
-		note(w, "address left out: not a host name or an IP address");
+		writer_notes_add(&w->notes, "address left out: not a host name or an IP address");
 		return;
 	}
 	fputs("  vars.sitedump_address = ", w->out);
@@ -599,7 +583,7 @@ static int shadow_tail(struct iw *w, const struct sd_object *o)
 				pr[j] = name[j] > ' ' && name[j] < 0x7f && name[j] != '\'' ? name[j] : '?';
 			strcpy(pr + j, name[j] ? "..." : "");
 			snprintf(why, sizeof(why), "custom variable '%s' left out: %s", pr, p);
-			note(w, why);
+			writer_notes_add(&w->notes, why);
 			continue;
 		}
 		snprintf(why, sizeof(why), "sitedump_remote[\"%s\"]", name);

@@ -67,8 +67,7 @@ struct nw {
 	const char *notify_contacts, *notify_contact_groups;    /* shadow: "" = none */
 	struct sbuf b;
 	/* shadow mode: what was changed in the record, one warning at its end */
-	char notes[2048];
-	size_t notes_len;
+	struct writer_notes notes;
 	/* the record being written, for warnings: its label is built only
 	 * when there is something to warn about */
 	const struct sd_object *obj;
@@ -157,35 +156,20 @@ static char *concat(const char *a, const char *b)
 static void warn(struct nw *w, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Shadow mode: add why to the record's one warning (once; cut when long). */
-static void note(struct nw *w, const char *why)
-{
-	size_t left = sizeof(w->notes) - w->notes_len;
-	int n;
-
-	if (left < 8 || strstr(w->notes, why))
-		return;
-	n = snprintf(w->notes + w->notes_len, left, "%s%s", w->notes_len ? "; " : "", why);
-	if (n < 0 || (size_t)n >= left)
-		strcpy(w->notes + sizeof(w->notes) - 5, "...");
-	w->notes_len = strlen(w->notes);
-}
-
 /* Shadow mode: the record's one warning, if anything was changed. */
 static void notes_flush(struct nw *w)
 {
 	char what[600];
 
-	if (!w->notes_len || !w->sink.warned)
+	if (!w->notes.len || !w->sink.warned)
 		return;
 	if (w->obj)
 		sd_object_label(w->obj, what, sizeof(what));
 	else
 		snprintf(what, sizeof(what), "%s '%s%s'", w->grp->type == SD_HOST ? "hostgroup" : "servicegroup",
 			 w->group_prefix, w->grp->name);
-	w->sink.warned(w->sink.report_ctx, what, w->notes);
-	w->notes_len = 0;
-	w->notes[0] = '\0';
+	w->sink.warned(w->sink.report_ctx, what, w->notes.text);
+	writer_notes_clear(&w->notes);
 }
 
 static void warn(struct nw *w, const char *fmt, ...)
@@ -199,7 +183,7 @@ static void warn(struct nw *w, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		note(w, why);
+		writer_notes_add(&w->notes, why);
 		return;
 	}
 	if (w->obj)
@@ -612,8 +596,7 @@ static int n_group(void *ctx, const struct sd_group *g, sd_error *err)
 		return sd_fail(err, "out of memory");
 	w->grp = g;
 	w->obj = NULL;
-	w->notes_len = 0;
-	w->notes[0] = '\0';
+	writer_notes_clear(&w->notes);
 	snprintf(key, sizeof(key), "%s_name", type);
 	PUT_LIT(w, "define ");
 	sbuf_puts(&w->b, type);
@@ -813,8 +796,7 @@ static int n_object(void *ctx, const struct sd_object *o, sd_error *err)
 		return sd_fail(err, "out of memory");
 	w->obj = o;
 	w->grp = NULL;
-	w->notes_len = 0;
-	w->notes[0] = '\0';
+	writer_notes_clear(&w->notes);
 	if (o->type == SD_SERVICE) {
 		PUT_LIT(w, "define service {\n");
 	} else {

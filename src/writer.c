@@ -176,3 +176,22 @@ const char *writer_shadow_var_problem(const char *name)
 		return "longer than 64 characters";
 	return NULL;
 }
+
+void writer_notes_add(struct writer_notes *n, const char *why)
+{
+	size_t left = sizeof(n->text) - n->len;
+	int k;
+
+	if (left < 8 || strstr(n->text, why))
+		return;
+	k = snprintf(n->text + n->len, left, "%s%s", n->len ? "; " : "", why);
+	if (k < 0 || (size_t)k >= left)
+		strcpy(n->text + sizeof(n->text) - 5, "...");
+	n->len = strlen(n->text);
+}
+
+void writer_notes_clear(struct writer_notes *n)
+{
+	n->len = 0;
+	n->text[0] = '\0';
+}

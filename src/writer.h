@@ -51,6 +51,16 @@ int writer_end(FILE *f, sd_error *err);
  * Shadow mode (writer.c): what both config writers do to a value of an
  * untrusted remote before it can reach a macro of the central.
  */
+/* Shadow mode: what was changed in one record, collected for its one
+ * warning. writer_notes_add adds why once (a repeat is dropped; cut with
+ * "..." when full). */
+struct writer_notes {
+	char text[2048];
+	size_t len;
+};
+void writer_notes_add(struct writer_notes *n, const char *why);
+void writer_notes_clear(struct writer_notes *n);
+
 /* s itself, or a malloc'd copy in *copy (to free) in which every shell or
  * macro metacharacter ($ ` " ' \ ; | & < > ( )) is its fullwidth look-alike
  * (U+FF04 ...) and every control character a space. NULL: out of memory. */
