@@ -35,16 +35,7 @@ sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
 my $now = int(time);
 my $INJ  = "\n[$now] SHUTDOWN_PROGRAM\nCOMMAND [$now] DISABLE_NOTIFICATIONS\n\nCOMMAND [$now] SHUTDOWN_PROGRAM";
 my $INJ2 = "x;1;$now] DISABLE_NOTIFICATIONS\r[$now] DISABLE_NOTIFICATIONS";
-sub obj {
-    my (%o) = @_;
-    return { state => 0, state_type => 1, current_attempt => 1, max_check_attempts => 3, has_been_checked => JSON::PP::true,
-             plugin_output => 'OK', long_plugin_output => '', perf_data => '', last_check => $now - 100,
-             last_state_change => $now - 1000, last_hard_state => 0, is_flapping => JSON::PP::false, latency => 0,
-             execution_time => 0, check_type => 1, acknowledged => JSON::PP::false, acknowledgement_type => 0,
-             alias => '', address => '', parents => [], groups => [], contacts => [], contact_groups => [],
-             check_command => 'check_evil', check_interval => 5, retry_interval => 1, notes => '', notes_url => '',
-             action_url => '', icon_image => '', custom_variables => {}, %o };
-}
+sub obj { snapshot_object(now => $now, check_command => 'check_evil', @_) }
 my @hosts = (
     obj(name => 'evil host', plugin_output => "UP$INJ", perf_data => "rta=1ms$INJ"),
     obj(name => "semi;colon host"),
@@ -69,13 +60,9 @@ my @downtimes = (
       entry_time => $now - 30 },
 );
 # a streaming reader needs format and version before the records: keys in writer order
-my $J = JSON::PP->new->utf8->canonical;
-my @doc = (format => 'sitedump-snapshot', version => 1, site => 'evil', source => 'crafted', created => $now,
-           parts => ['state', 'config'], hostgroups => [], servicegroups => [], hosts => \@hosts,
-           services => \@services, comments => \@comments, downtimes => \@downtimes);
-my @kv;
-while (my ($k, $v) = splice(@doc, 0, 2)) { push @kv, $J->encode([$k]) =~ s/^\[|\]$//gr . ':' . $J->encode([$v]) =~ s/^\[|\]$//gr }
-spew("$d/hostile.json", '{' . join(',', @kv) . '}');
+spew("$d/hostile.json", snapshot_json(format => 'sitedump-snapshot', version => 1, site => 'evil', source => 'crafted',
+      created => $now, parts => ['state', 'config'], hostgroups => [], servicegroups => [], hosts => \@hosts,
+      services => \@services, comments => \@comments, downtimes => \@downtimes));
 
 my $r = run([$SITEDUMP, 'keygen', '-o', "$d/evil"]);
 is($r->{rc}, 0, 'keygen');

@@ -49,30 +49,19 @@ for my $s (qw(alpha beta gamma)) {
     system('cp', "$d/$s.pub", "$d/trust/") == 0 or die;
 }
 
-my $J = JSON::PP->new->utf8->canonical;
 my $now = int(time);
-sub obj {
-    my (%o) = @_;
-    return { state => 0, state_type => 1, current_attempt => 1, max_check_attempts => 3, has_been_checked => JSON::PP::true,
-             plugin_output => 'OK', long_plugin_output => '', perf_data => '', last_check => $now - 100,
-             last_state_change => $now - 1000, last_hard_state => 0, is_flapping => JSON::PP::false, latency => 0,
-             execution_time => 0, check_type => 1, acknowledged => JSON::PP::false, acknowledgement_type => 0,
-             alias => '', address => '', parents => [], groups => [], contacts => [], contact_groups => [],
-             check_command => 'x', check_interval => 5, retry_interval => 1, notes => '', notes_url => '',
-             action_url => '', icon_image => '', custom_variables => {}, %o };
-}
+sub obj { snapshot_object(now => $now, check_command => 'x', @_) }
 # bundle(site, hosts => [...], services => [...], hostgroups => [...]) -> path; sequence grows
 my $nb = 0;
 sub bundle {
     my ($site, %o) = @_;
-    my @doc = (format => 'sitedump-snapshot', version => 1, site => $site, source => 'crafted', created => int(time),
-               parts => ['state', 'config'], hostgroups => [ map { { name => $_, alias => $_ } } @{ $o{hostgroups} || [] } ],
-               servicegroups => [], hosts => [ map { obj(%$_) } @{ $o{hosts} } ],
-               services => [ map { obj(%$_) } @{ $o{services} || [] } ], comments => [], downtimes => []);
-    my @kv;
-    while (my ($k, $v) = splice(@doc, 0, 2)) { push @kv, $J->encode([$k]) =~ s/^\[|\]$//gr . ':' . $J->encode([$v]) =~ s/^\[|\]$//gr }
+    my $json = snapshot_json(format => 'sitedump-snapshot', version => 1, site => $site, source => 'crafted',
+        created => int(time), parts => ['state', 'config'],
+        hostgroups => [ map { { name => $_, alias => $_ } } @{ $o{hostgroups} || [] } ],
+        servicegroups => [], hosts => [ map { obj(%$_) } @{ $o{hosts} } ],
+        services => [ map { obj(%$_) } @{ $o{services} || [] } ], comments => [], downtimes => []);
     $nb++;
-    spew("$d/b/$site-$nb.json", '{' . join(',', @kv) . '}');
+    spew("$d/b/$site-$nb.json", $json);
     my $r = run([$SITEDUMP, '--snapshot', "$d/b/$site-$nb.json", '--all', '-k', "$d/$site.key", '--site', $site,
                  '--state-dir', "$d/sdstate", '-o', "$d/b/$site-$nb.bundle"]);
     ok(-s "$d/b/$site-$nb.bundle", "bundle $site-$nb") or diag $r->{err};

@@ -47,16 +47,7 @@ my $Y2300 = 10382734800;
 my $MiB   = 1024 * 1024;
 my $HUGE  = ('0123456789abcdef' x ($MiB / 16 * 64)) . 'END';   # 64 MiB and 3 bytes
 my $LONGNAME = 'n' x 256;
-sub obj {
-    my (%o) = @_;
-    return { state => 0, state_type => 1, current_attempt => 1, max_check_attempts => 3, has_been_checked => JSON::PP::true,
-             plugin_output => 'OK', long_plugin_output => '', perf_data => '', last_check => $now - 100,
-             last_state_change => $now - 1000, last_hard_state => 0, is_flapping => JSON::PP::false, latency => 0,
-             execution_time => 0, check_type => 1, acknowledged => JSON::PP::false, acknowledgement_type => 0,
-             alias => '', address => '', parents => [], groups => [], contacts => [], contact_groups => [],
-             check_command => 'check_lim', check_interval => 5, retry_interval => 1, notes => '', notes_url => '',
-             action_url => '', icon_image => '', custom_variables => {}, %o };
-}
+sub obj { snapshot_object(now => $now, check_command => 'check_lim', @_) }
 my @hosts    = (obj(name => 'lim-h'), obj(name => $LONGNAME));
 my @services = (obj(host_name => 'lim-h', description => 'svc', state => 2, state_type => 1, current_attempt => 3,
                     last_state_change => $now - 500, plugin_output => 'CRITICAL ' . ('o' x 100_000)));
@@ -66,13 +57,9 @@ my @downtimes = ({ id => 2, host_name => 'lim-h', service_description => 'svc', 
                    end_time => $Y2300, fixed => JSON::PP::true, duration => 0, triggered_by => 0, author => 'alice',
                    comment => 'until 2300', entry_time => $now - 30 });
 # a streaming reader needs format and version before the records: keys in writer order
-my $J = JSON::PP->new->utf8->canonical;
-my @doc = (format => 'sitedump-snapshot', version => 1, site => 'lim', source => 'crafted', created => $now,
-           parts => ['state', 'config'], hostgroups => [], servicegroups => [], hosts => \@hosts,
-           services => \@services, comments => \@comments, downtimes => \@downtimes);
-my @kv;
-while (my ($k, $v) = splice(@doc, 0, 2)) { push @kv, $J->encode([$k]) =~ s/^\[|\]$//gr . ':' . $J->encode([$v]) =~ s/^\[|\]$//gr }
-spew("$d/lim.json", '{' . join(',', @kv) . '}');
+spew("$d/lim.json", snapshot_json(format => 'sitedump-snapshot', version => 1, site => 'lim', source => 'crafted',
+      created => $now, parts => ['state', 'config'], hostgroups => [], servicegroups => [], hosts => \@hosts,
+      services => \@services, comments => \@comments, downtimes => \@downtimes));
 undef $HUGE;
 
 my $r = run([$SITEDUMP, 'keygen', '-o', "$d/lim"]);

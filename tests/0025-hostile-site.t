@@ -78,37 +78,16 @@ diag("today's siteload: running without --check-command/--contacts where they ar
 
 # ---- crafted snapshots -------------------------------------------------------------------
 my $now = int(time);
-sub obj {
-    my (%o) = @_;
-    return { state => 0, state_type => 1, current_attempt => 1, max_check_attempts => 3, has_been_checked => JSON::PP::true,
-             plugin_output => 'OK', long_plugin_output => '', perf_data => '', last_check => $now - 60,
-             last_state_change => $now - 1000, last_hard_state => 0, is_flapping => JSON::PP::false, latency => 0,
-             execution_time => 0, check_type => 1, acknowledged => JSON::PP::false, acknowledgement_type => 0,
-             alias => '', address => '', parents => [], groups => [], contacts => [], contact_groups => [],
-             check_command => 'check-host-alive', check_interval => 5, retry_interval => 1, notes => '', notes_url => '',
-             action_url => '', icon_image => '', custom_variables => {}, %o };
-}
+sub obj { snapshot_object(now => $now, check_command => 'check-host-alive', last_check => $now - 60, @_) }
 sub down { (state => 1, last_hard_state => 1, plugin_output => 'CRITICAL - host unreachable') }
 sub crit { (state => 2, last_hard_state => 2, plugin_output => 'CRITICAL - no answer', max_check_attempts => 1) }
 # a streaming reader needs format and version before the records: keys in writer order
-my $J = JSON::PP->new->utf8->canonical;
 sub snapshot {
     my ($file, $site, %s) = @_;
-    my @doc = (format => 'sitedump-snapshot', version => 1, site => $site, source => 'crafted', created => $now,
-               parts => ['state', 'config'], hostgroups => $s{hostgroups} // [], servicegroups => [],
-               hosts => $s{hosts} // [], services => $s{services} // [], comments => $s{comments} // [],
-               downtimes => $s{downtimes} // []);
-    open(my $fh, '>:raw', "$d/$file.json") or die "$d/$file.json: $!";
-    print $fh '{';
-    my $first = 1;
-    while (my ($k, $v) = splice(@doc, 0, 2)) {
-        print $fh ',' unless $first;
-        $first = 0;
-        print $fh $J->encode([$k]) =~ s/^\[|\]$//gr, ':', $J->encode([$v]) =~ s/^\[|\]$//gr;
-    }
-    print $fh '}';
-    close $fh or die;
-    return "$d/$file.json";
+    return spew("$d/$file.json", snapshot_json(format => 'sitedump-snapshot', version => 1, site => $site,
+        source => 'crafted', created => $now, parts => ['state', 'config'], hostgroups => $s{hostgroups} // [],
+        servicegroups => [], hosts => $s{hosts} // [], services => $s{services} // [],
+        comments => $s{comments} // [], downtimes => $s{downtimes} // []));
 }
 my $NB = 0;
 # bundle(SITE, SNAPSHOT_FILE): a signed bundle, sequence increasing per site

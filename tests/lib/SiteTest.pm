@@ -34,7 +34,7 @@ use Encode ();
 use Exporter 'import';
 our @EXPORT = qw(icinga2_start nagios_start nagios_verify remote_fixture
                  parse_status_dat parse_objects_cache wait_for run_cmd repo_root sitedump_bin
-                 write_checkresult pid_gone);
+                 write_checkresult pid_gone snapshot_object snapshot_json);
 our @EXPORT_OK = qw(slurp spew livestatus_query livestatus_command nagios_base_objects
                     unescape_long_output session_pids);
 
@@ -403,6 +403,37 @@ sub unescape_long_output {
     return $s unless defined $s;
     $s =~ s/\\(n|\\)/$1 eq 'n' ? "\n" : "\\"/ge;
     return $s;
+}
+
+# ---------------------------------------------------------------------------------------
+# crafted snapshot documents (input of sitedump --snapshot)
+
+# One host or service object of a snapshot document: OK, hard, checked, not acknowledged,
+# checked 100 s and changed 1000 s before `now` (default: the current time), every config
+# field present and empty. %fields override or add (name, or host_name and description, ...).
+sub snapshot_object {
+    my (%o) = @_;
+    my $now = delete $o{now} // int(time);
+    return { state => 0, state_type => 1, current_attempt => 1, max_check_attempts => 3, has_been_checked => JSON::PP::true,
+             plugin_output => 'OK', long_plugin_output => '', perf_data => '', last_check => $now - 100,
+             last_state_change => $now - 1000, last_hard_state => 0, is_flapping => JSON::PP::false, latency => 0,
+             execution_time => 0, check_type => 1, acknowledged => JSON::PP::false, acknowledgement_type => 0,
+             alias => '', address => '', parents => [], groups => [], contacts => [], contact_groups => [],
+             check_command => 'check_dummy', check_interval => 5, retry_interval => 1, notes => '', notes_url => '',
+             action_url => '', icon_image => '', custom_variables => {}, %o };
+}
+
+# The JSON text (UTF-8 bytes) of an object with the top-level keys in the order given (a
+# streaming reader needs format and version before the records: the writer's order); nested
+# hashes with sorted keys.
+my $SNAPSHOT_J = JSON::PP->new->utf8->canonical;
+sub snapshot_json {
+    croak "snapshot_json: odd number of arguments (KEY => VALUE pairs)" if @_ % 2;
+    my @kv;
+    for (my $i = 0; $i < @_; $i += 2) {
+        push @kv, $SNAPSHOT_J->encode([$_[$i]]) =~ s/^\[|\]$//gr . ':' . $SNAPSHOT_J->encode([$_[$i + 1]]) =~ s/^\[|\]$//gr;
+    }
+    return '{' . join(',', @kv) . '}';
 }
 
 # ---------------------------------------------------------------------------------------
@@ -1403,6 +1434,21 @@ C<now>.
 =item parse_status_dat(PATH, raw => 0), parse_objects_cache(PATH, raw => 0)
 
 Independent parsers; values decoded from UTF-8, not unescaped.
+
+=item snapshot_object(now => TIME, FIELD => VALUE, ...)
+
+A hash ref: one host or service object of a crafted snapshot document (for
+C<sitedump --snapshot>) with defaults for every field (state 0 hard, checked, C<last_check>
+TIME-100, C<last_state_change> TIME-1000, not acknowledged, empty alias, address, parents,
+groups, contacts, contact_groups, notes..., C<custom_variables> {}, C<check_command>
+C<check_dummy>, check_interval 5, retry_interval 1); the FIELDs given override them or add
+C<name> / C<host_name>, C<description>. TIME defaults to the current time.
+
+=item snapshot_json(KEY => VALUE, ...)
+
+The JSON text (UTF-8 bytes) of an object whose top-level keys are in the order given, e.g. a
+snapshot document in writer order (C<format>, C<version>, C<site>, ... before the records, as
+a streaming reader needs them); nested hashes have sorted keys. Write it with C<spew>.
 
 =item wait_for(\&cond, $timeout, $interval), run_cmd(\@argv, stdin => ..., timeout => ..., env => {...}), write_checkresult($dir, $text), repo_root(), sitedump_bin()
 
