@@ -90,9 +90,13 @@ const char *icinga2_shadow_name_problem(const char *s)
 
 	if (p)
 		return p;
-	if (strpbrk(s, "$`\"'"))
-		return "one of $ ` \" ' in the name: it would reach the central's commands through "
+	/* Icinga 2 runs a command given as a string through sh -c with its
+	 * macros unescaped: what would start a command there, or an option */
+	if (strpbrk(s, "$`\"'|&<>"))
+		return "one of $ ` \" ' | & < > in the name: it would reach the central's commands through "
 		       "macros (Nagios's illegal_object_name_chars refuses them too)";
+	if (s[0] == '-')
+		return "a name starting with '-' would be read as an option where a command passes it";
 	n = strlen(s);
 	if (s[n - 1] == '\\')
 		return "the name ends in a backslash: it would escape the closing quote of \"$host.name$\"";
@@ -187,13 +191,13 @@ static void warn(struct iw *w, const char *what, const char *why)
 static int put_shadow_string(struct iw *w, const char *key, const char *s)
 {
 	char *copy, why[600];
-	const char *v = writer_shadow_text(s, &copy);
+	unsigned changed;
+	const char *v = writer_shadow_text(s, &copy, &changed);
 
 	if (!v)
 		return -1;
-	if (copy) {
-		snprintf(why, sizeof(why), "%s: metacharacters written as look-alikes, control characters as spaces",
-			 key);
+	if (changed) {
+		snprintf(why, sizeof(why), "%s: %s", key, writer_shadow_change(changed));
 		writer_notes_add(&w->notes, why);
 	}
 	put_str(w->out, v, 0);
@@ -576,6 +580,10 @@ static int shadow_tail(struct iw *w, const struct sd_object *o)
 	for (i = 0; i < o->nvars; i++) {
 		const char *name = o->vars[i].name ? o->vars[i].name : "", *p;
 
+		if (i == WRITER_VARS_MAX) {
+			writer_notes_add(&w->notes, "custom variables after the first 100 left out");
+			break;
+		}
 		if ((p = writer_shadow_var_problem(name))) {
 			char pr[80];
 

@@ -328,22 +328,24 @@ static int put_text(struct nw *w, const char *key, const char *value, int url)
 {
 	const char *why;
 	char *copy = NULL;
+	unsigned changed = 0;
 	int rc;
 
 	if (!value || !*value)
 		return 0;
 	if (!w->shadow)
 		return put_nagios_text(w, key, value, url);
-	value = url ? writer_shadow_url(value, &copy, &why) : writer_shadow_text(value, &copy);
+	value = url ? writer_shadow_url(value, &copy, &why) : writer_shadow_text(value, &copy, &changed);
 	if (!value && url && why) {
 		warn(w, "%s left out: %s", key, why);
 		return 0;
 	}
 	if (!value)
 		return -1;
-	if (copy)
-		warn(w, url ? "%s: metacharacters, spaces and control characters percent-encoded"
-			    : "%s: metacharacters written as look-alikes, control characters as spaces", key);
+	if (url && copy)
+		warn(w, "%s: metacharacters, spaces and control characters percent-encoded", key);
+	else if (changed)
+		warn(w, "%s: %s", key, writer_shadow_change(changed));
 	rc = put_nagios_text(w, key, value, url);
 	free(copy);
 	return rc;
@@ -690,6 +692,10 @@ static int put_remote_vars(struct nw *w, const struct sd_object *o)
 	for (i = 0; i < o->nvars; i++) {
 		const char *name = o->vars[i].name ? o->vars[i].name : "";
 
+		if (i == WRITER_VARS_MAX) {
+			warn(w, "custom variables after the first 100 left out");
+			break;
+		}
 		if ((p = writer_shadow_var_problem(name))) {
 			warn(w, "custom variable '%s' left out: %s", printable(pr, name), p);
 			continue;

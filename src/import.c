@@ -41,6 +41,7 @@
 #include "output.h"
 #include "reconcile.h"
 #include "seal.h"
+#include "seen.h"
 #include "seqstate.h"
 #include "snapshot_json.h"
 #include "writer.h"
@@ -470,6 +471,7 @@ struct cfg {
 	struct lines cut;               /* edges dropped: they closed a cycle of parents */
 	char *group_prefix;
 	struct sd_sink *writer;
+	struct seen *written;           /* pass 2: hosts and services written */
 	enum sd_core fmt;
 	char *name;
 	long long refused;
@@ -527,6 +529,11 @@ static const char *host_problem(struct cfg *g, const char *cn, char *why, size_t
 		return p;
 	if (!strncmp(cn, LINK_PREFIX, strlen(LINK_PREFIX)))
 		return "names starting with '" LINK_PREFIX "' are reserved for siteload's link hosts";
+	if (!strncmp(cn, "livedump-", 9))
+		return "names starting with 'livedump-' are reserved for the shadow objects' templates "
+		       "(in Icinga 2 a host and a host template share one namespace)";
+	if (cn[0] == '-')
+		return "a name starting with '-' would be read as an option where a command passes it";
 	if (lines_has(&g->others_names, cn))
 		return "owned by another site";
 	if (g->c->central && central_has_host(g->c->central, cn) && !lines_has(&g->prev, cn))
@@ -826,6 +833,33 @@ static int filter_parents(struct cfg *g, const struct sd_object *so, char ***kee
 	return 0;
 }
 
+/* 1 if this host or service was written already (reported): a remote that
+ * lists one twice would make both cores refuse the whole file. -1 on out
+ * of memory. */
+static int repeated(struct cfg *g, const struct sd_object *so)
+{
+	const char *svc = so->type == SD_SERVICE ? so->description : "";
+	size_t hl = strlen(g->name), sl = strlen(svc);
+	char *k = malloc(hl + sl + 3), what[700];
+	int r;
+
+	if (!k)
+		return -1;
+	k[0] = so->type == SD_SERVICE ? 'S' : 'H';
+	memcpy(k + 1, g->name, hl + 1);
+	memcpy(k + hl + 2, svc, sl);
+	r = seen_add(g->written, k, hl + sl + 2);
+	free(k);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (so->type == SD_SERVICE)
+		snprintf(what, sizeof(what), "site %s: service '%s;%s'", g->site, g->name, svc);
+	else
+		snprintf(what, sizeof(what), "site %s: host '%s'", g->site, g->name);
+	note(g->c, what, "listed again in the site's config: only the first is written");
+	return 1;
+}
+
 static int f_object(void *vctx, const struct sd_object *so, sd_error *err)
 {
 	struct cfg *g = vctx;
@@ -840,6 +874,8 @@ static int f_object(void *vctx, const struct sd_object *so, sd_error *err)
 		return 0;
 	if (so->type == SD_SERVICE) {
 		const char *why = extcmd_name_problem(so->description);
+		if (!why && so->description[0] == '-')
+			why = "a name starting with '-' would be read as an option where a command passes it";
 		if (why) {
 			/* it could never receive a result: refused like such a host */
 			char what[700];
@@ -849,6 +885,8 @@ static int f_object(void *vctx, const struct sd_object *so, sd_error *err)
 			return 0;
 		}
 	}
+	if ((rc = repeated(g, so)))
+		return rc < 0 ? sd_fail(err, "out of memory") : 0;
 	if ((so->type == SD_HOST && filter_parents(g, so, &parents, &o.parents.n) < 0) ||
 	    filter_groups(g, so, &groups, &o.groups.n) < 0) {
 		free(parents);
@@ -1086,22 +1124,63 @@ static void sitefile_free(struct sitefile *sf)
 	memset(sf, 0, sizeof(*sf));
 }
 
-/* Make the file aside the active one again (the candidate goes). */
-static int aside_restore(const struct sitefile *sf, sd_error *err)
+/* Make the file aside the active one again at path (the candidate goes). */
+static int file_restore(const char *aside, const char *path, sd_error *err)
 {
 	struct stat st;
 
-	if (lstat(sf->aside, &st) < 0)
-		return errno == ENOENT ? 0 : sd_fail(err, "%s: %s", sf->aside, strerror(errno));
+	if (lstat(aside, &st) < 0)
+		return errno == ENOENT ? 0 : sd_fail(err, "%s: %s", aside, strerror(errno));
 	if (st.st_size == 0) {
-		if (unlink(sf->path) < 0 && errno != ENOENT)
-			return sd_fail(err, "%s: %s", sf->path, strerror(errno));
-		unlink(sf->aside);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return sd_fail(err, "%s: %s", path, strerror(errno));
+		unlink(aside);
 		return 0;
 	}
-	if (rename(sf->aside, sf->path) < 0)
-		return sd_fail(err, "%s: putting the previous config back: %s", sf->path, strerror(errno));
+	if (rename(aside, path) < 0)
+		return sd_fail(err, "%s: putting the previous config back: %s", path, strerror(errno));
 	return 0;
+}
+
+static int aside_restore(const struct sitefile *sf, sd_error *err)
+{
+	return file_restore(sf->aside, sf->path, err);
+}
+
+/*
+ * Every candidate a run that died left unchecked in place, back to its
+ * previous file, before anything else is checked or reloaded: the check of
+ * any site validates the whole config dir, so one such candidate would
+ * refuse every other site, and a reload would load it. Under the lock.
+ */
+static int asides_restore_all(const struct import_opts *o, sd_error *err)
+{
+	const char *ext = o->config_format == CORE_NAGIOS ? ".cfg.prev" : ".conf.prev";
+	size_t el = strlen(ext);
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!o->config_dir || o->dry_run)
+		return 0;
+	if (!(d = opendir(o->config_dir)))
+		return errno == ENOENT ? 0 : sd_fail(err, "%s: %s", o->config_dir, strerror(errno));
+	while (rc == 0 && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		char *aside = NULL, *path = NULL;
+
+		if (strncmp(e->d_name, ".sitedump-", 10) || l <= 10 + el || strcmp(e->d_name + l - el, ext))
+			continue;
+		if (asprintf(&aside, "%s/%s", o->config_dir, e->d_name) < 0 ||
+		    asprintf(&path, "%s/%.*s", o->config_dir, (int)(l - 1 - 5), e->d_name + 1) < 0)
+			rc = sd_fail(err, "out of memory");
+		else
+			rc = file_restore(aside, path, err);
+		free(aside);
+		free(path);
+	}
+	closedir(d);
+	return rc;
 }
 
 static int sitefile_open(const struct import_opts *o, const char *site, struct sitefile *sf, sd_error *err)
@@ -1381,6 +1460,7 @@ static void cfg_free(struct cfg *g)
 	}
 	free(g->name);
 	free(g->gstate);
+	seen_free(g->written);
 	free(g->group_prefix);
 	lines_free(&g->prev);
 	lines_free(&g->others_names);
@@ -1437,7 +1517,8 @@ static int cfg_write(struct cfg *g, int fd, FILE *f, sd_error *err)
 	wo.group_prefix = g->group_prefix;
 	wo.notify_contacts = o->notify_contacts;
 	wo.notify_contact_groups = o->notify_contact_groups;
-	if (!(g->writer = g->fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo)))
+	if (!(g->writer = g->fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo)) ||
+	    !(g->written = seen_new()))
 		return sd_fail(err, "out of memory");
 	g->writer->skipped = NULL;
 	g->writer->warned = f_skipped;
@@ -2001,6 +2082,11 @@ static int admit(struct ctx *c, struct input *in, const char *what, struct impor
 	const struct bundle_info *bi = in->info;
 	sd_error e;
 
+	/* sitedump-templates.cfg is the shared file every site's objects use */
+	if (!strcmp(bi->site, "templates"))
+		return step_failed(c, in, what, IMPORT_REJECTED, 0,
+				   "refused: the site name 'templates' is reserved (siteload's shared "
+				   "sitedump-templates file)");
 	if (imported_read(c->o->state_dir, bi->site, im, &e) < 0)
 		return step_failed(c, in, what, IMPORT_FAILED, 0, e.msg);
 	if (bi->sequence <= im->seq) {
@@ -2057,6 +2143,8 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 		sd_fail(err, "%s: %s", lockp ? lockp : o->state_dir, lockp ? strerror(errno) : "out of memory");
 		goto out;
 	}
+	if (asides_restore_all(o, err) < 0)
+		goto out;
 	qsort(in, (size_t)n, sizeof(*in), input_cmp);
 	/* a state bundle superseded by a newer one of the same site in this run */
 	for (i = 0; i < n; i++)

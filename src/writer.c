@@ -69,23 +69,37 @@ static const unsigned char shadow_class[256] = {
 };
 #undef C1
 
-const char *writer_shadow_text(const char *s, char **copy)
+const char *writer_shadow_text(const char *s, char **copy, unsigned *changed)
 {
-	const unsigned char *p;
+	const unsigned char *p, *end;
+	size_t n;
 	char *o;
 
 	*copy = NULL;
+	*changed = 0;
 	for (p = (const unsigned char *)s; *p; p++)
 		if (shadow_class[*p])
 			break;
-	if (!*p)
+	n = (size_t)(p - (const unsigned char *)s) + strlen((const char *)p);
+	if (!*p && n <= WRITER_TEXT_MAX)
 		return s;       /* the common case: nothing to map, no copy */
-	if (!(*copy = malloc(3 * strlen(s) + 1)))
+	if (n > WRITER_TEXT_MAX) {
+		n = WRITER_TEXT_MAX;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)       /* not inside a character */
+			n--;
+		*changed |= WRITER_CUT;
+	}
+	if (!(*copy = malloc(3 * n + 1)))
 		return NULL;
+	end = (const unsigned char *)s + n;
+	if (p > end)
+		p = end;
 	o = *copy;
 	memcpy(o, s, (size_t)(p - (const unsigned char *)s));
 	o += p - (const unsigned char *)s;
-	for (; *p; p++) {
+	if (p < end)
+		*changed |= WRITER_MAPPED;      /* a byte the scan stopped at, within the cut */
+	for (; p < end; p++) {
 		unsigned cp = 0xff00 + *p - 0x20;       /* U+FF01..U+FF5E for '!'..'~' */
 
 		if (shadow_class[*p] == 1) {
@@ -100,6 +114,17 @@ const char *writer_shadow_text(const char *s, char **copy)
 	}
 	*o = '\0';
 	return *copy;
+}
+
+const char *writer_shadow_change(unsigned changed)
+{
+	switch (changed & (WRITER_MAPPED | WRITER_CUT)) {
+	case WRITER_MAPPED: return "metacharacters written as look-alikes, control characters as spaces";
+	case WRITER_CUT: return "cut at 4096 bytes";
+	case WRITER_MAPPED | WRITER_CUT:
+		return "metacharacters written as look-alikes, control characters as spaces, cut at 4096 bytes";
+	}
+	return "unchanged";
 }
 
 int writer_shadow_address(const char *s)
@@ -136,6 +161,10 @@ const char *writer_shadow_url(const char *s, char **copy, const char **why)
 
 	*copy = NULL;
 	*why = NULL;
+	if (strlen(s) > WRITER_TEXT_MAX) {
+		*why = "longer than 4096 bytes";
+		return NULL;
+	}
 	/* any ':' before the first '/', '?' or '#' makes (or could make, to
 	 * a browser that strips what it likes) a scheme */
 	if (s[n] == ':' && !web_scheme(s, n)) {

@@ -249,6 +249,49 @@ sub leftovers { my ($dir) = @_; opendir(my $h, $dir) or return ['?']; [ sort gre
     ok(!-e "$d/ic-state/beta.reload-pending", 'Icinga: no reload owed');
     ok(kill(0, $ic->{pid}), 'Icinga: still running at the end');
     is_deeply(leftovers("$d/ic-cfg"), [], 'Icinga: nothing left behind');
+
+    # From a review: a host or service listed twice ("re-defined" in Icinga 2, "Duplicate
+    # definition" in Nagios), a host named like the shared template (one namespace with host
+    # templates in Icinga 2), names that start with '-' or hold '&', '|', '<', '>'.
+    my %DUP = (hosts => [ { name => 'dup' }, { name => 'dup' }, { name => 'livedump-host' }, { name => '-oX=y' },
+                          { name => 'a&&id' } ],
+               services => [ { host_name => 'dup', description => 's' }, { host_name => 'dup', description => 's' },
+                             { host_name => 'dup', description => '-x' } ]);
+    $r = run([@load, bundle('beta', %DUP)]);
+    is($r->{rc}, 1, 'Icinga: duplicates and reserved names: imported, refusals reported (exit 1)') or diag $r->{err};
+    like($r->{err}, qr/site beta: host 'dup': listed again in the site's config: only the first is written/, 'Icinga: a host listed twice is written once');
+    like($r->{err}, qr/site beta: service 'dup;s': listed again/, 'Icinga: a service listed twice is written once');
+    like($r->{err}, qr/host 'livedump-host': names starting with 'livedump-' are reserved/, 'Icinga: a host named like the shared template refused');
+    like($r->{err}, qr/host '-oX=y': a name starting with '-'/, 'Icinga: a host name starting with \'-\' refused');
+    like($r->{err}, qr/service 'dup;-x': a name starting with '-'/, 'Icinga: a service name starting with \'-\' refused');
+    like($r->{err}, qr/host 'a&&id': one of .* in the name/, 'Icinga: a host name with \'&\' refused');
+    unlike($r->{err}, qr/refused by the core's config check|did not restart|core is down/, 'Icinga: the core took the config');
+    my $dh = $ic->query("GET services\nColumns: description\nFilter: host_name = dup");
+    is(scalar @$dh, 1, 'Icinga: dup has its one service');
+
+    # a run killed while its candidate was being checked leaves it in place and the previous
+    # file aside: the next run of any site puts it back before anything is checked or reloaded
+    my $good = slurp("$d/ic-cfg/sitedump-beta.conf");
+    spew("$d/ic-cfg/.sitedump-beta.conf.prev", $good);
+    spew("$d/ic-cfg/sitedump-beta.conf", "object Host \"broken\" { this is not Icinga 2 }\n");
+    $r = run([@load, bundle('alpha', %ALPHA, hosts => [ @{ $ALPHA{hosts} }, { name => 'a9' } ])]);
+    is($r->{rc}, 1, 'Icinga: after a killed run, alpha imports (its newline group still refused: exit 1)') or diag $r->{err};
+    unlike($r->{err}, qr/refused by the core's config check/, 'Icinga: the check did not see the unchecked candidate');
+    is(slurp("$d/ic-cfg/sitedump-beta.conf"), $good, "Icinga: beta's previous file is back");
+    ok((grep { $_->[0] eq 'a9' } @{ $ic->query("GET hosts\nColumns: name") }), "Icinga: alpha's new host loaded");
+    is_deeply(leftovers("$d/ic-cfg"), [], 'Icinga: no file left aside');
+}
+
+# a site named "templates" would replace the shared templates file every site uses
+{
+    make_path("$d/tp-cfg", "$d/tp-state");
+    run([$SITEDUMP, 'keygen', '-o', "$d/templates"]);
+    system('cp', "$d/templates.pub", "$d/trust/") == 0 or die;
+    my $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/tp-state", '--config-dir', "$d/tp-cfg",
+                 bundle('templates', %BETA)]);
+    is($r->{rc}, 1, 'a site named "templates": refused (exit 1)') or diag $r->{err};
+    like($r->{err}, qr/the site name 'templates' is reserved/, 'a site named "templates": the reason');
+    ok(!-e "$d/tp-cfg/sitedump-templates.cfg", 'a site named "templates": nothing written');
 }
 
 done_testing;

@@ -897,7 +897,7 @@ static void shadow_attack(void **state)
 	{
 		static const char *const want[] = {
 			"warned host 'web01': display_name: metacharacters written as look-alikes",
-			"; groups: 'SITE:web$db' left out: one of $ ` \" ' in the name",
+			"; groups: 'SITE:web$db' left out: one of $ ` \" ' | & < > in the name",
 			"; address left out: not a host name or an IP address",
 			"; notes_url left out: not an http: or https: URL",
 			"; sitedump_parents: ", "; sitedump_remote[\"TAGS\"]: ",
@@ -1191,7 +1191,7 @@ static void shadow_groups(void **state)
 	free(out);
 	assert_int_equal(one(ICINGA, &wo, NULL, &bad, &out, msg, sizeof(msg)), 1);
 	assert_string_equal(out, "");
-	assert_non_null(strstr(msg, "one of $ ` \" ' in the name"));
+	assert_non_null(strstr(msg, "one of $ ` \" ' | & < > in the name"));
 	free(out);
 	assert_int_equal(one(NAGIOS, &wo, &s, NULL, &out, msg, sizeof(msg)), 0);
 	assert_non_null(strstr(out, "    servicegroups           SITE:linux\n"));
@@ -1215,6 +1215,8 @@ static void shadow_names(void **state)
 	static const struct { const char *host, *desc; } bad[] = {
 		{ "a$b", NULL }, { "a`b", NULL }, { "a\"b", NULL }, { "it's", NULL }, { "end\\", NULL },
 		{ "web01", "$(id)" }, { "web01", "say \"x\"" }, { "web01", "C:\\" }, { "a!b", NULL },
+		{ "a&&id>/tmp/x&&b", NULL }, { "c|sh -c id|d", NULL }, { "x<(id)", NULL },
+		{ "web01", "-oProxyCommand=id" },
 	};
 	struct writer_opts wo = shadow_opts(NULL, NULL);
 	char *out, msg[SD_ERRLEN];
@@ -1232,6 +1234,67 @@ static void shadow_names(void **state)
 	assert_null(icinga2_shadow_name_problem("semi;colon (1) C:\\x"));
 	assert_null(icinga2_name_problem("a$b"));       /* plain exports: unchanged */
 	assert_non_null(strstr(icinga2_shadow_name_problem(""), "empty"));
+}
+
+/* Shadow values have lengths: a text is cut at WRITER_TEXT_MAX bytes at a
+ * character boundary, a longer URL left out, variables after the first
+ * WRITER_VARS_MAX left out; each said in the object's one warning. */
+static void shadow_lengths(void **state)
+{
+	static struct sd_var vars[WRITER_VARS_MAX + 2];
+	static char names[WRITER_VARS_MAX + 2][16];
+	struct writer_opts wo = shadow_opts(NULL, NULL);
+	struct sd_object h = plain_host("big");
+	char *alias = malloc(WRITER_TEXT_MAX + 16), *url = malloc(WRITER_TEXT_MAX + 32), msg[SD_ERRLEN];
+	const char *v;
+	char *copy;
+	unsigned changed;
+	size_t i;
+	int k;
+
+	assert_non_null(alias);
+	assert_non_null(url);
+	memset(alias, 'a', WRITER_TEXT_MAX + 15);
+	memcpy(alias + WRITER_TEXT_MAX - 1, "\xc3\xa4", 2);     /* an 'ä' across the cut */
+	alias[WRITER_TEXT_MAX + 15] = 0;
+	v = writer_shadow_text(alias, &copy, &changed);
+	assert_int_equal(changed, WRITER_CUT);
+	assert_int_equal(strlen(v), WRITER_TEXT_MAX - 1);       /* the 'ä' went whole */
+	free(copy);
+	alias[3] = '$';
+	v = writer_shadow_text(alias, &copy, &changed);
+	assert_int_equal(changed, WRITER_CUT | WRITER_MAPPED);
+	assert_null(strchr(v, '$'));
+	free(copy);
+	strcpy(url, "https://x.example/");
+	memset(url + 18, 'u', WRITER_TEXT_MAX);
+	url[WRITER_TEXT_MAX + 18] = 0;
+	assert_null(writer_shadow_url(url, &copy, &v));
+	assert_non_null(v);
+	for (i = 0; i < WRITER_VARS_MAX + 2; i++) {
+		snprintf(names[i], sizeof(names[i]), "V%zu", i);
+		vars[i].name = names[i];
+		vars[i].value = "x";
+	}
+	h.alias = alias;
+	h.notes_url = url;
+	h.vars = vars;
+	h.nvars = WRITER_VARS_MAX + 2;
+	for (k = NAGIOS; k <= ICINGA; k++) {
+		struct run r = { 0 };
+
+		assert_int_equal(one_logged(k, &wo, &h, NULL, &r, msg, sizeof(msg)), 0);
+		assert_int_equal(count_lines(r.log), 1);
+		assert_non_null(strstr(r.log, "cut at 4096 bytes"));
+		assert_non_null(strstr(r.log, "notes_url left out: longer than 4096 bytes"));
+		assert_non_null(strstr(r.log, "custom variables after the first 100 left out"));
+		assert_non_null(strstr(r.out, k == NAGIOS ? "_SITEDUMP_REMOTE_V99 " : "sitedump_remote[\"V99\"]"));
+		assert_null(strstr(r.out, k == NAGIOS ? "_SITEDUMP_REMOTE_V100 " : "sitedump_remote[\"V100\"]"));
+		free(r.out);
+		free(r.log);
+	}
+	free(alias);
+	free(url);
 }
 
 /* The fuzz target's property on random sites (tests/fuzz/fuzz_config_writers.c). */
@@ -1400,6 +1463,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(shadow_vars),
 		cmocka_unit_test(shadow_groups),
 		cmocka_unit_test(shadow_names),
+		cmocka_unit_test(shadow_lengths),
 		cmocka_unit_test(shadow_random),
 		cmocka_unit_test(shadow_golden),
 	};
