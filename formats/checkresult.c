@@ -17,9 +17,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "checkresult.h"
-#include "sbuf.h"
-#include "text.h"
+#include "formats/checkresult.h"
+#include "base/sbuf.h"
+#include "base/text.h"
 
 /* Each record is built in an sbuf (see sbuf.h for why) and handed to the
  * FILE whole when it is complete: a record is on the FILE when the sink

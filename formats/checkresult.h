@@ -4,7 +4,7 @@
 #ifndef SITEDUMP_CHECKRESULT_H
 #define SITEDUMP_CHECKRESULT_H
 
-#include "writer.h"
+#include "model/writer.h"
 
 /* State part only. Never-checked objects are left out (they would turn
  * pending objects DOWN/UNKNOWN on the central, livedump's bug). */

@@ -52,8 +52,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "extcmd.h"
-#include "checkresult.h"
+#include "formats/extcmd.h"
+#include "formats/checkresult.h"
 
 size_t extcmd_cut_len(const char *s, size_t max, int *cut)
 {

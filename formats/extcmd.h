@@ -9,9 +9,8 @@
 #ifndef SITEDUMP_EXTCMD_H
 #define SITEDUMP_EXTCMD_H
 #include <stddef.h>
-#include "snapshot.h"
-
-enum sd_core { CORE_NAGIOS = 0, CORE_ICINGA2 = 1 };
+#include "model/core.h"
+#include "model/snapshot.h"
 
 /*
  * Limits: the most siteload sends to a core (a remote is untrusted even

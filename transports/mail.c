@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "import.h"
-#include "mail.h"
-#include "output.h"
+#include "import/import.h"
+#include "transports/mail.h"
+#include "base/output.h"
 
 #define MAX_TOP_HEADERS (256 << 10)     /* relays add Received:, DKIM, ARC, spam scores */
 #define MAX_PART_HEADERS (16 << 10)

@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 struct import_opts;
 

@@ -32,8 +32,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include "spool.h"
-#include "seqstate.h"
+#include "transports/spool.h"
+#include "bundle/seqstate.h"
 
 #define OUTCOME_NONE (-1)       /* import_run did not get to this bundle */
 

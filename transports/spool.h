@@ -6,7 +6,7 @@
 #ifndef SITEDUMP_SPOOL_H
 #define SITEDUMP_SPOOL_H
 
-#include "import.h"
+#include "import/import.h"
 
 /* Subdirectories of the spool the bundles are filed into. */
 #define SPOOL_DONE "done"

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "extcmd.h"
+#include "formats/extcmd.h"
 
 #define TS 1795000000LL
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "checkresult.h"
-#include "sbuf.h"
+#include "formats/checkresult.h"
+#include "base/sbuf.h"
 
 static void encode(void **state)
 {

@@ -17,8 +17,9 @@
 #include <search.h>
 #include <time.h>
 #include <sodium.h>
-#include "reconcile.h"
-#include "snapshot_json.h"
+#include "import/reconcile.h"
+#include "formats/extcmd.h"
+#include "formats/snapshot_json.h"
 
 #define NOW 1795000000LL
 #define T0  (NOW - 3000)        /* remote last_state_change */
