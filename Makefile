@@ -138,14 +138,13 @@ endef
 $(eval $(call libs,B))
 $(eval $(call libs,F))
 
-$(B)/sitedump: $(B)/src/export/sitedump.o $(B)/libexport.a $(B)/libimport.a $(B)/libsitedump.a
+$(B)/sitedump: $(B)/src/export/sitedump.o $(B)/libexport.a $(B)/libsitedump.a
 $(B)/siteload: $(B)/src/import/siteload.o $(B)/libimport.a $(B)/libsitedump.a
-# a group for now: transports/ still call the importer (the cycle goes next)
 $(BINS:%=$(B)/%):
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(LIBS:%=$(B)/%)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # plain C, no project code: the floor of writing the same commands/files as siteload
 $(B)/tests/bench/lscmdfloor: $(B)/tests/bench/lscmdfloor.o
@@ -160,7 +159,7 @@ $(F)/%.o: %.c $(F)/flags
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(LIBS:%=$(F)/%)
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(filter %.a,$^) -Wl,--end-group $(SD_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(SD_LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(B)/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \
 	 $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

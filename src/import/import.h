@@ -7,15 +7,9 @@
 #include <stdio.h>
 #include "bundle/bundle.h"
 #include "model/core.h"
+#include "transports/handoff.h"
 
-/* What became of one bundle (for spools and mailboxes that file it). */
-enum import_outcome {
-	IMPORT_APPLIED,         /* applied (a superseded state part may have been skipped) */
-	IMPORT_REJECTED,        /* bad: verification, trust, too old, from the future */
-	IMPORT_OLD,             /* sequence not newer than the last imported: a replay, or seen before */
-	IMPORT_SKIPPED,         /* a state bundle superseded by a newer one in the same run */
-	IMPORT_FAILED,          /* could not be applied now (I/O, the core): try again later */
-};
+/* enum import_outcome: transports/handoff.h (the spool and mail file by it) */
 
 struct import_opts {
 	const char *trust_dir;          /* SITE.pub per site */

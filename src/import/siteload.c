@@ -314,6 +314,19 @@ static int names_arg(const char *opt, enum sd_core fmt, const char **list)
 	}
 }
 
+/* The spool and mail transports hand their bundles here: import_run
+ * with the transport's report, info and outcome in place of ours. */
+static int handoff_import(const struct handoff *h, char *const *paths, int n, sd_error *err)
+{
+	struct import_opts io = *(const struct import_opts *)h->run_ctx;
+
+	io.report = h->report;
+	io.info = h->info;
+	io.outcome = h->outcome;
+	io.ctx = h->ctx;
+	return import_run(&io, paths, n, err);
+}
+
 static int import_main(int argc, char **argv)
 {
 	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
@@ -356,6 +369,7 @@ static int import_main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct import_opts o = { 0 };
+	struct handoff h;
 	const char *core = NULL, *fmt = NULL, *spool = NULL;
 	char self[PATH_MAX], *abs_state = NULL;
 	const char *mail = NULL, *maildir = NULL;
@@ -514,10 +528,11 @@ static int import_main(int argc, char **argv)
 	/* what siteload writes is its own (0600) unless a file says otherwise:
 	 * the core's config and check results get their modes explicitly */
 	umask(077);
+	h = (struct handoff){ handoff_import, &o, o.dry_run != NULL, o.report, o.info, o.outcome, o.ctx };
 	if (mail || maildir)    /* transports/mail.c */
-		rc = maildir ? mail_import_maildir(&o, maildir, &err) : mail_import_message(&o, mail, &err);
+		rc = maildir ? mail_import_maildir(&h, maildir, &err) : mail_import_message(&h, mail, &err);
 	else if (spool)      /* files each bundle by its outcome (transports/spool.c) */
-		rc = spool_import(spool, &o, NULL, &err);
+		rc = spool_import(spool, &h, NULL, &err);
 	else
 		rc = import_run(&o, argv + optind, argc - optind, &err);
 	if (rc == 2 && err.msg[0])
