@@ -102,7 +102,7 @@ UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/%.o)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
 FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(F)/%.o)
 
-.PHONY: all check unit integration bench fuzz install clean FORCE
+.PHONY: all check layering unit integration bench fuzz install clean FORCE
 
 all: $(BINS)
 
@@ -184,7 +184,12 @@ unit: $(UNIT_BIN)
 integration: $(BINS)
 	prove -v tests/*.t
 
-check: unit integration
+# the include rule of the layers (docs/hacking.md): checked first, it takes no time
+layering:
+	@scripts/layering
+
+check: layering
+	@$(MAKE) --no-print-directory unit integration
 
 bench: $(BINS) $(BENCH_BIN)
 	scripts/bench
