@@ -91,15 +91,17 @@ IMPORT_SRC := $(filter-out $(MAINS),$(wildcard src/import/*.c))
 LIB_SRC   := $(CORE_SRC) $(EXPORT_SRC) $(IMPORT_SRC)
 BINS      := $(notdir $(basename $(wildcard $(MAINS))))
 LIBS      := libimport.a libexport.a libsitedump.a
+# readers only the unit tests and fuzz targets need (tests/support/readers.h)
+SUPPORT_SRC := $(wildcard tests/support/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:.c=)
 BENCH_BIN := tests/bench/lsfloor tests/bench/lscmdfloor
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:.c=)
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o) $(SUPPORT_SRC:%.c=$(B)/%.o)
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/%.o)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o) $(SUPPORT_SRC:%.c=$(F)/%.o)
 FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(F)/%.o)
 
 .PHONY: all check layering unit integration bench fuzz install clean FORCE
@@ -131,7 +133,8 @@ define libs
 $$($(1))/libsitedump.a: $$(CORE_SRC:%.c=$$($(1))/%.o)
 $$($(1))/libexport.a: $$(EXPORT_SRC:%.c=$$($(1))/%.o)
 $$($(1))/libimport.a: $$(IMPORT_SRC:%.c=$$($(1))/%.o)
-$$(LIBS:%=$$($(1))/%):
+$$($(1))/libsupport.a: $$(SUPPORT_SRC:%.c=$$($(1))/%.o)
+$$(LIBS:%=$$($(1))/%) $$($(1))/libsupport.a:
 	rm -f $$@
 	$$(AR) rcs $$@ $$^
 endef
@@ -143,7 +146,7 @@ $(B)/siteload: $(B)/src/import/siteload.o $(B)/libimport.a $(B)/libsitedump.a
 $(BINS:%=$(B)/%):
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(LIBS:%=$(B)/%)
+$(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(B)/libsupport.a $(LIBS:%=$(B)/%)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # plain C, no project code: the floor of writing the same commands/files as siteload
@@ -158,7 +161,7 @@ $(F)/%.o: %.c $(F)/flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(LIBS:%=$(F)/%)
+$(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(F)/libsupport.a $(LIBS:%=$(F)/%)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(SD_LDLIBS)
 
 -include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(B)/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \

@@ -18,7 +18,6 @@
 #include "formats/minisign.h"
 #include "base/output.h"
 #include "bundle/seal.h"
-#include "bundle/bundle.h"
 
 #define PLAIN 65536
 #define CIPHER (PLAIN + crypto_secretstream_xchacha20poly1305_ABYTES)
@@ -228,22 +227,10 @@ FILE *seal_writer(FILE *out, const struct seal_pub *to, sd_error *err)
 
 /* ---- reading ---- */
 
-int seal_is_sealed(int fd)
-{
-	char m[8];
-
-	return pread(fd, m, 8, 0) == 8 && !memcmp(m, SEAL_MAGIC, 8);
-}
-
 static int bad_fail(int *bad, sd_error *err, const char *msg)
 {
 	*bad = 1;
 	return sd_fail(err, "sealed bundle: %s", msg);
-}
-
-int seal_open(int fd, const struct seal_sec *key, const char *tmpdir, int *bad, sd_error *err)
-{
-	return seal_open_max(fd, key, tmpdir, bundle_default_limits.max_total_size, bad, err);
 }
 
 /* Anyone with the central's public key can seal: the plain text is capped

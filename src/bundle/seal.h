@@ -26,13 +26,8 @@ void seal_sec_free(struct seal_sec *s);
  * write the final chunk (then check ferror(out)). NULL on error. */
 FILE *seal_writer(FILE *out, const struct seal_pub *to, sd_error *err);
 
-/* 1 if the first bytes of fd (peeked with pread at 0) are a sealed bundle. */
-int seal_is_sealed(int fd);
 /* Decrypt fd into an unlinked temp file under tmpdir; returns its fd
- * positioned at 0, or -1 (*bad = 1 when the data is bad, not I/O). */
-int seal_open(int fd, const struct seal_sec *key, const char *tmpdir, int *bad, sd_error *err);
-
-/* The same with the decrypted size capped at max bytes (seal_open: the
- * default bundle size limit); over it: *bad = 1. */
+ * positioned at 0, or -1 (*bad = 1 when the data is bad, not I/O). The
+ * decrypted size is capped at max bytes; over it: *bad = 1. */
 int seal_open_max(int fd, const struct seal_sec *key, const char *tmpdir, long long max, int *bad, sd_error *err);
 #endif

@@ -101,13 +101,3 @@ void sd_object_clear(struct sd_object *o)
 
 	*o = blank;
 }
-
-const char *sd_state_name(enum sd_objtype t, int state)
-{
-	static const char *const hs[] = { "UP", "DOWN", "UNREACHABLE" };
-	static const char *const ss[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
-
-	if (t == SD_HOST)
-		return state >= 0 && state < 3 ? hs[state] : "?";
-	return state >= 0 && state < 4 ? ss[state] : "?";
-}

@@ -161,7 +161,4 @@ const char *sd_object_label(const struct sd_object *o, char *buf, size_t len);
 /* Reset an object to the neutral values a source starts from (all strings ""). */
 void sd_object_clear(struct sd_object *o);
 
-/* Name of the state (UP, DOWN, OK, ...) for messages. */
-const char *sd_state_name(enum sd_objtype t, int state);
-
 #endif

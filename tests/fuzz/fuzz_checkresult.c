@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "formats/checkresult.h"
+#include "tests/support/readers.h"
 
 static int cb(void *ctx, const struct cr_record *r, sd_error *err)
 {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include "formats/checkresult.h"
 #include "base/sbuf.h"
+#include "tests/support/readers.h"
 
 static void encode(void **state)
 {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "formats/extcmd.h"
 #include "formats/checkresult.h"
+#include "tests/support/readers.h"
 
 #define TS 1795000000LL
 
