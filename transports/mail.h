@@ -57,9 +57,9 @@ void mail_bundle_free(struct mail_bundle *b);
 
 /*
  * siteload --mail PATH ("-": stdin): import the bundle of one message with
- * import_run. A refused message is reported through o->report. Returns
- * what import_run returns (0 applied, 1 refused, 2 could not be done now
- * or the run failed: err set when nothing was reported).
+ * o->run. A refused message is reported through o->report. Returns what
+ * o->run returns (0 applied, 1 refused, 2 could not be done now or the
+ * run failed: err set when nothing was reported).
  */
 int mail_import_message(const struct handoff *o, const char *path, sd_error *err);
 

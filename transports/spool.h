@@ -21,8 +21,8 @@ struct spool_stats {
 
 /*
  * Import every bundle in dir (regular files named SITE-SEQ-KIND.tar,
- * .tar.gz or .tar.zst; dot files and other names are ignored) with the
- * options o, under an exclusive flock on dir itself, then file each:
+ * .tar.gz or .tar.zst; dot files and other names are ignored) with
+ * o->run, under an exclusive flock on dir itself, then file each:
  * applied or superseded to done/, rejected or not newer to rejected/ with
  * NAME.reason beside it, failed left in place for the next run. A spool
  * that cannot be written (read-only media) or a dry run moves nothing; a
