@@ -26,7 +26,7 @@ PKGS      := yajl zlib libzstd libsodium libdeflate libarchive
 CC        ?= cc
 FUZZ_CC   ?= clang
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-# libarchive is dlopen'ed by src/bundle.c (see there why): not linked, but
+# libarchive is dlopen'ed by src/bundle/bundle.c (see there why): not linked, but
 # its soname is taken from the library we compile against.
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libarchive,$(PKGS))) -ldl
 LIBARCHIVE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libarchive)/libarchive.so 2>/dev/null | \
@@ -42,7 +42,7 @@ CMOCKA_LIBS   = $(shell pkg-config --libs cmocka)
 # What the build needs is forced (override), so that CFLAGS, CPPFLAGS, LDFLAGS
 # and LDLIBS given on the command line or in the environment only add to it:
 # `make CFLAGS=-O0` sets the optimisation, not the include paths.
-SD_CPPFLAGS := -Isrc -Iformats -Itransports -D_GNU_SOURCE -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+SD_CPPFLAGS := -Isrc -I. -D_GNU_SOURCE -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 SD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -pthread
 SD_LDFLAGS  := -pthread
 SD_LDLIBS   := $(PKG_LIBS) -lm
@@ -81,21 +81,30 @@ FUZZ_LDFLAGS := $(SD_LDFLAGS) $(HARDEN_LD) $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZ_SECONDS ?= 60
 
 # ---- what is built --------------------------------------------------------------------------
-MAINS     := src/sitedump.c src/siteload.c
-LIB_SRC   := $(filter-out $(MAINS),$(wildcard src/*.c)) $(wildcard formats/*.c) $(wildcard transports/*.c)
-BINS      := $(patsubst src/%.c,%,$(wildcard $(MAINS)))
+# The folders are the layers (docs/hacking.md, `make layering`). Each tool
+# links the layers both use (libsitedump.a) and its own top layer only:
+# sitedump carries no importer code, siteload no exporter-only code.
+MAINS     := src/export/sitedump.c src/import/siteload.c
+CORE_SRC  := $(wildcard src/base/*.c src/model/*.c formats/*.c src/livestatus/*.c src/bundle/*.c transports/*.c)
+EXPORT_SRC := $(filter-out $(MAINS),$(wildcard src/export/*.c))
+IMPORT_SRC := $(filter-out $(MAINS),$(wildcard src/import/*.c))
+LIB_SRC   := $(CORE_SRC) $(EXPORT_SRC) $(IMPORT_SRC)
+BINS      := $(notdir $(basename $(wildcard $(MAINS))))
+LIBS      := libimport.a libexport.a libsitedump.a
+# readers only the unit tests and fuzz targets need (tests/support/readers.h)
+SUPPORT_SRC := $(wildcard tests/support/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:.c=)
 BENCH_BIN := tests/bench/lsfloor tests/bench/lscmdfloor
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(FUZZ_SRC:.c=)
 
-LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o) $(SUPPORT_SRC:%.c=$(B)/%.o)
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/%.o)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(F)/%.o) $(SUPPORT_SRC:%.c=$(F)/%.o)
 FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(F)/%.o)
 
-.PHONY: all check unit integration bench fuzz install clean FORCE
+.PHONY: all check layering unit integration bench fuzz install clean FORCE
 
 all: $(BINS)
 
@@ -119,14 +128,25 @@ $(UNIT_OBJ): $(B)/%.o: %.c $(B)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CMOCKA_CFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(B)/libsitedump.a: $(LIB_OBJ)
-	rm -f $@
-	$(AR) rcs $@ $^
+# one archive per part, in both variants' directories ($(1): B or F)
+define libs
+$$($(1))/libsitedump.a: $$(CORE_SRC:%.c=$$($(1))/%.o)
+$$($(1))/libexport.a: $$(EXPORT_SRC:%.c=$$($(1))/%.o)
+$$($(1))/libimport.a: $$(IMPORT_SRC:%.c=$$($(1))/%.o)
+$$($(1))/libsupport.a: $$(SUPPORT_SRC:%.c=$$($(1))/%.o)
+$$(LIBS:%=$$($(1))/%) $$($(1))/libsupport.a:
+	rm -f $$@
+	$$(AR) rcs $$@ $$^
+endef
+$(eval $(call libs,B))
+$(eval $(call libs,F))
 
-$(BINS:%=$(B)/%): $(B)/%: $(B)/src/%.o $(B)/libsitedump.a
+$(B)/sitedump: $(B)/src/export/sitedump.o $(B)/libexport.a $(B)/libsitedump.a
+$(B)/siteload: $(B)/src/import/siteload.o $(B)/libimport.a $(B)/libsitedump.a
+$(BINS:%=$(B)/%):
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(B)/libsitedump.a
+$(UNIT_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(B)/libsupport.a $(LIBS:%=$(B)/%)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 # plain C, no project code: the floor of writing the same commands/files as siteload
@@ -141,14 +161,10 @@ $(F)/%.o: %.c $(F)/flags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_ALLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(F)/libsitedump.a: $(FUZZ_LIB_OBJ)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-$(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(F)/libsitedump.a
+$(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(F)/libsupport.a $(LIBS:%=$(F)/%)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(SD_LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(BINS:%=$(B)/src/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(B)/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \
 	 $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
 # ---- the paths everything runs: a hard link to the variant built last -----------------------
@@ -171,7 +187,12 @@ unit: $(UNIT_BIN)
 integration: $(BINS)
 	prove -v tests/*.t
 
-check: unit integration
+# the include rule of the layers (docs/hacking.md): checked first, it takes no time
+layering:
+	@scripts/layering
+
+check: layering
+	@$(MAKE) --no-print-directory unit integration
 
 bench: $(BINS) $(BENCH_BIN)
 	scripts/bench
@@ -197,4 +218,4 @@ install: $(BINS)
 clean:
 	rm -rf build build-san build-fuzz
 	rm -f $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_BIN) \
-	  libsitedump.a src/*.o formats/*.o transports/*.o
+	  libsitedump.a src/*.o src/*/*.o formats/*.o transports/*.o

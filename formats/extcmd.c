@@ -52,8 +52,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "extcmd.h"
-#include "checkresult.h"
+#include "formats/extcmd.h"
+#include "formats/checkresult.h"
 
 size_t extcmd_cut_len(const char *s, size_t max, int *cut)
 {
@@ -431,33 +431,4 @@ int extcmd_del_comment(struct extcmd *c, long long ts, int is_service, long long
 	head(c, ts, is_service ? "DEL_SVC_COMMENT" : "DEL_HOST_COMMENT");
 	numf(c, id);
 	return done(c);
-}
-
-int extcmd_parse(char *line, long long *ts, char **fields, int max_fields, sd_error *err)
-{
-	char *p = line, *end;
-	int n = 0;
-
-	if (max_fields < 1)
-		return sd_fail(err, "no room for fields");
-	if (strpbrk(line, "\n\r"))
-		return sd_fail(err, "line break inside a command");
-	if (*p++ != '[')
-		return sd_fail(err, "command does not start with '['");
-	if (*p < '0' || *p > '9')
-		return sd_fail(err, "bad timestamp");
-	*ts = strtoll(p, &end, 10);
-	if (*end != ']' || end[1] != ' ' || end - p > 18)
-		return sd_fail(err, "bad timestamp");
-	p = end + 2;
-	if (!*p || *p == ';')
-		return sd_fail(err, "missing command name");
-	fields[n++] = p;
-	while ((p = strchr(p, ';'))) {
-		if (n == max_fields)
-			break;
-		*p++ = 0;
-		fields[n++] = p;
-	}
-	return n;
 }

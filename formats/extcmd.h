@@ -3,15 +3,14 @@
  * as the command FIFO and Livestatus COMMAND take them.
  *
  * Writer: builds one command with every field made safe for the core it
- * goes to (FACTS.md §6): a command is always exactly one line. Reader: the
- * inverse split, used by tests, the dry-run checker and the fuzz target.
+ * goes to (FACTS.md §6): a command is always exactly one line. The
+ * inverse split (extcmd_parse), which only tests need, is in tests/support.
  */
 #ifndef SITEDUMP_EXTCMD_H
 #define SITEDUMP_EXTCMD_H
 #include <stddef.h>
-#include "snapshot.h"
-
-enum sd_core { CORE_NAGIOS = 0, CORE_ICINGA2 = 1 };
+#include "model/core.h"
+#include "model/snapshot.h"
 
 /*
  * Limits: the most siteload sends to a core (a remote is untrusted even
@@ -102,9 +101,4 @@ int extcmd_comment(struct extcmd *c, enum sd_core core, long long ts, const char
 		   int persistent, const char *author, const char *comment);
 int extcmd_del_comment(struct extcmd *c, long long ts, int is_service, long long id);
 
-/* Reader: split "[ts] VERB;a;b;..." in place (line is modified). fields[0]
- * is the verb. Returns the field count, or -1 (err set) if the line is not
- * a well-formed command. The last field keeps any further ';' when
- * max_fields is reached (as Icinga 2 does). */
-int extcmd_parse(char *line, long long *ts, char **fields, int max_fields, sd_error *err);
 #endif

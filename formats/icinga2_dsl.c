@@ -46,7 +46,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "icinga2_dsl.h"
+#include "formats/icinga2_dsl.h"
 
 /* the longest name of the central's users in writer_opts, plus one */
 #define NAME_MAX_LIST 512

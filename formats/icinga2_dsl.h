@@ -4,7 +4,7 @@
 #ifndef SITEDUMP_ICINGA2_DSL_H
 #define SITEDUMP_ICINGA2_DSL_H
 
-#include "writer.h"
+#include "model/writer.h"
 
 /*
  * Config part only: HostGroup/ServiceGroup/Host/Service objects importing

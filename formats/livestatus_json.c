@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
-#include "jscan.h"
-#include "livestatus_json.h"
+#include "base/jscan.h"
+#include "formats/livestatus_json.h"
 
 /* Chunked arena for a row's strings; reset after every row. */
 struct chunk {

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 enum ls_type { LS_NULL, LS_BOOL, LS_NUM, LS_STR, LS_LIST };
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "minisign.h"
+#include "formats/minisign.h"
 
 struct ms_seckey {
 	unsigned char keynum[MS_KEYNUMBYTES];

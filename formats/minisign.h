@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 #define MS_KEYNUMBYTES 8
 #define MS_TRUSTED_MAX 8192

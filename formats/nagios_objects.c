@@ -39,9 +39,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "nagios_objects.h"
-#include "sbuf.h"
-#include "text.h"
+#include "formats/nagios_objects.h"
+#include "base/sbuf.h"
+#include "base/text.h"
 
 /* illegal_object_name_chars of the stock nagios.cfg (Debian nagios4 4.4.6). */
 #define NAGIOS_ILLEGAL_NAME_CHARS "`~!$%^&*|'\"<>?,()="

@@ -4,7 +4,7 @@
 #ifndef SITEDUMP_NAGIOS_OBJECTS_H
 #define SITEDUMP_NAGIOS_OBJECTS_H
 
-#include "writer.h"
+#include "model/writer.h"
 
 /*
  * Config part only: groups, hosts and services as shadow objects that use

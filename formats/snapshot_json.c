@@ -36,9 +36,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "sbuf.h"
-#include "snapshot_json.h"
-#include "text.h"
+#include "base/sbuf.h"
+#include "formats/snapshot_json.h"
+#include "base/text.h"
 
 enum section { SEC_NONE = -1, SEC_HOSTGROUPS, SEC_SERVICEGROUPS, SEC_HOSTS, SEC_SERVICES,
 	       SEC_COMMENTS, SEC_DOWNTIMES, SEC_N };

@@ -4,7 +4,7 @@
 #ifndef SITEDUMP_SNAPSHOT_JSON_H
 #define SITEDUMP_SNAPSHOT_JSON_H
 
-#include "writer.h"
+#include "model/writer.h"
 
 /* Writes the parts in opts->parts. Returns NULL on out of memory. */
 struct sd_sink *snapshot_json_writer_new(FILE *out, const struct writer_opts *opts);

@@ -44,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include "statusdat.h"
+#include "formats/statusdat.h"
 
 /* ---------------------------------------------------------------- lines */
 

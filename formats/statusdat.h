@@ -6,7 +6,7 @@
 #define SITEDUMP_STATUSDAT_H
 
 #include <stdio.h>
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 /*
  * Reads and emits records to `sink` in this order: (config part) groups,

@@ -18,9 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "import.h"
-#include "mail.h"
-#include "output.h"
+#include "transports/mail.h"
+#include "base/output.h"
 
 #define MAX_TOP_HEADERS (256 << 10)     /* relays add Received:, DKIM, ARC, spam scores */
 #define MAX_PART_HEADERS (16 << 10)
@@ -560,13 +559,13 @@ static int bundle_file(const struct mail_bundle *b, char *path, size_t plen, sd_
 	return fd;
 }
 
-static void say(const struct import_opts *o, const char *what, const char *why)
+static void say(const struct handoff *o, const char *what, const char *why)
 {
 	if (o->report)
 		o->report(o->ctx, what, why);
 }
 
-int mail_import_message(const struct import_opts *o, const char *path, sd_error *err)
+int mail_import_message(const struct handoff *o, const char *path, sd_error *err)
 {
 	const char *what = strcmp(path, "-") ? path : "message on stdin";
 	char *msg = NULL, bpath[32], *paths[1], why[SD_ERRLEN + 16];
@@ -600,7 +599,7 @@ int mail_import_message(const struct import_opts *o, const char *path, sd_error 
 	if (bfd < 0)
 		return 2;
 	paths[0] = bpath;
-	r = import_run(o, paths, 1, err);
+	r = o->run(o, paths, 1, err);
 	close(bfd);
 	return r;
 }
@@ -618,7 +617,7 @@ struct md_msg {
 };
 
 struct md_ctx {
-	const struct import_opts *o;
+	const struct handoff *o;
 	struct md_msg *m;
 	int from, to;                   /* the slice in import_run */
 	int called;
@@ -838,7 +837,7 @@ fail:
 }
 
 /* File one refused message (or only say so in a dry run); status 1, 2 if it stays. */
-static int md_refuse(const struct import_opts *o, int dfd, const struct md_msg *m, const char *reason)
+static int md_refuse(const struct handoff *o, int dfd, const struct md_msg *m, const char *reason)
 {
 	char what[600], to[600], why[SD_ERRLEN + 700];
 	sd_error e = { "" };
@@ -861,7 +860,7 @@ static int md_refuse(const struct import_opts *o, int dfd, const struct md_msg *
 	return 1;
 }
 
-static int md_take(const struct import_opts *o, int dfd, struct md_msg *m, sd_error *err)
+static int md_take(const struct handoff *o, int dfd, struct md_msg *m, sd_error *err)
 {
 	char from[600], *msg = NULL;
 	struct mail_bundle b;
@@ -895,9 +894,9 @@ static int md_take(const struct import_opts *o, int dfd, struct md_msg *m, sd_er
 	return m->bfd < 0 ? 2 : 0;
 }
 
-int mail_import_maildir(const struct import_opts *o, const char *dir, sd_error *err)
+int mail_import_maildir(const struct handoff *o, const char *dir, sd_error *err)
 {
-	struct import_opts io = *o;
+	struct handoff io = *o;
 	struct md_ctx c = { o, NULL, 0, 0, 0 };
 	struct md_msg *v = NULL;
 	char **paths = NULL, what[600], line[1400], to[600];
@@ -954,7 +953,7 @@ int mail_import_maildir(const struct import_opts *o, const char *dir, sd_error *
 			continue;
 		c.called = 0;
 		e.msg[0] = '\0';
-		r = import_run(&io, paths, np, &e);
+		r = io.run(&io, paths, np, &e);
 		if (r > status)
 			status = r;
 		if (!c.called) {

@@ -15,9 +15,9 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include "snapshot.h"
+#include "model/snapshot.h"
+#include "transports/handoff.h"
 
-struct import_opts;
 
 /* A message larger than this is refused unread (MTAs cap mail at 10-50 MB). */
 #define MAIL_MAX_MESSAGE (64L << 20)
@@ -57,11 +57,11 @@ void mail_bundle_free(struct mail_bundle *b);
 
 /*
  * siteload --mail PATH ("-": stdin): import the bundle of one message with
- * import_run. A refused message is reported through o->report. Returns
- * what import_run returns (0 applied, 1 refused, 2 could not be done now
- * or the run failed: err set when nothing was reported).
+ * o->run. A refused message is reported through o->report. Returns what
+ * o->run returns (0 applied, 1 refused, 2 could not be done now or the
+ * run failed: err set when nothing was reported).
  */
-int mail_import_message(const struct import_opts *o, const char *path, sd_error *err);
+int mail_import_message(const struct handoff *o, const char *path, sd_error *err);
 
 /*
  * siteload --maildir DIR: every message in DIR/new/ and every one in
@@ -73,6 +73,6 @@ int mail_import_message(const struct import_opts *o, const char *path, sd_error 
  * (flock) against a second run. Returns 0, 1 something refused, 2
  * something failed or the run failed (err set when not reported).
  */
-int mail_import_maildir(const struct import_opts *o, const char *dir, sd_error *err);
+int mail_import_maildir(const struct handoff *o, const char *dir, sd_error *err);
 
 #endif

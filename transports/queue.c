@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "mail.h"
-#include "output.h"
-#include "queue.h"
-#include "seqstate.h"
+#include "transports/mail.h"
+#include "base/output.h"
+#include "transports/queue.h"
+#include "bundle/seqstate.h"
 
 extern char **environ;
 

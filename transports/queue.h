@@ -10,7 +10,7 @@
 #ifndef SITEDUMP_QUEUE_H
 #define SITEDUMP_QUEUE_H
 
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 #define QUEUE_SENDMAIL "/usr/sbin/sendmail -oi -t"
 #define QUEUE_MAX_DEFAULT 100

@@ -32,8 +32,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include "spool.h"
-#include "seqstate.h"
+#include "transports/spool.h"
+#include "bundle/seqstate.h"
 
 #define OUTCOME_NONE (-1)       /* import_run did not get to this bundle */
 
@@ -46,7 +46,7 @@ struct entry {
 };
 
 struct spool {
-	const struct import_opts *user;
+	const struct handoff *user;
 	struct entry *e;        /* the batch being imported */
 	int n;
 	int loose;              /* reports not about a whole bundle (objects, commands) */
@@ -161,9 +161,9 @@ static void sp_outcome(void *ctx, const char *path, enum import_outcome oc, cons
 		}
 }
 
-static void say(const struct import_opts *o, const char *what, const char *fmt, ...)
+static void say(const struct handoff *o, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void say(const struct import_opts *o, const char *what, const char *fmt, ...)
+static void say(const struct handoff *o, const char *what, const char *fmt, ...)
 {
 	char buf[SD_ERRLEN + 256];
 	va_list ap;
@@ -238,7 +238,7 @@ static int reason_write(int rfd, const char *name, const char *reason, sd_error 
 }
 
 /* The bundles in the spool (under the lock), sorted by site and sequence. */
-static int spool_list(int dfd, const char *dir, const struct import_opts *o, struct entry **out, int *nout,
+static int spool_list(int dfd, const char *dir, const struct handoff *o, struct entry **out, int *nout,
 		      int *ignored, sd_error *err)
 {
 	struct entry *e = NULL;
@@ -356,7 +356,7 @@ static int move_to(struct filing *f, struct entry *e, int *subfd, const char *su
 	return 0;
 }
 
-static void file_one(struct filing *f, const struct import_opts *o, struct entry *e)
+static void file_one(struct filing *f, const struct handoff *o, struct entry *e)
 {
 	sd_error err = { "" };
 
@@ -415,11 +415,11 @@ static void file_one(struct filing *f, const struct import_opts *o, struct entry
 	}
 }
 
-int spool_import(const char *dir, const struct import_opts *o, struct spool_stats *stp, sd_error *err)
+int spool_import(const char *dir, const struct handoff *o, struct spool_stats *stp, sd_error *err)
 {
 	struct filing f = { 0 };
 	struct entry *e = NULL;
-	struct import_opts io = *o;
+	struct handoff io = *o;
 	struct spool sp = { 0 };
 	char **paths = NULL;
 	int n = 0, i, b, bs, rc;
@@ -468,7 +468,7 @@ int spool_import(const char *dir, const struct import_opts *o, struct spool_stat
 		sp.n = m;
 		sp.loose = 0;
 		runerr.msg[0] = 0;
-		rc = import_run(&io, paths + b, m, &runerr);
+		rc = io.run(&io, paths + b, m, &runerr);
 		for (i = b; i < b + m; i++) {
 			refused += e[i].oc == IMPORT_REJECTED;
 			old += e[i].oc == IMPORT_OLD;

@@ -6,7 +6,7 @@
 #ifndef SITEDUMP_SPOOL_H
 #define SITEDUMP_SPOOL_H
 
-#include "import.h"
+#include "transports/handoff.h"
 
 /* Subdirectories of the spool the bundles are filed into. */
 #define SPOOL_DONE "done"
@@ -21,8 +21,8 @@ struct spool_stats {
 
 /*
  * Import every bundle in dir (regular files named SITE-SEQ-KIND.tar,
- * .tar.gz or .tar.zst; dot files and other names are ignored) with the
- * options o, under an exclusive flock on dir itself, then file each:
+ * .tar.gz or .tar.zst; dot files and other names are ignored) with
+ * o->run, under an exclusive flock on dir itself, then file each:
  * applied or superseded to done/, rejected or not newer to rejected/ with
  * NAME.reason beside it, failed left in place for the next run. A spool
  * that cannot be written (read-only media) or a dry run moves nothing; a
@@ -33,7 +33,7 @@ struct spool_stats {
  * refused (reported), 2 I/O or the core (err set when the run as a whole
  * failed).
  */
-int spool_import(const char *dir, const struct import_opts *o, struct spool_stats *st, sd_error *err);
+int spool_import(const char *dir, const struct handoff *o, struct spool_stats *st, sd_error *err);
 
 /* 1 if name is a bundle name sitedump -o DIR/ writes (SITE-SEQ-KIND.tar[.gz|.zst]);
  * site (>= 65 bytes) and seq filled when not NULL. */

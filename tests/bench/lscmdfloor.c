@@ -6,7 +6,7 @@
  *   lscmdfloor ls SOCKET CMDFILE
  *       every line of CMDFILE as `COMMAND <line>\nResponseHeader: fixed16\n\n`
  *       over one connection, pipelined in windows of 64 as siteload does
- *       (src/livestatus.c ls_command_send/flush): write the window, then read
+ *       (src/livestatus/livestatus.c ls_command_send/flush): write the window, then read
  *       its 64 replies (16-byte header, body drained). Exit 1 when a reply
  *       is not 200 (counted on stderr).
  *   lscmdfloor spool DIR RECORDS [FIFO CMDFILE]

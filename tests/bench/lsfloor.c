@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "livestatus.h"
-#include "source_livestatus.h"
+#include "livestatus/livestatus.h"
+#include "livestatus/source_livestatus.h"
 
 static long long total;
 

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "checkresult.h"
+#include "formats/checkresult.h"
+#include "tests/support/readers.h"
 
 static int cb(void *ctx, const struct cr_record *r, sd_error *err)
 {

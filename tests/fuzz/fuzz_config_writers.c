@@ -36,8 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "nagios_objects.h"
-#include "icinga2_dsl.h"
+#include "formats/nagios_objects.h"
+#include "formats/icinga2_dsl.h"
 
 /* ------------------------------------------------------------ the input */
 

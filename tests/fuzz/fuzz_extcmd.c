@@ -19,7 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "extcmd.h"
+#include "formats/extcmd.h"
+#include "tests/support/readers.h"
 
 #define TS 1795000000LL
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)

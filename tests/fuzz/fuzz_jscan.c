@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
-#include "jscan.h"
+#include "base/jscan.h"
 
 struct rec {
 	unsigned char *p;

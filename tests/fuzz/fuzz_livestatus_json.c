@@ -1,7 +1,7 @@
 /* libFuzzer target: Livestatus JSON reply reader, fed in two chunks. */
 #include <stddef.h>
 #include <stdint.h>
-#include "livestatus_json.h"
+#include "formats/livestatus_json.h"
 
 static int on_row(void *ctx, const struct ls_row *row, sd_error *err)
 {

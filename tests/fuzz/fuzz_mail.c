@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "mail.h"
-#include "queue.h"
+#include "transports/mail.h"
+#include "transports/queue.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,7 @@
 /* libFuzzer target: minisign public key, secret key and signature readers. */
 #include <stddef.h>
 #include <stdint.h>
-#include "minisign.h"
+#include "formats/minisign.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "snapshot_json.h"
+#include "formats/snapshot_json.h"
 
 struct acc {
 	uint64_t h;

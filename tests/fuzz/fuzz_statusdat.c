@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "statusdat.h"
+#include "formats/statusdat.h"
 
 struct fz {
 	unsigned n;

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 #include <zlib.h>
-#include "bundle.h"
-#include "pdeflate.h"
+#include "bundle/bundle.h"
+#include "bundle/pdeflate.h"
 
 static struct ms_pubkey pk, pk_other;
 static struct ms_seckey *sk, *sk_other;

@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "checkresult.h"
-#include "sbuf.h"
+#include "formats/checkresult.h"
+#include "base/sbuf.h"
+#include "tests/support/readers.h"
 
 static void encode(void **state)
 {

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "nagios_objects.h"
-#include "icinga2_dsl.h"
+#include "formats/nagios_objects.h"
+#include "formats/icinga2_dsl.h"
 /* the fuzz target's site decoder and checks, for shadow_random and the
  * generator of tests/0021-config-validate.t */
 #define CW_NO_FUZZ_ENTRY

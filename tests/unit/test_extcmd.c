@@ -9,8 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "extcmd.h"
-#include "checkresult.h"
+#include "formats/extcmd.h"
+#include "formats/checkresult.h"
+#include "tests/support/readers.h"
 
 #define TS 1795000000LL
 

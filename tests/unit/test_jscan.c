@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <yajl/yajl_parse.h>
-#include "jscan.h"
+#include "base/jscan.h"
 
 /* Events as readable text: [ ] { } k:KEY s:STR n:NUM t f z, bytes
  * outside printable ASCII as \xNN. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "livestatus_json.h"
+#include "formats/livestatus_json.h"
 
 struct seen {
 	int rows;

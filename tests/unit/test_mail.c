@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sodium.h>
-#include "mail.h"
-#include "queue.h"
+#include "transports/mail.h"
+#include "transports/queue.h"
 
 static const struct mail_meta meta = {
 	.from = "sitedump@remote.example.org", .to = "central@example.org", .site = "alpha", .kind = "state",

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "minisign.h"
+#include "formats/minisign.h"
 
 /* Made by Debian's minisign 0.11: `minisign -G -W`, `echo hello > f`,
  * `minisign -S -s t.key -m f -t "site:x seq:1"`. */

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <zlib.h>
 #include <cmocka.h>
-#include "pdeflate.h"
+#include "bundle/pdeflate.h"
 
 #define MIB PD_BLOCK        /* the block size: the edges are what matter */
 

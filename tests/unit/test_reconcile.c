@@ -17,8 +17,10 @@
 #include <search.h>
 #include <time.h>
 #include <sodium.h>
-#include "reconcile.h"
-#include "snapshot_json.h"
+#include "import/reconcile.h"
+#include "formats/extcmd.h"
+#include "formats/snapshot_json.h"
+#include "tests/support/readers.h"
 
 #define NOW 1795000000LL
 #define T0  (NOW - 3000)        /* remote last_state_change */

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "rowpipe.h"
+#include "livestatus/rowpipe.h"
 
 struct rec {
 	FILE *f;

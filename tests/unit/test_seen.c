@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "seen.h"
+#include "base/seen.h"
 
 /* every record new once, then met; growth keeps what was added; the empty
  * record and records that differ only after a NUL are told apart */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <yajl/yajl_gen.h>
-#include "sbuf.h"
-#include "snapshot_json.h"
+#include "base/sbuf.h"
+#include "formats/snapshot_json.h"
 
 /* ---- a sink that records every field of every record as text ---- */
 

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "statusdat.h"
-#include "central.h"
+#include "formats/statusdat.h"
+#include "import/central.h"
 
 #define DATA "tests/data/statusdat/"
 

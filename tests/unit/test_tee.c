@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "tee.h"
+#include "export/tee.h"
 
 struct out {
 	int objects, groups;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "text.h"
+#include "base/text.h"
 
 /* RFC 3629, section 4, as a byte-at-a-time state machine */
 static int ref_valid(const unsigned char *s, size_t n)

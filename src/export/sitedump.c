@@ -1,0 +1,928 @@
+/*
+ * sitedump - export a monitoring site's configuration and full state.
+ *
+ * Only this file prints and exits. Exit codes: 0 everything written;
+ * 1 written, but some objects were skipped (each reported on stderr);
+ * 2 usage error or bad input (socket, server error, malformed reply or
+ * status.dat, key, state dir): nothing is written, no output file is left;
+ * 3 the bundle was made but not delivered (--send-command, --mail-to, or
+ * the queue's transport failed): with --queue it stays queued.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "bundle/bundle.h"
+#include "formats/checkresult.h"
+#include "formats/icinga2_dsl.h"
+#include "livestatus/livestatus.h"
+#include "transports/mail.h"
+#include "formats/minisign.h"
+#include "formats/nagios_objects.h"
+#include "base/output.h"
+#include "transports/queue.h"
+#include "bundle/seal.h"
+#include "bundle/seqstate.h"
+#include "formats/snapshot_json.h"
+#include "livestatus/source_livestatus.h"
+#include "formats/statusdat.h"
+#include "export/tee.h"
+
+enum format { F_DEFAULT, F_CHECKRESULT, F_JSON, F_NAGIOS, F_ICINGA2 };
+
+struct opts {
+	struct ls_source_opts lo;
+	struct writer_opts wo;
+	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
+	const char *snapshot;           /* --snapshot FILE: a snapshot JSON document as the source */
+	enum format fmt;
+	enum bundle_compress compress;
+	int config, all, mark;
+	char source[4200];
+	/* delivery (docs/transport-mail.md, docs/transport-queue.md) */
+	struct queue_transport tr;
+	int has_tr;                     /* a transport: --send-command, --mail-to, -o DIR/ with --queue */
+	const char *queue_dir;
+	int queue_max;
+};
+
+static int skipped_count;
+
+static void report_skip(void *ctx, const char *what, const char *why)
+{
+	skipped_count++;
+	fprintf(stderr, "sitedump: skipped %s: %s\n", what, why);
+}
+
+static void report_warn(void *ctx, const char *what, const char *why)
+{
+	fprintf(stderr, "sitedump: warning: %s: %s\n", what, why);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sitedump [-C [-T] [-G]] [-M] [-s SOCKET] [-H HDR]... [-S HDR]... [-O HDR]...\n"
+		"                [-p PREFIX] [-i MINUTES] [--format checkresult|json|json-columns|json-blocks|nagios|icinga2]\n"
+		"                [--all]\n"
+		"                [--status-file PATH --objects-cache PATH | --snapshot FILE] [-o FILE] [--timeout SECONDS]\n"
+		"                [--site NAME]\n"
+		"       sitedump [-C|--all] -k KEY [-o FILE|DIR/|-] [--compress gzip|zstd|none]\n"
+		"                [--state-dir DIR] [--site NAME] [--encrypt-to CENTRAL.pub] [source options]\n"
+		"                [--send-command CMD | --mail-to ADDR [--mail-from ADDR] [--sendmail CMD]]\n"
+		"                [--queue DIR [--queue-max N]] [--send-timeout SECONDS]\n"
+		"                (with --queue, -o DIR/ is a transport too)\n"
+		"       sitedump keygen -o NAME [-f]\n"
+		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
+		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
+		"  -M          mark mode: first line says \"status\" or \"config SITE\"\n"
+		"  -H/-S/-O    Livestatus header for host+service / service / host queries\n"
+		"  -p PREFIX   prefix host names; -i MINUTES check_interval in the templates\n"
+		"  -o FILE     write atomically to FILE (default stdout)\n"
+		"  -k KEY      write a signed bundle with this secret key\n"
+		"  --send-command CMD  run CMD (/bin/sh -c) with the bundle on stdin, e.g. 'ssh central siteload -'\n"
+		"  --mail-to ADDR      mail the bundle as an attachment through sendmail\n"
+		"  --queue DIR         queue the bundle in DIR, then send the queue oldest first\n"
+		"See sitedump(1).\n");
+}
+
+/* Append one header line to *acc; a header must be one line. */
+static int add_header(char **acc, const char *h)
+{
+	size_t old = *acc ? strlen(*acc) : 0, len = strlen(h);
+	char *n;
+
+	while (len && h[len - 1] == '\n')
+		len--;
+	if (!len || memchr(h, '\n', len) || memchr(h, '\r', len) || !memchr(h, ':', len))
+		return -1;
+	if (!(n = realloc(*acc, old + len + 2)))
+		return -1;
+	memcpy(n + old, h, len);
+	n[old + len] = '\n';
+	n[old + len + 1] = '\0';
+	*acc = n;
+	return 0;
+}
+
+static int parse_num(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* ---- keygen ------------------------------------------------------------ */
+
+static int keygen_main(int argc, char **argv)
+{
+	const char *name = NULL;
+	char *keypath = NULL, *pubpath = NULL, *sec = NULL, *pub = NULL, id[17];
+	struct ms_pubkey pk;
+	struct ms_seckey *sk = NULL;
+	sd_error err = { "" };
+	int c, force = 0, rc = 2;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "o:f")) != -1) {
+		if (c == 'o')
+			name = optarg;
+		else if (c == 'f')
+			force = 1;
+		else
+			return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+	}
+	if (!name || optind < argc)
+		return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+	if (asprintf(&keypath, "%s.key", name) < 0 || asprintf(&pubpath, "%s.pub", name) < 0)
+		return fprintf(stderr, "sitedump: out of memory\n"), 2;
+	if (!force && (!access(keypath, F_OK) || !access(pubpath, F_OK))) {
+		fprintf(stderr, "sitedump: keygen: %s or %s exists; use -f to overwrite\n", keypath, pubpath);
+		goto out;
+	}
+	if (!(sk = ms_keygen(&pk, &err)) || !(sec = ms_seckey_format(sk)) || !(pub = ms_pubkey_format(&pk))) {
+		fprintf(stderr, "sitedump: keygen: %s\n", err.msg[0] ? err.msg : "out of memory");
+		goto out;
+	}
+	if (out_write_new(keypath, sec, 0600, force, &err) < 0 || out_write_new(pubpath, pub, 0644, force, &err) < 0) {
+		fprintf(stderr, "sitedump: keygen: %s\n", err.msg);
+		goto out;
+	}
+	ms_keyid_hex(pk.keynum, id);
+	printf("sitedump: wrote %s (secret, keep it on this site) and %s (copy it to the central site)\n"
+	       "key id %s\n"
+	       "check a bundle:          siteload verify -p %s BUNDLE\n"
+	       "or, after tar -xzf:      minisign -V -p %s -m manifest.json\n",
+	       keypath, pubpath, id, pubpath, pubpath);
+	rc = 0;
+out:
+	if (sec)
+		ms_secret_text_free(sec);
+	ms_seckey_free(sk);
+	free(pub);
+	free(keypath);
+	free(pubpath);
+	return rc;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+/* begin, one source pass, end. */
+/* --snapshot: the document's own begin/end are ours (run_source's), and a
+ * part the document does not hold cannot be exported from it */
+struct snap_pass {
+	struct sd_sink sink;
+	const struct sd_sink *to;
+	unsigned want;
+};
+
+static int sp_begin(void *ctx, const struct sd_meta *m, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	unsigned want = p->want == SD_PART_RESULT ? SD_PART_STATE : p->want;
+
+	if ((m->parts & want) != want)
+		return sd_fail(err, "the snapshot has no %s part", (want & ~m->parts) & SD_PART_CONFIG ? "config" : "state");
+	return 0;
+}
+static int sp_group(void *ctx, const struct sd_group *g, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_group(p->to, g, err);
+}
+static int sp_object(void *ctx, const struct sd_object *o, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_object(p->to, o, err);
+}
+static int sp_downtime(void *ctx, const struct sd_downtime *d, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_downtime(p->to, d, err);
+}
+static int sp_comment(void *ctx, const struct sd_comment *c, sd_error *err)
+{
+	struct snap_pass *p = ctx;
+	return sd_emit_comment(p->to, c, err);
+}
+
+static int read_snapshot(const char *path, unsigned parts, const struct sd_sink *to, sd_error *err)
+{
+	struct snap_pass p = { { 0 }, to, parts };
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	long rc;
+
+	if (fd < 0)
+		return sd_fail(err, "%s: %s", path, strerror(errno));
+	p.sink.ctx = &p;
+	p.sink.begin = sp_begin;
+	p.sink.group = sp_group;
+	p.sink.object = sp_object;
+	p.sink.downtime = sp_downtime;
+	p.sink.comment = sp_comment;
+	rc = snapshot_json_read_fd(fd, path, &p.sink, err);
+	if (fd)
+		close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_error *err)
+{
+	struct sd_meta meta = { .site = o->site, .source = o->source, .created = o->wo.now, .parts = parts };
+	int rc;
+
+	o->lo.parts = parts;
+	rc = sink->begin ? sink->begin(sink->ctx, &meta, err) : 0;
+	if (rc == 0)
+		rc = o->snapshot ? read_snapshot(o->snapshot, parts, sink, err)
+		   : o->status_file ? statusdat_read(o->status_file, o->objects_cache,
+						     parts == SD_PART_RESULT ? SD_PART_STATE : parts, sink, err)
+				    : source_livestatus_run(&o->lo, sink, err);
+	if (rc == 0 && sink->end)
+		rc = sink->end(sink->ctx, err);
+	return rc;
+}
+
+static struct sd_sink *new_writer(enum format f, FILE *out, const struct writer_opts *wo)
+{
+	struct sd_sink *s;
+
+	switch (f) {
+	case F_JSON: s = snapshot_json_writer_new(out, wo); break;
+	case F_NAGIOS: s = nagios_objects_writer_new(out, wo); break;
+	case F_ICINGA2: s = icinga2_writer_new(out, wo); break;
+	default: s = checkresult_writer_new(out, wo); break;
+	}
+	if (s) {
+		s->skipped = report_skip;
+		s->warned = report_warn;
+	}
+	return s;
+}
+
+static void free_writer(enum format f, struct sd_sink *s)
+{
+	switch (f) {
+	case F_JSON: snapshot_json_writer_free(s); break;
+	case F_NAGIOS: nagios_objects_writer_free(s); break;
+	case F_ICINGA2: icinga2_writer_free(s); break;
+	default: checkresult_writer_free(s); break;
+	}
+}
+
+static int run_plain(struct opts *o)
+{
+	struct out_file *of;
+	struct sd_sink *sink;
+	sd_error err = { "" };
+	int rc;
+
+	if (!(of = out_open(o->outpath, &err))) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	if (!(sink = new_writer(o->fmt, out_stream(of), &o->wo))) {
+		fprintf(stderr, "sitedump: out of memory\n");
+		out_abort(of);
+		return 2;
+	}
+	if (o->mark)
+		fprintf(out_stream(of), o->config ? "config %s\n" : "status\n", o->site);
+	rc = run_source(o, o->wo.parts, sink, &err);
+	if (rc == 0)
+		rc = out_commit(of, &err);
+	else
+		out_abort(of);
+	free_writer(o->fmt, sink);
+	if (rc < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	return skipped_count ? 1 : 0;
+}
+
+static struct ms_seckey *load_key(const char *path, sd_error *err)
+{
+	char *buf;
+	struct ms_seckey *sk;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		sd_fail(err, "key %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* as ssh does for private keys: say so when others can read it */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "sitedump: warning: secret key %s is accessible by others (mode %04o); chmod 600 it\n",
+			path, (unsigned)(st.st_mode & 07777));
+	if (!(buf = sodium_malloc(4096))) {
+		close(fd);
+		sd_fail(err, "out of memory");
+		return NULL;
+	}
+	n = read(fd, buf, 4095);
+	close(fd);
+	if (n < 0) {
+		sodium_free(buf);
+		sd_fail(err, "key %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	sk = ms_seckey_parse(buf, (size_t)n, err);
+	sodium_free(buf);       /* wipes */
+	if (!sk) {
+		char msg[SD_ERRLEN];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		sd_fail(err, "key %s: %s", path, msg);
+	}
+	return sk;
+}
+
+static const char *compress_ext(enum bundle_compress c)
+{
+	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
+}
+
+/* The archive onto out; with `to`, signed, then encrypted: the sealed
+ * stream wraps the whole signed bundle. */
+static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle_info *info,
+			const struct ms_seckey *sk, const struct seal_pub *to, sd_error *err)
+{
+	FILE *sealed;
+
+	if (!to)
+		return bundle_close(bw, out, info, sk, err);
+	if (!(sealed = seal_writer(out, to, err)))
+		return -1;
+	if (bundle_close(bw, sealed, info, sk, err) < 0) {
+		fclose(sealed);
+		return -1;
+	}
+	if (fclose(sealed) != 0 || ferror(out))
+		return sd_fail(err, "writing the encrypted bundle: %s", strerror(errno));
+	return 0;
+}
+
+/* ctx: an int set when a bundle was refused */
+static void queue_refused(void *ctx, const char *name, const char *why)
+{
+	*(int *)ctx = 1;
+	fprintf(stderr, "sitedump: %s set aside in %s/: %s\n", name, QUEUE_REFUSED_DIR, why);
+}
+
+static void queue_dropped(void *ctx, const char *name, const char *why)
+{
+	if (name)
+		fprintf(stderr, "sitedump: queue: dropped %s: %s\n", name, why);
+	else
+		fprintf(stderr, "sitedump: queue: warning: %s\n", why);
+}
+
+static void bundle_sent(void *ctx, const char *name, const char *how)
+{
+	fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
+}
+
+/* Deliver bundle `name`: from fd (no queue), or the whole queue. 0 or 3
+ * (not delivered; said why in one line). */
+static int deliver(const struct opts *o, int fd, const char *name)
+{
+	char how[600];
+	sd_error err = { "" };
+	struct queue *q;
+	int left = 0, refused = 0;
+
+	queue_describe(&o->tr, how, sizeof(how));
+	if (!o->queue_dir) {
+		if (queue_send(&o->tr, fd, name, &err) != 0) {
+			fprintf(stderr, "sitedump: %s not delivered: %s\n", name, err.msg);
+			return 3;
+		}
+		bundle_sent(NULL, name, how);
+		return 0;
+	}
+	/* a run still sending (a slow link) holds the queue: ours stays queued for it or the next run */
+	if (!(q = queue_open(o->queue_dir, 60000, &err))) {
+		fprintf(stderr, "sitedump: %s stays queued: %s\n", name, err.msg);
+		return 3;
+	}
+	if (queue_prune(q, o->queue_max, queue_dropped, NULL, &err) < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		queue_close(q);
+		return 3;
+	}
+	if (queue_flush(q, &o->tr, bundle_sent, queue_refused, &refused, NULL, &left, &err) < 0) {
+		fprintf(stderr, "sitedump: %s; %d bundle%s stay%s queued in %s\n", err.msg, left, left == 1 ? "" : "s",
+			left == 1 ? "s" : "", o->queue_dir);
+		queue_close(q);
+		return 3;
+	}
+	queue_close(q);
+	return refused ? 3 : 0;
+}
+
+/*
+ * The bundle's sequence number is reserved on a thread of its own while
+ * the export runs: its lock and fsyncs (1-10 ms) no longer follow the
+ * last Livestatus byte, and numbers follow the order in which runs
+ * started, which is the order of their data (a run that started later
+ * but finished first no longer makes an earlier one's newer data look
+ * older). A run that fails after this leaves a gap, as a crash does.
+ */
+struct seq_job {
+	const char *dir, *site;
+	unsigned long long seq;
+	sd_error err;
+	int rc;
+};
+
+static void *seq_reserve(void *arg)
+{
+	struct seq_job *j = arg;
+
+	j->rc = seq_next(j->dir, j->site, &j->seq, &j->err);
+	return NULL;
+}
+
+/*
+ * A signed bundle: one member per view of the data, written from one source
+ * pass per part through a tee; the sequence number is reserved durably
+ * before the bundle is released under its final name.
+ */
+static int run_bundle(struct opts *o)
+{
+	struct writer_opts state_wo = o->wo, config_wo = o->wo;
+	struct bundle_writer *bw = NULL;
+	struct ms_seckey *sk = NULL;
+	struct bundle_info info = { 0 };
+	struct sd_sink *w[4] = { 0 }, *tee = NULL;
+	const char *names[4];
+	enum format fmts[4];
+	struct out_file *of = NULL;
+	char *outpath = NULL, *name = NULL;
+	const char *kind;
+	struct stat st;
+	sd_error err = { "" };
+	int n = 0, i, rc = -1, pass, sendfd = -1, undelivered = 0;
+	struct tee_counts total = { 0 };
+	struct seal_pub to;
+	struct seq_job sj = { .dir = o->state_dir, .site = o->site };
+	pthread_t seq_th;
+	int seq_running = 0;
+
+	kind = o->all ? "both" : o->config ? "config" : "state";
+	if (!seq_site_ok(o->site)) {
+		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
+		return 2;
+	}
+	if (!(sk = load_key(o->key, &err)))
+		goto out;
+	/* before bundle_open: its thread loads libarchive, and a thread
+	 * created while dlopen holds the loader's TLS lock waits for it */
+	if (!(seq_running = pthread_create(&seq_th, NULL, seq_reserve, &sj) == 0))
+		seq_reserve(&sj);
+	if (!(bw = bundle_open(NULL, o->compress, &err)))
+		goto out;
+	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
+		goto out;
+	state_wo.parts = SD_PART_STATE;
+	state_wo.templates = 0;
+	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
+	config_wo.parts = SD_PART_CONFIG;
+	config_wo.templates = 0;        /* siteload writes the shared templates once */
+	for (pass = 0; pass < 2; pass++) {
+		unsigned parts = pass == 0 ? SD_PART_STATE : SD_PART_CONFIG;
+		FILE *f;
+
+		if ((parts == SD_PART_STATE && o->config && !o->all) || (parts == SD_PART_CONFIG && !o->config && !o->all))
+			continue;
+		n = 0;
+		if (parts == SD_PART_STATE) {
+			names[n] = "state.json";
+			fmts[n++] = F_JSON;
+		} else {
+			names[n] = "config.json";
+			fmts[n++] = F_JSON;
+			names[n] = "nagios.cfg";
+			fmts[n++] = F_NAGIOS;
+			names[n] = "icinga2.conf";
+			fmts[n++] = F_ICINGA2;
+		}
+		for (i = 0; i < n; i++) {
+			if (!(f = bundle_member(bw, names[i], &err)) ||
+			    !(w[i] = new_writer(fmts[i], f, parts == SD_PART_STATE ? &state_wo : &config_wo))) {
+				if (!err.msg[0])
+					sd_fail(&err, "out of memory");
+				goto out;
+			}
+		}
+		if (!(tee = tee_new(w, names, n))) {
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+		tee->skipped = report_skip;
+		tee->warned = report_warn;      /* the source's own: status.dat times clamped */
+		if (run_source(o, parts, tee, &err) < 0)
+			goto out;
+		if (parts == SD_PART_STATE || !total.hosts) {
+			const struct tee_counts *c = tee_counts(tee);
+			total.hosts = c->hosts;
+			total.services = c->services;
+			if (parts == SD_PART_STATE) {
+				total.comments = c->comments;
+				total.downtimes = c->downtimes;
+			}
+		}
+		tee_free(tee);
+		tee = NULL;
+		for (i = 0; i < n; i++) {
+			free_writer(fmts[i], w[i]);
+			w[i] = NULL;
+		}
+	}
+	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	/* the number is on disk before the bundle can be seen */
+	if (seq_running) {
+		pthread_join(seq_th, NULL);
+		seq_running = 0;
+	}
+	if (sj.rc < 0) {
+		err = sj.err;
+		goto out;
+	}
+	info.sequence = sj.seq;
+	snprintf(info.site, sizeof(info.site), "%s", o->site);
+	snprintf(info.kind, sizeof(info.kind), "%s", kind);
+	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
+	info.created = (long long)o->wo.now;
+	if (asprintf(&name, "%s-%llu-%s.%s", o->site, info.sequence, kind, compress_ext(o->compress)) < 0) {
+		name = NULL;
+		sd_fail(&err, "out of memory");
+		goto out;
+	}
+	if (o->queue_dir) {
+		if (queue_create(o->queue_dir, &err) < 0)
+			goto out;
+		if (asprintf(&outpath, "%s/%s", o->queue_dir, name) < 0) {
+			outpath = NULL;
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
+	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
+		size_t dl = strlen(o->outpath);
+		while (dl > 1 && o->outpath[dl - 1] == '/')
+			dl--;
+		if (asprintf(&outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
+			outpath = NULL;
+			sd_fail(&err, "out of memory");
+			goto out;
+		}
+	}
+	if (o->has_tr && !o->queue_dir) {
+		/* sent straight from an unlinked file: nothing of it stays behind */
+		FILE *f;
+		int d;
+
+		if ((sendfd = out_anon_file(NULL, &err)) < 0)
+			goto out;
+		if ((d = dup(sendfd)) < 0 || !(f = fdopen(d, "w"))) {
+			sd_fail(&err, "temp file: %s", strerror(errno));
+			if (d >= 0)
+				close(d);
+			goto out;
+		}
+		rc = write_bundle(f, bw, &info, sk, o->encrypt_to ? &to : NULL, &err);
+		if (fclose(f) != 0 && rc == 0)
+			rc = sd_fail(&err, "temp file: write error: %s", strerror(errno));
+	} else {
+		if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
+			goto out;
+		if (write_bundle(out_stream(of), bw, &info, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
+			out_abort(of);
+			goto out;
+		}
+		rc = out_commit(of, &err);
+		if (rc == 0 && outpath && !o->queue_dir)
+			fprintf(stderr, "sitedump: wrote %s\n", outpath);
+	}
+	if (rc == 0 && o->has_tr)
+		undelivered = deliver(o, sendfd, name);
+out:
+	if (seq_running)
+		pthread_join(seq_th, NULL);
+	if (tee)
+		tee_free(tee);
+	for (i = 0; i < 4; i++)
+		if (w[i])
+			free_writer(fmts[i], w[i]);
+	bundle_free(bw);
+	ms_seckey_free(sk);
+	free(outpath);
+	free(name);
+	if (sendfd >= 0)
+		close(sendfd);
+	if (rc < 0) {
+		fprintf(stderr, "sitedump: %s\n", err.msg);
+		return 2;
+	}
+	return undelivered ? undelivered : skipped_count ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
+	       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT };
+	static const struct option longopts[] = {
+		{ "socket", required_argument, 0, 's' },
+		{ "config", no_argument, 0, 'C' },
+		{ "dump-templates", no_argument, 0, 'T' },
+		{ "include-groups", no_argument, 0, 'G' },
+		{ "mark-mode", no_argument, 0, 'M' },
+		{ "prefix", required_argument, 0, 'p' },
+		{ "interval", required_argument, 0, 'i' },
+		{ "host-header", required_argument, 0, 'H' },
+		{ "service-header", required_argument, 0, 'S' },
+		{ "host-only-header", required_argument, 0, 'O' },
+		{ "output", required_argument, 0, 'o' },
+		{ "key", required_argument, 0, 'k' },
+		{ "format", required_argument, 0, O_FORMAT },
+		{ "all", no_argument, 0, O_ALL },
+		{ "status-file", required_argument, 0, O_STATUS },
+		{ "snapshot", required_argument, 0, O_SNAPSHOT },
+		{ "objects-cache", required_argument, 0, O_OBJECTS },
+		{ "timeout", required_argument, 0, O_TIMEOUT },
+		{ "site", required_argument, 0, O_SITE },
+		{ "compress", required_argument, 0, O_COMPRESS },
+		{ "state-dir", required_argument, 0, O_STATEDIR },
+		{ "encrypt-to", required_argument, 0, O_ENCRYPT },
+		{ "mail-to", required_argument, 0, O_MAILTO },
+		{ "mail-from", required_argument, 0, O_MAILFROM },
+		{ "sendmail", required_argument, 0, O_SENDMAIL },
+		{ "send-command", required_argument, 0, O_SENDCMD },
+		{ "queue", required_argument, 0, O_QUEUE },
+		{ "queue-max", required_argument, 0, O_QUEUEMAX },
+		{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" } };
+	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost";
+	const char *mail_to = NULL, *mail_from = NULL, *sendmail = NULL, *send_cmd = NULL;
+	int c, secs, rc, queue_max = -1, outdir, send_timeout_set = 0;
+	struct stat qst, ost;
+
+	/* libsodium only for keys and bundles: its start-up costs a plain
+	 * export a few milliseconds, a third of its whole budget at 5k services */
+	if (argc > 1 && !strcmp(argv[1], "keygen")) {
+		if (sodium_init() < 0) {
+			fprintf(stderr, "sitedump: libsodium failed to initialise\n");
+			return 2;
+		}
+		return keygen_main(argc - 1, argv + 1);
+	}
+	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.lo.spec = optarg; break;
+		case 'C': o.config = 1; break;
+		case 'T': o.wo.templates = 1; break;
+		case 'G': o.wo.contact_groups = 1; break;
+		case 'M': o.mark = 1; break;
+		case 'p': o.wo.prefix = optarg; break;
+		case 'i':
+			if (parse_num(optarg, 1, 1000000, &o.wo.check_interval) < 0) {
+				fprintf(stderr, "sitedump: -i: not a positive number of minutes: %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'H': case 'S': case 'O':
+			if (add_header(c == 'H' ? &hh : c == 'S' ? &sh : &oh, optarg) < 0) {
+				fprintf(stderr, "sitedump: -%c: a header is one line 'Name: value': %s\n", c, optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "sitedump: -o: empty file name\n");
+				return 2;
+			}
+			o.outpath = optarg;
+			break;
+		case 'k': o.key = optarg; break;
+		case O_FORMAT:
+			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;
+			else if (!strcmp(optarg, "json")) o.fmt = F_JSON;
+			else if (!strcmp(optarg, "json-columns")) o.fmt = F_JSON, o.wo.json_columns = 1;
+			else if (!strcmp(optarg, "json-blocks")) o.fmt = F_JSON, o.wo.json_blocks = 1;
+			else if (!strcmp(optarg, "nagios")) o.fmt = F_NAGIOS;
+			else if (!strcmp(optarg, "icinga2")) o.fmt = F_ICINGA2;
+			else {
+				fprintf(stderr, "sitedump: --format: unknown format '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_ALL: o.all = 1; break;
+		case O_STATUS: o.status_file = optarg; break;
+		case O_SNAPSHOT: o.snapshot = optarg; break;
+		case O_OBJECTS: o.objects_cache = optarg; break;
+		case O_TIMEOUT:
+			if (parse_num(optarg, 1, 86400, &secs) < 0) {
+				fprintf(stderr, "sitedump: --timeout: not a number of seconds: %s\n", optarg);
+				return 2;
+			}
+			o.lo.timeout_ms = secs * 1000;
+			break;
+		case O_SITE: o.site = optarg; break;
+		case O_COMPRESS:
+			if (!strcmp(optarg, "gzip")) o.compress = BUNDLE_GZIP;
+			else if (!strcmp(optarg, "zstd")) o.compress = BUNDLE_ZSTD;
+			else if (!strcmp(optarg, "none")) o.compress = BUNDLE_NONE;
+			else {
+				fprintf(stderr, "sitedump: --compress: gzip, zstd or none, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case O_STATEDIR: o.state_dir = optarg; break;
+		case O_ENCRYPT: o.encrypt_to = optarg; break;
+		case O_MAILTO: mail_to = optarg; break;
+		case O_MAILFROM: mail_from = optarg; break;
+		case O_SENDMAIL: sendmail = optarg; break;
+		case O_SENDCMD: send_cmd = optarg; break;
+		case O_QUEUE:
+			if (!*optarg) {
+				fprintf(stderr, "sitedump: --queue: empty directory name\n");
+				return 2;
+			}
+			o.queue_dir = optarg;
+			break;
+		case O_QUEUEMAX:
+			if (parse_num(optarg, 1, 1000000, &queue_max) < 0) {
+				fprintf(stderr, "sitedump: --queue-max: want a number of bundles (1 or more): %s\n", optarg);
+				return 2;
+			}
+			break;
+		case O_SENDTIMEOUT:
+			if (parse_num(optarg, 0, 86400, &o.tr.timeout_s) < 0) {
+				fprintf(stderr, "sitedump: --send-timeout: want seconds (0: no limit): %s\n", optarg);
+				return 2;
+			}
+			send_timeout_set = 1;
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sitedump: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (o.encrypt_to && !o.key) {
+		fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n");
+		return 2;
+	}
+	if (o.key && (o.fmt != F_DEFAULT || o.mark || o.wo.templates)) {
+		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
+		return 2;
+	}
+	/* delivery: one transport; --queue puts the bundle in front of it */
+	if ((mail_to || mail_from || sendmail || send_cmd || o.queue_dir || queue_max >= 0) && !o.key) {
+		fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n");
+		return 2;
+	}
+	if (mail_to && send_cmd) {
+		fprintf(stderr, "sitedump: give one transport: --mail-to or --send-command\n");
+		return 2;
+	}
+	if ((mail_from || sendmail) && !mail_to) {
+		fprintf(stderr, "sitedump: --mail-from and --sendmail go with --mail-to\n");
+		return 2;
+	}
+	if ((mail_to && !mail_addr_ok(mail_to)) || (mail_from && !mail_addr_ok(mail_from))) {
+		fprintf(stderr, "sitedump: --mail-to/--mail-from: an address is one line of printable ASCII\n");
+		return 2;
+	}
+	if ((send_cmd && !*send_cmd) || (sendmail && !*sendmail)) {
+		fprintf(stderr, "sitedump: --send-command/--sendmail: empty command\n");
+		return 2;
+	}
+	if (queue_max >= 0 && !o.queue_dir) {
+		fprintf(stderr, "sitedump: --queue-max goes with --queue\n");
+		return 2;
+	}
+	if ((mail_to || send_cmd) && o.outpath) {
+		fprintf(stderr, "sitedump: -o and --mail-to/--send-command: give one transport\n");
+		return 2;
+	}
+	outdir = o.outpath && strcmp(o.outpath, "-") &&
+		 (o.outpath[strlen(o.outpath) - 1] == '/' || (stat(o.outpath, &qst) == 0 && S_ISDIR(qst.st_mode)));
+	if (o.queue_dir && !mail_to && !send_cmd && !outdir) {
+		fprintf(stderr, "sitedump: --queue needs a transport: --send-command CMD, --mail-to ADDR or -o DIR/\n");
+		return 2;
+	}
+	if (o.queue_dir && outdir && stat(o.outpath, &qst) == 0 && stat(o.queue_dir, &ost) == 0 &&
+	    qst.st_dev == ost.st_dev && qst.st_ino == ost.st_ino) {
+		fprintf(stderr, "sitedump: --queue and -o DIR/ must be different directories\n");
+		return 2;
+	}
+	o.queue_max = queue_max >= 0 ? queue_max : QUEUE_MAX_DEFAULT;
+	if (send_timeout_set && !send_cmd && !mail_to) {
+		fprintf(stderr, "sitedump: --send-timeout is for --send-command and --mail-to\n");
+		return 2;
+	}
+	if (!send_timeout_set)
+		o.tr.timeout_s = QUEUE_SEND_TIMEOUT_DEFAULT;
+	if (send_cmd) {
+		o.tr.via = QUEUE_VIA_COMMAND;
+		o.tr.command = send_cmd;
+	} else if (mail_to) {
+		o.tr.via = QUEUE_VIA_MAIL;
+		o.tr.mail_to = mail_to;
+		o.tr.mail_from = mail_from;
+		o.tr.sendmail = sendmail;
+	} else if (o.queue_dir) {
+		o.tr.via = QUEUE_VIA_DIR;
+		o.tr.dir = o.outpath;
+	}
+	o.has_tr = send_cmd || mail_to || o.queue_dir;
+	if (o.fmt == F_DEFAULT)
+		o.fmt = o.config ? F_NAGIOS : F_CHECKRESULT;
+	if (o.fmt == F_NAGIOS || o.fmt == F_ICINGA2)
+		o.config = 1;
+	if (!o.key && o.fmt == F_CHECKRESULT && o.config) {
+		fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n");
+		return 2;
+	}
+	if (o.all && !o.key && o.fmt != F_JSON) {
+		fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n");
+		return 2;
+	}
+	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
+	if (!o.key && o.fmt == F_CHECKRESULT)
+		o.wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
+	if (!!o.status_file != !!o.objects_cache) {
+		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");
+		return 2;
+	}
+	if (o.snapshot && (o.status_file || hh || sh || oh || o.lo.spec)) {
+		fprintf(stderr, "sitedump: --snapshot is a source of its own: no -s/-H/-S/-O/--status-file with it\n");
+		return 2;
+	}
+	if (o.snapshot && !strcmp(o.snapshot, "-") && o.all && o.key) {
+		fprintf(stderr, "sitedump: --all reads the snapshot twice: give a file, not -\n");
+		return 2;
+	}
+	if (o.status_file && o.all && !o.key) {
+		fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n");
+		return 2;
+	}
+	if (o.status_file && (hh || sh || oh || o.lo.spec)) {
+		fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n");
+		return 2;
+	}
+	if (!o.snapshot && !o.status_file && !o.lo.spec && !(o.lo.spec = ls_default_spec())) {
+		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
+				"or --status-file and --objects-cache\n");
+		return 2;
+	}
+	if (!o.site && !(o.site = getenv("OMD_SITE"))) {
+		gethostname(hostname, sizeof(hostname) - 1);
+		o.site = hostname;
+	}
+	if (!o.state_dir)
+		o.state_dir = seq_default_dir();
+	o.lo.host_headers = hh ? hh : "";
+	o.lo.service_headers = sh ? sh : "";
+	o.lo.host_only_headers = oh ? oh : "";
+	o.wo.now = (time_t)sd_now();
+	if (o.snapshot)
+		snprintf(o.source, sizeof(o.source), "snapshot:%s", o.snapshot);
+	else if (o.status_file)
+		snprintf(o.source, sizeof(o.source), "statusdat:%s", o.status_file);
+	else
+		snprintf(o.source, sizeof(o.source), "livestatus:%s", o.lo.spec);
+
+	if (o.key && sodium_init() < 0) {
+		fprintf(stderr, "sitedump: libsodium failed to initialise\n");
+		return 2;
+	}
+	rc = o.key ? run_bundle(&o) : run_plain(&o);
+	free(hh);
+	free(sh);
+	free(oh);
+	return rc;
+}

@@ -1,0 +1,51 @@
+/*
+ * apply.h - deliver what reconciliation decided to the central core.
+ *
+ * Three channels, chosen per run: a Nagios checkresult spool directory
+ * (results only), the core's command FIFO, a Livestatus socket (COMMAND).
+ * Check results go to the spool when one is given, else as commands; every
+ * other command (acks, downtimes, comments) goes to the FIFO or Livestatus.
+ * Results always reach the core before the commands that depend on them:
+ * with a spool, commands wait until the core has read the result files
+ * (an ack on an object the core still thinks is OK is dropped).
+ */
+#ifndef SITEDUMP_APPLY_H
+#define SITEDUMP_APPLY_H
+#include <stdio.h>
+#include "model/snapshot.h"
+#include "model/core.h"
+
+struct apply_opts {
+	enum sd_core core;
+	const char *checkresults;       /* spool dir, or NULL */
+	const char *command_file;       /* FIFO, or NULL */
+	const char *livestatus;         /* spec, or NULL */
+	FILE *dry_run;                  /* print here instead of delivering */
+	int timeout_ms;                 /* every wait on a socket or FIFO */
+	int reap_wait_ms;               /* how long the core may take to read the spool */
+	/* a command the core refused (Livestatus 452): reported, not fatal */
+	void (*report)(void *ctx, const char *line, const char *why);
+	void *report_ctx;
+	/* called once, before the first byte goes to the core (not in a dry run) */
+	void (*first_send)(void *ctx);
+};
+
+struct apply_stats {
+	long long results, commands, files, refused;
+};
+
+struct applier;
+/* Opens the channels (a FIFO nobody reads is an error here, not a hang). */
+struct applier *apply_open(const struct apply_opts *o, sd_error *err);
+/* One check result; output already encoded for the core (extcmd_encode_output).
+ * ts is the result's time (last_check); exec_time and latency only reach the
+ * core through the spool. */
+int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
+		 double exec_time, double latency, const char *output, sd_error *err);
+/* Any other command, "[ts] VERB;..." (one line). */
+int apply_command(struct applier *a, const char *line, sd_error *err);
+/* Deliver everything queued, in order. 0 or -1. */
+int apply_finish(struct applier *a, sd_error *err);
+const struct apply_stats *apply_get_stats(const struct applier *a);
+void apply_free(struct applier *a);             /* NULL ok; removes unfinished temp files */
+#endif

@@ -1,0 +1,631 @@
+/*
+ * siteload - import, verify and inspect sitedump bundles.
+ *
+ * Only this file prints and exits. Exit codes: 0 valid / applied; 1 a
+ * bundle was refused or failed verification, or something in it was
+ * refused (each reported on one line); 2 usage error or I/O trouble
+ * (missing file, unreadable key, central core unreachable). --mail exits
+ * 75 (EX_TEMPFAIL) instead of 2, so the MTA keeps the message and retries.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <yajl/yajl_gen.h>
+#include "bundle/bundle.h"
+#include "import/import.h"
+#include "bundle/seqstate.h"
+#include "formats/minisign.h"
+#include "formats/icinga2_dsl.h"
+#include "formats/nagios_objects.h"
+#include "bundle/seal.h"
+#include "transports/mail.h"
+#include "transports/spool.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: siteload [import] --trust DIR [--state-dir DIR] [SINKS] [OPTIONS] BUNDLE...|-\n"
+		"       siteload [import] --spool DIR --trust DIR [...]   (the bundles in DIR, filed by outcome)\n"
+		"       siteload [import] --mail -|FILE | --maildir DIR --trust DIR [...]   (bundles by e-mail)\n"
+		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
+		"CONFIG: --config-dir DIR --reload-command CMD --check-command CMD\n"
+		"        --contacts LIST --contact-groups LIST   (the central's own, notified for the sites)\n"
+		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+		"       siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
+		"       siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n"
+		"       siteload keygen -o NAME [-f]    (encryption key pair for --encrypt-to)\n"
+		"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+		"See siteload(1).\n");
+}
+
+static int load_pub(const char *path, struct ms_pubkey *pk)
+{
+	char buf[1024];
+	sd_error err;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "siteload: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0 || ms_pubkey_parse(buf, (size_t)n, pk, &err) < 0) {
+		fprintf(stderr, "siteload: %s: %s\n", path, n < 0 ? strerror(errno) : err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_size(const char *s, long long *out)
+{
+	char *end;
+	long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || v <= 0)
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M')
+		shift = 20, end++;
+	else if (*end == 'G')
+		shift = 30, end++;
+	if (*end || v > (LLONG_MAX >> shift))
+		return -1;
+	v <<= shift;
+	*out = v;
+	return 0;
+}
+
+static void print_text(const char *name, const struct bundle_info *i, const char *const *members)
+{
+	char when[64];
+	time_t t = (time_t)i->created;
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("bundle:    %s\nsite:      %s\nsequence:  %llu\ncreated:   %s (%lld)\nkind:      %s\n"
+	       "generator: %s\ncounts:    %lld hosts, %lld services, %lld comments, %lld downtimes\n"
+	       "signature: %s%s\nmembers:  ",
+	       name, i->site, i->sequence, when, i->created, i->kind, i->generator,
+	       i->hosts, i->services, i->comments, i->downtimes,
+	       i->signature_checked ? "valid, key " : "not checked (no -p)", i->signature_checked ? i->keyid : "");
+	for (; *members; members++)
+		printf(" %s", *members);
+	printf("\n");
+}
+
+static void gen_print(void *ctx, const char *s, size_t len)
+{
+	fwrite(s, 1, len, stdout);
+}
+
+static void gs(yajl_gen g, const char *k, const char *v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
+static void gi(yajl_gen g, const char *k, long long v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_integer(g, v);
+}
+
+static void print_json(const char *name, const struct bundle_info *i, const char *const *members)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	yajl_gen_config(g, yajl_gen_print_callback, gen_print, NULL);
+	yajl_gen_map_open(g);
+	gs(g, "bundle", name);
+	gi(g, "version", i->version);
+	gs(g, "site", i->site);
+	gi(g, "sequence", (long long)i->sequence);
+	gi(g, "created", i->created);
+	gs(g, "kind", i->kind);
+	gs(g, "generator", i->generator);
+	gi(g, "hosts", i->hosts);
+	gi(g, "services", i->services);
+	gi(g, "comments", i->comments);
+	gi(g, "downtimes", i->downtimes);
+	yajl_gen_string(g, (const unsigned char *)"signature_checked", 17);
+	yajl_gen_bool(g, i->signature_checked);
+	if (i->signature_checked)
+		gs(g, "key_id", i->keyid);
+	yajl_gen_string(g, (const unsigned char *)"members", 7);
+	yajl_gen_array_open(g);
+	for (; *members; members++)
+		yajl_gen_string(g, (const unsigned char *)*members, strlen(*members));
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_free(g);
+	printf("\n");
+}
+
+static int check_main(int argc, char **argv, int inspect)
+{
+	enum { O_JSON = 256, O_MAXM, O_MAXS, O_MAXT, O_DECRYPT };
+	static const struct option longopts[] = {
+		{ "pubkey", required_argument, 0, 'p' },
+		{ "json", no_argument, 0, O_JSON },
+		{ "max-members", required_argument, 0, O_MAXM },
+		{ "max-member-size", required_argument, 0, O_MAXS },
+		{ "max-total-size", required_argument, 0, O_MAXT },
+		{ "decrypt-key", required_argument, 0, O_DECRYPT },
+		{ 0, 0, 0, 0 },
+	};
+	struct bundle_limits lim = bundle_default_limits;
+	struct ms_pubkey pk;
+	struct bundle_reader *r;
+	const char *pub = NULL, *path, *decrypt = NULL;
+	struct seal_sec *dk = NULL;
+	int c, json = 0, fd, vf;
+	sd_error err = { "" };
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pub = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_DECRYPT: decrypt = optarg; break;
+		case O_MAXM: case O_MAXS: case O_MAXT: {
+			long long v;
+			if (parse_size(optarg, &v) < 0) {
+				fprintf(stderr, "siteload: bad limit '%s'\n", optarg);
+				return 2;
+			}
+			if (c == O_MAXM) lim.max_members = v;
+			else if (c == O_MAXS) lim.max_member_size = v;
+			else lim.max_total_size = v;
+			break;
+		}
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1 || (!inspect && !pub) || (json && !inspect)) {
+		usage(stderr);
+		return 2;
+	}
+	path = argv[optind];
+	if (pub && load_pub(pub, &pk) < 0)
+		return 2;
+	if (!strcmp(path, "-")) {
+		fd = 0;
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "siteload: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (decrypt) {
+		int plain;
+		if (!(dk = seal_sec_load(decrypt, &err))) {
+			fprintf(stderr, "siteload: %s\n", err.msg);
+			if (fd)
+				close(fd);
+			return 2;
+		}
+		plain = seal_open_max(fd, dk, NULL, lim.max_total_size, &vf, &err);
+		seal_sec_free(dk);
+		if (fd)
+			close(fd);
+		if (plain < 0) {
+			fprintf(stderr, "siteload: %s: %s\n", path, err.msg);
+			return vf ? 1 : 2;
+		}
+		fd = plain;
+	}
+	r = bundle_read(fd, pub ? &pk : NULL, &lim, NULL, &vf, &err);
+	if (fd)
+		close(fd);
+	if (!r) {
+		fprintf(stderr, "siteload: %s: %s\n", path, err.msg);
+		return vf ? 1 : 2;
+	}
+	if (json)
+		print_json(path, bundle_reader_info(r), bundle_reader_members(r));
+	else if (inspect)
+		print_text(path, bundle_reader_info(r), bundle_reader_members(r));
+	else {
+		const struct bundle_info *i = bundle_reader_info(r);
+		printf("%s: OK: site %s, sequence %llu, kind %s, %lld hosts, %lld services, key %s\n",
+		       path, i->site, i->sequence, i->kind, i->hosts, i->services, i->keyid);
+	}
+	bundle_reader_free(r);
+	return 0;
+}
+
+static void imp_report(void *ctx, const char *what, const char *why)
+{
+	fprintf(stderr, "siteload: %s: %s\n", what, why);
+}
+
+static void imp_info(void *ctx, const char *line)
+{
+	if (!*(int *)ctx)
+		fprintf(stderr, "siteload: %s\n", line);
+}
+
+static int seconds_arg(const char *s, const char *opt, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0) {
+		fprintf(stderr, "siteload: %s: want a number of seconds, got '%s'\n", opt, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * --contacts / --contact-groups: the central's own names, comma-separated,
+ * written into the site's config as they are: each must be a name the
+ * config format can carry. "" means none (*list becomes NULL).
+ */
+static int names_arg(const char *opt, enum sd_core fmt, const char **list)
+{
+	const char *s = *list, *end, *p;
+	char name[512], why[512];
+	size_t n;
+
+	if (!s)
+		return 0;
+	if (!*s) {
+		*list = NULL;
+		return 0;
+	}
+	for (;; s = end + 1) {
+		end = strchr(s, ',');
+		n = end ? (size_t)(end - s) : strlen(s);
+		if (n >= sizeof(name)) {
+			fprintf(stderr, "siteload: %s: a name of %zu bytes is too long\n", opt, n);
+			return -1;
+		}
+		memcpy(name, s, n);
+		name[n] = 0;
+		p = fmt == CORE_NAGIOS ? nagios_name_problem(name, why, sizeof(why)) : icinga2_shadow_name_problem(name);
+		if (p) {
+			for (n = 0; name[n]; n++)       /* the message stays one line */
+				if ((unsigned char)name[n] < 0x20 || name[n] == 0x7f)
+					name[n] = '?';
+			fprintf(stderr, "siteload: %s: '%s' cannot be %s name: %s\n", opt, name,
+				fmt == CORE_NAGIOS ? "a Nagios" : "an Icinga 2", p);
+			return -1;
+		}
+		if (!end)
+			return 0;
+	}
+}
+
+/* The spool and mail transports hand their bundles here: import_run
+ * with the transport's report, info and outcome in place of ours. */
+static int handoff_import(const struct handoff *h, char *const *paths, int n, sd_error *err)
+{
+	struct import_opts io = *(const struct import_opts *)h->run_ctx;
+
+	io.report = h->report;
+	io.info = h->info;
+	io.outcome = h->outcome;
+	io.ctx = h->ctx;
+	return import_run(&io, paths, n, err);
+}
+
+static int import_main(int argc, char **argv)
+{
+	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
+	       O_CHECKRESULTS, O_CMDFILE, O_LIVESTATUS, O_STATUS, O_OBJECTS, O_DRY, O_TIMEOUT,
+	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET,
+	       O_SPOOL };
+	enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
+	enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
+	static const struct option longopts[] = {
+		{ "trust", required_argument, 0, O_TRUST },
+		{ "state-dir", required_argument, 0, O_STATEDIR },
+		{ "max-age", required_argument, 0, O_MAXAGE },
+		{ "prefix", required_argument, 0, O_PREFIX },
+		{ "core", required_argument, 0, O_CORE },
+		{ "config-dir", required_argument, 0, O_CONFDIR },
+		{ "config-format", required_argument, 0, O_CONFFMT },
+		{ "reload-command", required_argument, 0, O_RELOAD },
+		{ "checkresults", required_argument, 0, O_CHECKRESULTS },
+		{ "command-file", required_argument, 0, O_CMDFILE },
+		{ "livestatus", required_argument, 0, O_LIVESTATUS },
+		{ "status-file", required_argument, 0, O_STATUS },
+		{ "objects-cache", required_argument, 0, O_OBJECTS },
+		{ "dry-run", no_argument, 0, O_DRY },
+		{ "timeout", required_argument, 0, O_TIMEOUT },
+		{ "reload-wait", required_argument, 0, O_RELOADWAIT },
+		{ "reap-wait", required_argument, 0, O_REAPWAIT },
+		{ "stale-after", required_argument, 0, O_STALE },
+		{ "site", required_argument, 0, O_SITE },
+		{ "decrypt-key", required_argument, 0, O_DECRYPT },
+		{ "max-members", required_argument, 0, O_MAXM },
+		{ "max-member-size", required_argument, 0, O_MAXS },
+		{ "max-total-size", required_argument, 0, O_MAXT },
+		{ "quiet", no_argument, 0, O_QUIET },
+		{ "mail", required_argument, 0, O_MAIL },
+		{ "maildir", required_argument, 0, O_MAILDIR },
+		{ "spool", required_argument, 0, O_SPOOL },
+		{ "contacts", required_argument, 0, O_CONTACTS },
+		{ "contact-groups", required_argument, 0, O_CONTACTGROUPS },
+		{ "check-command", required_argument, 0, O_CHECKCMD },
+		{ 0, 0, 0, 0 },
+	};
+	struct import_opts o = { 0 };
+	struct handoff h;
+	const char *core = NULL, *fmt = NULL, *spool = NULL;
+	char self[PATH_MAX], *abs_state = NULL;
+	const char *mail = NULL, *maildir = NULL;
+	long long v;
+	sd_error err = { "" };
+	int c, rc, quiet = 0;
+	ssize_t n;
+
+	o.state_dir = seq_default_dir();
+	o.prefix = "";
+	o.max_age = 86400;
+	o.timeout_ms = 30000;
+	o.reload_wait_ms = 60000;
+	o.reap_wait_ms = 60000;
+	o.stale_after = 1800;
+	o.lim = bundle_default_limits;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_TRUST: o.trust_dir = optarg; break;
+		case O_STATEDIR: o.state_dir = optarg; break;
+		case O_MAXAGE: if (seconds_arg(optarg, "--max-age", &o.max_age) < 0) return 2; break;
+		case O_PREFIX: o.prefix = optarg; break;
+		case O_CORE: core = optarg; break;
+		case O_CONFDIR: o.config_dir = optarg; break;
+		case O_CONFFMT: fmt = optarg; break;
+		case O_RELOAD: o.reload_command = optarg; break;
+		case O_CHECKRESULTS: o.checkresults = optarg; break;
+		case O_CMDFILE: o.command_file = optarg; break;
+		case O_LIVESTATUS: o.livestatus = optarg; break;
+		case O_STATUS: o.status_file = optarg; break;
+		case O_OBJECTS: o.objects_cache = optarg; break;
+		case O_DRY: o.dry_run = stdout; break;
+		case O_SITE: o.only_site = optarg; break;
+		case O_DECRYPT: o.decrypt_key = optarg; break;
+		case O_TIMEOUT: case O_RELOADWAIT: case O_REAPWAIT: case O_STALE:
+			if (seconds_arg(optarg, "value", &v) < 0 || v < 1 || v > 86400 * 365) {
+				fprintf(stderr, "siteload: --%s: want 1 or more seconds\n", longopts[c - 256].name);
+				return 2;
+			}
+			if (c == O_TIMEOUT) o.timeout_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else if (c == O_RELOADWAIT) o.reload_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else if (c == O_REAPWAIT) o.reap_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+			else o.stale_after = (int)v;
+			break;
+		case O_MAXM: case O_MAXS: case O_MAXT:
+			if (parse_size(optarg, &v) < 0) {
+				fprintf(stderr, "siteload: bad limit '%s'\n", optarg);
+				return 2;
+			}
+			if (c == O_MAXM) o.lim.max_members = v;
+			else if (c == O_MAXS) o.lim.max_member_size = v;
+			else o.lim.max_total_size = v;
+			break;
+		case 'q': case O_QUIET: quiet = 1; break;
+		case O_MAIL: mail = optarg; break;
+		case O_MAILDIR: maildir = optarg; break;
+		case O_SPOOL: spool = optarg; break;
+		case O_CONTACTS: o.notify_contacts = optarg; break;
+		case O_CONTACTGROUPS: o.notify_contact_groups = optarg; break;
+		case O_CHECKCMD: o.check_command = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!o.trust_dir) {
+		fprintf(stderr, "siteload: --trust DIR is required (one SITE.pub per site)\n");
+		return 2;
+	}
+	if (spool && optind < argc) {
+		fprintf(stderr, "siteload: --spool DIR imports the bundles in DIR: give no bundle besides\n");
+		return 2;
+	}
+	if ((mail || maildir) && (optind < argc || spool || (mail && maildir))) {
+		fprintf(stderr, "siteload: --mail and --maildir take the bundles from mail: give one of them, "
+			"no --spool and no bundle besides\n");
+		return 2;
+	}
+	if (!spool && !mail && !maildir && optind >= argc) {
+		fprintf(stderr, "siteload: no bundle given (a file, or - for stdin)\n");
+		return 2;
+	}
+	if (!core)
+		o.core = o.livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
+	else if (!strcmp(core, "nagios"))
+		o.core = CORE_NAGIOS;
+	else if (!strcmp(core, "icinga2"))
+		o.core = CORE_ICINGA2;
+	else {
+		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", core);
+		return 2;
+	}
+	if (!fmt)
+		o.config_format = o.core;
+	else if (!strcmp(fmt, "nagios"))
+		o.config_format = CORE_NAGIOS;
+	else if (!strcmp(fmt, "icinga2"))
+		o.config_format = CORE_ICINGA2;
+	else {
+		fprintf(stderr, "siteload: --config-format: want nagios or icinga2, got '%s'\n", fmt);
+		return 2;
+	}
+	if (names_arg("--contacts", o.config_format, &o.notify_contacts) < 0 ||
+	    names_arg("--contact-groups", o.config_format, &o.notify_contact_groups) < 0)
+		return 2;
+	if (o.check_command && !*o.check_command) {
+		fprintf(stderr, "siteload: --check-command: empty command\n");
+		return 2;
+	}
+	if (!!o.status_file != !!o.objects_cache) {
+		fprintf(stderr, "siteload: --status-file and --objects-cache go together\n");
+		return 2;
+	}
+	if (o.checkresults && o.core != CORE_NAGIOS) {
+		fprintf(stderr, "siteload: --checkresults is Nagios's spool (Icinga 2's reader keeps one result per file): "
+			"use --livestatus or --command-file with --core icinga2\n");
+		return 2;
+	}
+	if (o.checkresults && !o.command_file && !o.livestatus) {
+		fprintf(stderr, "siteload: --checkresults carries check results only: give --command-file too "
+			"(acknowledgements, downtimes, comments)\n");
+		return 2;
+	}
+	if ((o.checkresults || o.command_file) && !o.livestatus && !o.status_file && !o.dry_run) {
+		fprintf(stderr, "siteload: to send only the difference siteload reads the central first: "
+			"give --livestatus or --status-file/--objects-cache\n");
+		return 2;
+	}
+	if (o.livestatus && o.status_file) {
+		fprintf(stderr, "siteload: --livestatus and --status-file both read the central: give one\n");
+		return 2;
+	}
+	if (!seq_site_ok(o.only_site ? o.only_site : "x")) {
+		fprintf(stderr, "siteload: --site: bad site name\n");
+		return 2;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+		fprintf(stderr, "siteload: /proc/self/exe: %s\n", strerror(errno));
+		return 2;
+	}
+	self[n] = 0;
+	o.self = self;
+	if (mkdir(o.state_dir, 0711) == 0)
+		chmod(o.state_dir, 0711);       /* not narrowed by the caller's umask: the core's stale check reads it */
+	else if (errno != EEXIST) {
+		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+		return 2;
+	}
+	if (!(abs_state = realpath(o.state_dir, NULL))) {
+		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+		return 2;
+	}
+	o.state_dir = abs_state;
+	o.report = imp_report;
+	o.info = imp_info;
+	o.ctx = &quiet;
+	/* what siteload writes is its own (0600) unless a file says otherwise:
+	 * the core's config and check results get their modes explicitly */
+	umask(077);
+	h = (struct handoff){ handoff_import, &o, o.dry_run != NULL, o.report, o.info, o.outcome, o.ctx };
+	if (mail || maildir)    /* transports/mail.c */
+		rc = maildir ? mail_import_maildir(&h, maildir, &err) : mail_import_message(&h, mail, &err);
+	else if (spool)      /* files each bundle by its outcome (transports/spool.c) */
+		rc = spool_import(spool, &h, NULL, &err);
+	else
+		rc = import_run(&o, argv + optind, argc - optind, &err);
+	if (rc == 2 && err.msg[0])
+		fprintf(stderr, "siteload: %s\n", err.msg);
+	/* an MTA keeps a message whose pipe command exits 75 (EX_TEMPFAIL) and tries again later */
+	if (mail && rc == 2)
+		rc = 75;
+	free(abs_state);
+	return rc;
+}
+
+static int stale_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state-dir", required_argument, 0, 'd' },
+		{ "site", required_argument, 0, 's' },
+		{ "link", no_argument, 0, 'l' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *dir = seq_default_dir(), *site = NULL;
+	char buf[1024];
+	int c, link = 0, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == 'd') dir = optarg;
+		else if (c == 's') site = optarg;
+		else if (c == 'l') link = 1;
+		else {
+			printf("UNKNOWN - usage: siteload stale --site SITE [--state-dir DIR] [--link]\n");
+			return 3;
+		}
+	}
+	if (!site) {
+		printf("UNKNOWN - usage: siteload stale --site SITE [--state-dir DIR] [--link]\n");
+		return 3;
+	}
+	rc = import_stale_message(dir, site, link, buf, sizeof(buf));
+	printf("%s\n", buf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "siteload: libsodium failed to initialise\n");
+		return 2;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "keygen")) {
+		const char *name = NULL;
+		char msg[1024];
+		sd_error err = { "" };
+		int c, force = 0;
+
+		optind = 1;
+		while ((c = getopt(argc - 1, argv + 1, "o:f")) != -1) {
+			if (c == 'o')
+				name = optarg;
+			else if (c == 'f')
+				force = 1;
+			else
+				return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+		}
+		if (!name || optind < argc - 1)
+			return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+		if (seal_keygen(name, force, msg, sizeof(msg), &err) < 0) {
+			fprintf(stderr, "siteload: keygen: %s\n", err.msg);
+			return 2;
+		}
+		printf("siteload: %s\nremote sites encrypt with: sitedump -k SITE.key --encrypt-to %s.pub ...\n"
+		       "here: siteload verify -p SITE.pub --decrypt-key %s.key BUNDLE\n", msg, name, name);
+		return 0;
+	}
+	if (!strcmp(argv[1], "import"))
+		return import_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stale"))
+		return stale_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return check_main(argc - 1, argv + 1, 0);
+	if (!strcmp(argv[1], "inspect"))
+		return check_main(argc - 1, argv + 1, 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("siteload %s\n", SITEDUMP_VERSION);
+		return 0;
+	}
+	/* no command word: an import (sitedump ... | ssh central siteload -) */
+	return import_main(argc, argv);
+}
