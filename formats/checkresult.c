@@ -1,7 +1,7 @@
 /*
  * checkresult.c - write results Nagios 4 reads from its check_result_path.
  *
- * Why these choices (FACTS.md §2, measured on Nagios 4.4.6):
+ * Why these choices (docs/core-behaviour.md §2, measured on Nagios 4.4.6):
  * - file_time= first, or Nagios may skip the file as too old;
  * - start_time/finish_time as SEC.USEC (a bare integer gives last_check=0)
  *   and taken from the object's real last check, so the central shows when

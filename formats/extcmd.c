@@ -1,7 +1,8 @@
 /*
  * extcmd.c - external command lines for Nagios 4 and Icinga 2.
  *
- * Why every field is rewritten here and nowhere else (FACTS.md §1, §6):
+ * Why every field is rewritten here and nowhere else
+ * (docs/core-behaviour.md §6):
  * a raw LF in a command ends it and whatever follows runs as a command of
  * its own (observed: a comment disabled notifications), and a ';' in any
  * field but the last shifts every later field. Names with either cannot be
@@ -202,7 +203,8 @@ static char *encode(enum sd_core core, int is_host, const char *plugin_output,
 	}
 	if (*long_output) {
 		if (is_host) {
-			/* PROCESS_HOST_CHECK_RESULT unescapes nothing (FACTS.md §6) */
+			/* PROCESS_HOST_CHECK_RESULT unescapes nothing
+			 * (docs/core-behaviour.md §6) */
 			*altered = 1;
 		} else {
 			*o++ = '\\';

@@ -3,7 +3,8 @@
  * as the command FIFO and Livestatus COMMAND take them.
  *
  * Writer: builds one command with every field made safe for the core it
- * goes to (FACTS.md §6): a command is always exactly one line. The
+ * goes to (docs/core-behaviour.md §6): a command is always exactly one
+ * line. The
  * inverse split (extcmd_parse), which only tests need, is in tests/support.
  */
 #ifndef SITEDUMP_EXTCMD_H

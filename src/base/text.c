@@ -3,7 +3,8 @@
  *
  * Written by hand: the only Debian libraries with a UTF-8 repair function
  * (glib, ICU) are far heavier than these 60 lines, and JSON must never carry
- * invalid UTF-8 (status.dat sources can hold raw bytes, FACTS.md §8).
+ * invalid UTF-8 (status.dat sources can hold raw bytes,
+ * docs/core-behaviour.md §8).
  */
 #include <stdint.h>
 #include <stdio.h>

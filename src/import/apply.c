@@ -2,7 +2,7 @@
  * apply.c - the central's channels: checkresult spool, command FIFO,
  * Livestatus.
  *
- * Why the details (FACTS.md §2, §6):
+ * Why the details (docs/core-behaviour.md §2, §6):
  * - spool files are written under a hidden temp name (Nagios only reads
  *   7-character c?????? names), fsynced, renamed onto a name mkstemp
  *   reserved, and only then get their .ok marker: Nagios never sees half a

@@ -2,7 +2,7 @@
  * reconcile.c - compute and send the difference between a remote's state
  * snapshot and the central's current state.
  *
- * Why it works this way (FACTS.md §4, §5; docs/fidelity.md):
+ * Why it works this way (docs/core-behaviour.md §1, §3-§5; docs/fidelity.md):
  * - No command sets a state type or an attempt, so both are reproduced by
  *   replaying results: the count depends on where the central object is
  *   and on how each core counts (Icinga 2 counts a pending object as

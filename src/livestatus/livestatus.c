@@ -288,7 +288,8 @@ out:
 /*
  * COMMAND channel. Every command goes with `ResponseHeader: fixed16`: that
  * is the only way Icinga 2 says whether a command failed (452 + text), and
- * without it no reply comes at all (FACTS.md §7). Commands are pipelined
+ * without it no reply comes at all (docs/core-behaviour.md §7). Commands
+ * are pipelined
  * in windows so 50,000 of them do not cost 50,000 round trips.
  */
 #define LS_CMD_WINDOW 64

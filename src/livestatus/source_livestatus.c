@@ -119,8 +119,9 @@ static char *columns_line(const struct objctx *c)
 	return s;
 }
 
-/* Undo the cores' escaping of newlines in long output (FACTS.md §7), into
- * the context's buffer; the string itself when there is nothing to undo. */
+/* Undo the cores' escaping of newlines in long output
+ * (docs/core-behaviour.md §7), into the context's buffer; the string
+ * itself when there is nothing to undo. */
 static char *unescape_longout(struct objctx *c, char *s, size_t len)
 {
 	char *o;
