@@ -154,7 +154,8 @@ sub compare_central {
         ok($c, "$what on the central") or next;
         is($c->{has_been_checked}, 1, "$what: has_been_checked");
         is($c->{current_state}, $r->{state}, "$what: current_state = remote state ($r->{state})");
-        # FACTS: Nagios shows ';' in the first output line as ':' (and nothing else changes)
+        # docs/core-behaviour.md §6: Nagios shows ';' in the first output line as ':' (and nothing
+        # else changes)
         (my $po = $r->{plugin_output} // '') =~ tr/;/:/;
         is($c->{plugin_output}, $po, "$what: plugin_output");
         (my $lo = $r->{long_plugin_output} // '') =~ s/\\n/\n/g;

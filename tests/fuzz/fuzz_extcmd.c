@@ -4,7 +4,7 @@
  * must be one line (no LF/CR) that extcmd_parse splits back into exactly the
  * fields written, verb first. The encoded output must keep plugin output,
  * perf data and long output apart the way each core splits them
- * (FACTS.md §2, §6). extcmd_parse also runs on the raw input.
+ * (docs/core-behaviour.md §2, §6). extcmd_parse also runs on the raw input.
  *
  * The limits (extcmd.h): cleaned text is cut at a character boundary and
  * cleaning it again changes nothing; extcmd_cut_len is also run with small

@@ -12,7 +12,8 @@
  * Reader half. Why a reader at all: the spool is a wire format like the
  * others, and tests, the fuzz target and anyone checking a spool need
  * Nagios's own reading of it, not a guess. Line continuation (a value
- * ending in one backslash swallows the next line, FACTS.md §2) is
+ * ending in one backslash swallows the next line, docs/core-behaviour.md
+ * §2) is
  * reproduced because it is exactly the hazard the writer must avoid.
  */
 #define CR_MAX_LINE (1 << 20)
@@ -215,7 +216,8 @@ int checkresult_decode_output(const char *value, char **plugin_output, char **pe
 	*plugin_output = *perf_data = *long_output = NULL;
 	if (!(all = unescape_nagios(value, strlen(value))))
 		return -1;
-	/* line 1: output|perf; the rest: long output|more perf (FACTS.md §2) */
+	/* line 1: output|perf; the rest: long output|more perf
+	 * (docs/core-behaviour.md §2) */
 	nl = strchr(all, '\n');
 	first_end = nl ? nl : all + strlen(all);
 	bar = memchr(all, '|', (size_t)(first_end - all));

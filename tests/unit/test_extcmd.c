@@ -1,5 +1,6 @@
 /* Unit tests: external command builders, text cleaning, output encoding
- * for Nagios 4 and Icinga 2 (FACTS.md §1, §3-§6), and the line parser. */
+ * for Nagios 4 and Icinga 2 (docs/core-behaviour.md §1, §3-§6), and the
+ * line parser. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -152,7 +153,8 @@ static void encode_icinga(void **state)
 }
 
 /* Icinga 2 splits a line at its FIRST '|' when a '=' follows anywhere later
- * on that line (FACTS.md §6; PluginUtility::ParseCheckOutput). Plugin
+ * on that line (docs/core-behaviour.md §6; PluginUtility::ParseCheckOutput).
+ * Plugin
  * output and perf data share the first line, so with perf data present
  * every '|' of the plugin output has a '=' after it on that line. */
 static void encode_icinga_bar_before_perfdata(void **state)
@@ -161,7 +163,8 @@ static void encode_icinga_bar_before_perfdata(void **state)
 	check_enc(CORE_ICINGA2, 1, "up | fine", "rta=1ms", "", "up \xc2\xa6 fine|rta=1ms", 1);
 }
 
-/* ---- what the cores make of an encoded output (FACTS.md §2, §6) ---- */
+/* ---- what the cores make of an encoded output
+ * (docs/core-behaviour.md §2, §6) ---- */
 
 struct decoded {
 	char po[1024], pd[1024], lo[2048];
@@ -404,7 +407,7 @@ static void encode_split_nagios(void **state)
  * icinga_bar_is_perf() (formats/extcmd.c) stops looking for '=' at the
  * CR/LF of the original text, and the '|' stays: Icinga 2 then cuts the
  * plugin output there. (A raw CR in plugin_output comes from Nagios
- * status.dat, FACTS.md §8.) */
+ * status.dat, docs/core-behaviour.md §8.) */
 static void encode_icinga_bar_before_line_break(void **state)
 {
 	check_enc(CORE_ICINGA2, 0, "a|b\rc=1", "", "", "a\xc2\xa6" "b c=1", 1);
@@ -788,9 +791,9 @@ static void injection_property(void **state)
 
 /* checkresult_encode_output (used for Nagios by extcmd_encode_output)
  * escapes '\' and LF but passes CR through: the result command then holds
- * a raw CR, which FACTS.md ("What an importer must do" §1: refuse or replace
- * NUL, CR and LF in every field) and extcmd.h ("a command is always exactly
- * one line") rule out. */
+ * a raw CR, which docs/core-behaviour.md §6 (NUL, CR and LF never go out
+ * raw in any field) and extcmd.h ("a command is always exactly one line")
+ * rule out. */
 static void nagios_result_has_no_cr(void **state)
 {
 	struct viol v[V_N];

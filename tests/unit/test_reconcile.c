@@ -1,10 +1,11 @@
-/* Unit tests: result replay planning (reconcile_plan) against FACTS.md §1
- * and "What an importer must do" §4.
+/* Unit tests: result replay planning (reconcile_plan) against
+ * docs/core-behaviour.md §1 (how the cores count results, and the replay).
  *
- * Two kinds of checks: a table of exact plans for the cases FACTS.md spells
- * out, and a model check: a small simulation of how each core counts
- * passive results (FACTS.md §1 tables) is run on the plan over a grid of
- * central and remote states; the central must end where the remote is. */
+ * Two kinds of checks: a table of exact plans for the cases that section
+ * spells out, and a model check: a small simulation of how each core counts
+ * passive results (docs/core-behaviour.md §1) is run on the plan over a
+ * grid of central and remote states; the central must end where the remote
+ * is. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -102,7 +103,8 @@ static void nagios_service(void **state)
 	struct central_obj c;
 
 	/* OK -> SOFT CRITICAL 3/4: three results, the first at the remote's
-	 * last_state_change, the last at its last_check (FACTS §4 "Verified, k=3") */
+	 * last_state_change, the last at its last_check (docs/core-behaviour.md
+	 * §1 "Replay", verified with k = 3) */
 	c = central(0, 1, 1, 4);
 	r = remote(2, 0, 3, 4);
 	assert_string_equal(plan(CORE_NAGIOS, 0, &r, &c, 0), "2@T0 2@LC 2@LC");
@@ -393,8 +395,8 @@ static void future_clamped(void **state)
 
 /* A central whose last result lies in the future (clock skew, or a result
  * sent with a future time) is overridden by any new result in Icinga 2
- * (FACTS.md §1 "Overriding since ours is from the future"), so ours need
- * not and must not be in the future ("never send future timestamps").
+ * (docs/core-behaviour.md §1, "Timestamps"), so ours need not and must not
+ * be in the future (siteload never sends one, same section).
  * reconcile_plan's clamp lets Icinga's floor (ceil(central last_check) + 1
  * when stale) through unbounded, though its comment says "at most one
  * second ahead". */
@@ -419,7 +421,8 @@ struct sim {
 	long long lc, lsc;
 };
 
-/* Nagios 4.4.6 (FACTS §1): results apply whatever their time. */
+/* Nagios 4.4.6 (docs/core-behaviour.md §1): results apply whatever their
+ * time. */
 static void nagios_apply(struct sim *o, int max, int is_host, int host_problem, int rc, long long ts)
 {
 	int changed = o->state != rc;
@@ -460,7 +463,8 @@ static void nagios_apply(struct sim *o, int max, int is_host, int host_problem, 
 		o->attempt = max;       /* capped at max, shown as max */
 }
 
-/* Icinga 2.13.6 (FACTS §1, checkable-check.cpp). Returns 0 if dropped. */
+/* Icinga 2.13.6 (docs/core-behaviour.md §1, checkable-check.cpp). Returns 0
+ * if dropped. */
 static int icinga_apply(struct sim *o, int max, int rc, long long ts, long long now)
 {
 	int old = o->state;
@@ -1032,7 +1036,8 @@ static int count(const char *hay, const char *needle)
 	return n;
 }
 
-/* The central takes the commands the way the cores do (FACTS.md §4, §5):
+/* The central takes the commands the way the cores do
+ * (docs/core-behaviour.md §4, §5):
  * a downtime or comment per command, trailing spaces of the last field
  * stripped, and Icinga 2's Livestatus shows an end after 2^31-1 as
  * -2147483648. Deletions remove by id. */
