@@ -39,6 +39,7 @@
 #include "livestatus/livestatus.h"
 #include "formats/minisign.h"
 #include "formats/nagios_objects.h"
+#include "base/deadline.h"
 #include "base/output.h"
 #include "base/seen.h"
 #include "import/reconcile.h"
@@ -396,7 +397,7 @@ static void statusdat_wait(struct ctx *c)
 {
 	char *p = spath(c->o->state_dir, SENT_FILE, "");
 	long long sent = 0;
-	struct timespec t0, t;
+	struct sd_deadline dl;
 	struct stat st;
 	FILE *f;
 
@@ -410,12 +411,11 @@ static void statusdat_wait(struct ctx *c)
 	free(p);
 	if (!sent)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sd_deadline_start(&dl, c->o->reload_wait_ms);
 	/* written a whole second after the send: the core had that second to
 	 * process the commands (it reads its FIFO continuously) */
 	while (stat(c->o->status_file, &st) == 0 && st.st_mtime <= sent + 1) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms)
+		if (sd_deadline_over(&dl))
 			break;
 		usleep(200000);
 	}
@@ -1729,7 +1729,7 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 {
 	struct lines owned;
 	char *p = spath(c->o->state_dir, site, ".hosts"), gen[64];
-	struct timespec t0, t;
+	struct sd_deadline dl;
 	size_t i, missing;
 	int restarted = !*gen0, rc = 0;
 	time_t since;
@@ -1740,7 +1740,7 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 		return p ? -1 : sd_fail(err, "out of memory");
 	}
 	free(p);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sd_deadline_start(&dl, c->o->reload_wait_ms);
 	since = time(NULL);
 	for (;;) {
 		central_free(c->central);
@@ -1755,12 +1755,11 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 			if (!missing)
 				break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms) {
+		if (sd_deadline_over(&dl)) {
 			central_free(c->central);
 			c->central = NULL;
 			rc = !restarted;
-			if (core_down(c, since, ms_since(&t0), why, sizeof(why))) {
+			if (core_down(c, since, sd_deadline_elapsed(&dl), why, sizeof(why))) {
 				rc = 2;
 				sd_fail(err, "the core is down after the reload command (%s): see its log; the reload "
 					"is retried at the next import%s", why,
