@@ -4,24 +4,20 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "transports/mail.h"
+#include "base/child.h"
 #include "base/output.h"
 #include "transports/queue.h"
 #include "bundle/seqstate.h"
-
-extern char **environ;
 
 int queue_name_parse(const char *name, struct queue_name *qn)
 {
@@ -82,121 +78,39 @@ void queue_describe(const struct queue_transport *t, char *buf, size_t len)
 	}
 }
 
-static int past(const struct timespec *end)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec && now.tv_nsec >= end->tv_nsec);
-}
-
-/* Wait for pid up to timeout_s seconds (0: no limit). Then the command
- * gets SIGTERM and, once it and its group are gone or 5 s later, the group
- * SIGKILL: a hung ssh or MTA must not hold the queue (and its lock) for
- * ever, nor a straggler of it deliver the bundle later. group: pid leads
- * its own process group (else only pid is signalled). 0 with *st, 1 timed
- * out (*st is the status after the kill), -1 waitpid failed. */
-static int wait_limited(pid_t pid, int group, int timeout_s, int *st)
-{
-	struct timespec end, nap = { 0, 1000000 };
-	int fired = 0, reaped = 0;
-	pid_t r, target = group ? -pid : pid;
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += timeout_s;
-	for (;;) {
-		if (!reaped) {
-			r = waitpid(pid, st, timeout_s > 0 ? WNOHANG : 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return -1;
-			if (r == pid) {
-				if (!fired)
-					return 0;
-				reaped = 1;
-			}
-		}
-		if (fired && (past(&end) || (reaped && (!group || kill(target, 0) < 0)))) {
-			kill(target, SIGKILL);
-			if (!reaped)
-				while (waitpid(pid, st, 0) < 0)
-					if (errno != EINTR)
-						return -1;
-			return 1;
-		}
-		if (!fired && past(&end)) {
-			kill(target, SIGTERM);
-			fired = 1;
-			clock_gettime(CLOCK_MONOTONIC, &end);
-			end.tv_sec += 5;
-		}
-		nanosleep(&nap, NULL);
-		if (nap.tv_nsec < 50000000)     /* 1 ms, doubling to 50 ms */
-			nap.tv_nsec *= 2;
-	}
-}
-
-/* A terminal to answer prompts on (ssh's password or host key): the command
- * must then stay in sitedump's process group, or reading the terminal from
- * a background group would stop it (and Ctrl-C would not reach it). */
-static int have_tty(void)
-{
-	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
-/* cmd through /bin/sh -c in its own process group (unless there is a
- * terminal, see have_tty), fd (from its start) on its stdin. 0 for exit 0, QUEUE_REFUSED for exit 1 when refusable (see
- * queue.h), else -1 with err. */
+/* cmd through /bin/sh -c, fd (from its start) on its stdin, in its own
+ * process group unless there is a terminal (child.h says why). At
+ * timeout_s (0: no limit) SIGTERM, and SIGKILL to the group once it is
+ * gone or 5 s later: a hung ssh or MTA must not hold the queue (and its
+ * lock) for ever, nor a straggler of it deliver the bundle later. 0 for
+ * exit 0, QUEUE_REFUSED for exit 1 when refusable (see queue.h), else -1
+ * with err. */
 static int run_command(const char *what, const char *cmd, int fd, int timeout_s, int refusable, sd_error *err)
 {
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	pid_t pid;
-	int st, rc, w, group = !have_tty();
+	struct child_opts o = { .in = fd, .own_group = !child_have_tty(), .timeout_ms = timeout_s * 1000LL,
+				.grace_ms = 5000 };
+	struct child_result r;
+	sd_error e;
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return sd_fail(err, "%s: %s", what, strerror(errno));
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return sd_fail(err, "%s: %s", what, strerror(rc));
-	if ((rc = posix_spawnattr_init(&at)) != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return sd_fail(err, "%s: %s", what, strerror(rc));
-	}
-	rc = posix_spawn_file_actions_adddup2(&fa, fd, 0);
-	if (rc == 0 && group)
-		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	if (rc == 0 && group)
-		rc = posix_spawnattr_setpgroup(&at, 0);
-	if (rc == 0)
-		rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc != 0)
-		return sd_fail(err, "%s: cannot run /bin/sh: %s", what, strerror(rc));
-	if ((w = wait_limited(pid, group, timeout_s, &st)) < 0)
-		return sd_fail(err, "%s: waitpid: %s", what, strerror(errno));
-	if (w == 1)
+	if (child_run(cmd, &o, &r, &e) < 0)
+		return sd_fail(err, "%s: %s", what, e.msg);
+	if (r.end == CHILD_TIMED_OUT)
 		return sd_fail(err, "%s did not finish within %d s (--send-timeout) and was stopped", what, timeout_s);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (r.end == CHILD_SIGNALED)
+		return sd_fail(err, "%s was killed by signal %d", what, r.code);
+	if (r.code == 0)
 		return 0;
-	if (refusable && WIFEXITED(st) && WEXITSTATUS(st) == 1) {
+	if (refusable && r.code == 1) {
 		sd_fail(err, "%s exited with status 1: the central refused the bundle", what);
 		return QUEUE_REFUSED;
 	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+	if (r.code == 127)
 		return sd_fail(err, "%s: command not found (exit status 127)", what);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+	if (r.code == 126)
 		return sd_fail(err, "%s: command not executable (exit status 126)", what);
-	if (WIFEXITED(st))
-		return sd_fail(err, "%s exited with status %d", what, WEXITSTATUS(st));
-	return sd_fail(err, "%s was killed by signal %d", what, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return sd_fail(err, "%s exited with status %d", what, r.code);
 }
 
 static int send_mail(const struct queue_transport *t, int fd, const char *name, sd_error *err)

@@ -30,6 +30,7 @@
 #include "formats/checkresult.h"
 #include "formats/extcmd.h"
 #include "livestatus/livestatus.h"
+#include "base/deadline.h"
 #include "base/sbuf.h"
 #include "base/text.h"
 
@@ -426,10 +427,10 @@ int apply_command(struct applier *a, const char *line, sd_error *err)
 
 static int wait_reaped(struct applier *a, sd_error *err)
 {
-	struct timespec t0, t;
+	struct sd_deadline dl;
 	size_t i;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sd_deadline_start(&dl, a->o.reap_wait_ms);
 	for (;;) {
 		size_t left = 0;
 		for (i = 0; i < a->npending; i++)
@@ -437,8 +438,7 @@ static int wait_reaped(struct applier *a, sd_error *err)
 				left++;
 		if (!left)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > a->o.reap_wait_ms)
+		if (sd_deadline_over(&dl))
 			return sd_fail(err, "%s: the core has not read %zu checkresult file(s) within %d s "
 				       "(check_result_path, is the core running?); acknowledgements, downtimes "
 				       "and comments not sent", a->o.checkresults, left, a->o.reap_wait_ms / 1000);

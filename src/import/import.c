@@ -20,15 +20,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <search.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "import/import.h"
@@ -39,6 +36,8 @@
 #include "livestatus/livestatus.h"
 #include "formats/minisign.h"
 #include "formats/nagios_objects.h"
+#include "base/child.h"
+#include "base/deadline.h"
 #include "base/output.h"
 #include "base/seen.h"
 #include "import/reconcile.h"
@@ -396,7 +395,7 @@ static void statusdat_wait(struct ctx *c)
 {
 	char *p = spath(c->o->state_dir, SENT_FILE, "");
 	long long sent = 0;
-	struct timespec t0, t;
+	struct sd_deadline dl;
 	struct stat st;
 	FILE *f;
 
@@ -410,12 +409,11 @@ static void statusdat_wait(struct ctx *c)
 	free(p);
 	if (!sent)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sd_deadline_start(&dl, c->o->reload_wait_ms);
 	/* written a whole second after the send: the core had that second to
 	 * process the commands (it reads its FIFO continuously) */
 	while (stat(c->o->status_file, &st) == 0 && st.st_mtime <= sent + 1) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms)
+		if (sd_deadline_over(&dl))
 			break;
 		usleep(200000);
 	}
@@ -1072,28 +1070,32 @@ static int others_read(struct ctx *c, const char *site, const char *ext, struct 
 	return 0;
 }
 
+/* generous: a reload returns once the core was told (systemctl), but an
+ * init script may wait for the core to stop and start; only a hung one,
+ * holding the state dir's lock, is stopped (SIGTERM, SIGKILL 5 s later) */
+#define RELOAD_TIMEOUT_MS (600 * 1000)
+
+/* stdin, stdout and stderr stay siteload's: a reload's output is the
+ * admin's to see (and sudo's prompt on a terminal still works) */
 static int run_reload(struct ctx *c, sd_error *err)
 {
-	pid_t pid;
-	int st;
+	struct child_opts o = { .own_group = !child_have_tty(), .timeout_ms = RELOAD_TIMEOUT_MS, .grace_ms = 5000 };
+	const char *cmd = c->o->reload_command;
+	struct child_result r;
+	sd_error e;
 
-	if (!c->o->reload_command)
+	if (!cmd)
 		return 0;
-	info(c, "running reload command: %s", c->o->reload_command);
-	if ((pid = fork()) < 0)
-		return sd_fail(err, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", c->o->reload_command, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return sd_fail(err, "waitpid: %s", strerror(errno));
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	if (WIFEXITED(st))
-		return sd_fail(err, "reload command failed with exit code %d: %s", WEXITSTATUS(st), c->o->reload_command);
-	return sd_fail(err, "reload command killed by signal %d: %s", WTERMSIG(st), c->o->reload_command);
+	info(c, "running reload command: %s", cmd);
+	if (child_run(cmd, &o, &r, &e) < 0)
+		return sd_fail(err, "reload command: %s", e.msg);
+	if (r.end == CHILD_TIMED_OUT)
+		return sd_fail(err, "reload command timed out after %d s (killed): %s", RELOAD_TIMEOUT_MS / 1000, cmd);
+	if (r.end == CHILD_SIGNALED)
+		return sd_fail(err, "reload command killed by signal %d: %s", r.code, cmd);
+	if (r.code)
+		return sd_fail(err, "reload command failed with exit code %d: %s", r.code, cmd);
+	return 0;
 }
 
 /* ---- the site's config file: a candidate, compared, checked ---- */
@@ -1308,89 +1310,41 @@ static void checkout_feed(struct checkout *co, const char *buf, size_t n)
 	}
 }
 
-static long long ms_since(const struct timespec *t0)
+static void checkout_cb(void *ctx, const char *buf, size_t n)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000LL + (t.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
-/* Read the child's output until it closes it or the time is up (1). */
-static int check_collect(int fd, struct checkout *co)
-{
-	struct timespec t0;
-	struct pollfd pf = { .fd = fd, .events = POLLIN };
-	char buf[4096];
-	ssize_t n;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		long long left = CHECK_TIMEOUT_MS - ms_since(&t0);
-		if (left <= 0)
-			return 1;
-		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
-			return 1;
-		if (!(pf.revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		if ((n = read(fd, buf, sizeof(buf))) > 0)
-			checkout_feed(co, buf, (size_t)n);
-		else if (n == 0 || errno != EINTR)
-			break;
-	}
-	if (co->len)
-		checkout_line(co);
-	return 0;
+	checkout_feed(ctx, buf, n);
 }
 
 /*
- * Run --check-command (sh -c, output captured). 0 the core accepts its
- * config; 1 it refuses it (why: the core's own first error line); -1 the
- * check could not be run to its end (err).
+ * Run --check-command (sh -c, stdin /dev/null, output captured, killed
+ * with its process group at the timeout). 0 the core accepts its config;
+ * 1 it refuses it (why: the core's own first error line); -1 the check
+ * could not be run to its end (err).
  */
 static int run_check(struct ctx *c, char *why, size_t len, sd_error *err)
 {
 	struct checkout co = { .len = 0 };
-	int pfd[2], st, timed_out;
-	pid_t pid;
+	struct child_opts o = { .in = CHILD_STDIN_NULL, .own_group = 1, .timeout_ms = CHECK_TIMEOUT_MS,
+				.out = checkout_cb, .ctx = &co };
+	const char *cmd = c->o->check_command;
+	struct child_result r;
+	sd_error e;
 
-	info(c, "running check command: %s", c->o->check_command);
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return sd_fail(err, "pipe: %s", strerror(errno));
-	if ((pid = fork()) < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return sd_fail(err, "fork: %s", strerror(errno));
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-		setpgid(0, 0);          /* the whole check can be killed at the timeout */
-		if (nul >= 0)
-			dup2(nul, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execl("/bin/sh", "sh", "-c", c->o->check_command, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	timed_out = check_collect(pfd[0], &co);
-	close(pfd[0]);
-	if (timed_out)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return sd_fail(err, "waitpid: %s", strerror(errno));
-	if (timed_out)
-		return sd_fail(err, "check command timed out after %d s (killed): %s", CHECK_TIMEOUT_MS / 1000,
-			       c->o->check_command);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	info(c, "running check command: %s", cmd);
+	if (child_run(cmd, &o, &r, &e) < 0)
+		return sd_fail(err, "check command: %s", e.msg);
+	if (co.len)
+		checkout_line(&co);
+	if (r.end == CHILD_TIMED_OUT)
+		return sd_fail(err, "check command timed out after %d s (killed): %s", CHECK_TIMEOUT_MS / 1000, cmd);
+	if (r.end == CHILD_SIGNALED)
+		return sd_fail(err, "check command killed by signal %d: %s", r.code, cmd);
+	if (r.code == 0)
 		return 0;
-	if (!WIFEXITED(st))
-		return sd_fail(err, "check command killed by signal %d: %s", WTERMSIG(st), c->o->check_command);
-	if (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127)
-		return sd_fail(err, "check command could not be run (exit %d%s%s): %s", WEXITSTATUS(st),
-			       *co.last ? ": " : "", co.last, c->o->check_command);
-	snprintf(why, len, "exit %d: %s", WEXITSTATUS(st),
+	if (r.code == 126 || r.code == 127)
+		return sd_fail(err, "check command could not be run (exit %d%s%s): %s", r.code,
+			       *co.last ? ": " : "", co.last, cmd);
+	snprintf(why, len, "exit %d: %s", r.code,
 		 *co.error ? co.error : *co.critical ? co.critical : *co.last ? co.last : "(no output)");
 	return 1;
 }
@@ -1729,7 +1683,7 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 {
 	struct lines owned;
 	char *p = spath(c->o->state_dir, site, ".hosts"), gen[64];
-	struct timespec t0, t;
+	struct sd_deadline dl;
 	size_t i, missing;
 	int restarted = !*gen0, rc = 0;
 	time_t since;
@@ -1740,7 +1694,7 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 		return p ? -1 : sd_fail(err, "out of memory");
 	}
 	free(p);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sd_deadline_start(&dl, c->o->reload_wait_ms);
 	since = time(NULL);
 	for (;;) {
 		central_free(c->central);
@@ -1755,12 +1709,11 @@ static int wait_loaded(struct ctx *c, const char *site, const char *gen0, sd_err
 			if (!missing)
 				break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > c->o->reload_wait_ms) {
+		if (sd_deadline_over(&dl)) {
 			central_free(c->central);
 			c->central = NULL;
 			rc = !restarted;
-			if (core_down(c, since, ms_since(&t0), why, sizeof(why))) {
+			if (core_down(c, since, sd_deadline_elapsed(&dl), why, sizeof(why))) {
 				rc = 2;
 				sd_fail(err, "the core is down after the reload command (%s): see its log; the reload "
 					"is retried at the next import%s", why,
