@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "bundle/bundle.h"
+#include "bundle/bundle_name.h"
 #include "formats/checkresult.h"
 #include "formats/icinga2_dsl.h"
 #include "livestatus/livestatus.h"
@@ -350,11 +351,6 @@ static struct ms_seckey *load_key(const char *path, sd_error *err)
 	return sk;
 }
 
-static const char *compress_ext(enum bundle_compress c)
-{
-	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
-}
-
 /* The archive onto out; with `to`, signed, then encrypted: the sealed
  * stream wraps the whole signed bundle. */
 static int write_bundle(FILE *out, struct bundle_writer *bw, const struct bundle_info *info,
@@ -471,7 +467,7 @@ static int run_bundle(struct opts *o)
 	const char *names[4];
 	enum format fmts[4];
 	struct out_file *of = NULL;
-	char *outpath = NULL, *name = NULL;
+	char *outpath = NULL, name[BUNDLE_NAME_MAX];
 	const char *kind;
 	struct stat st;
 	sd_error err = { "" };
@@ -567,9 +563,9 @@ static int run_bundle(struct opts *o)
 	snprintf(info.kind, sizeof(info.kind), "%s", kind);
 	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
 	info.created = (long long)o->wo.now;
-	if (asprintf(&name, "%s-%llu-%s.%s", o->site, info.sequence, kind, compress_ext(o->compress)) < 0) {
-		name = NULL;
-		sd_fail(&err, "out of memory");
+	/* the site was checked above and seq_next never gives 0: cannot fail */
+	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress)) < 0) {
+		sd_fail(&err, "bundle name: bad site, sequence or kind");
 		goto out;
 	}
 	if (o->queue_dir) {
@@ -631,7 +627,6 @@ out:
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
-	free(name);
 	if (sendfd >= 0)
 		close(sendfd);
 	if (rc < 0) {
