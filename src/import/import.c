@@ -42,6 +42,7 @@
 #include "base/output.h"
 #include "base/seen.h"
 #include "import/reconcile.h"
+#include "bundle/keyfile.h"
 #include "bundle/seal.h"
 #include "bundle/seqstate.h"
 #include "formats/snapshot_json.h"
@@ -337,30 +338,20 @@ static void info(struct ctx *c, const char *fmt, ...)
 static int keyfor(void *vctx, const char *site, struct ms_pubkey *pk, sd_error *err)
 {
 	struct ctx *c = vctx;
-	char *p, buf[1024];
-	ssize_t n;
-	int fd;
+	char *p, msg[SD_ERRLEN];
+	int rc;
 
 	if (c->o->only_site && strcmp(site, c->o->only_site))
 		return sd_fail(err, "bundle of site '%s' refused: this key may only load site '%s'", site, c->o->only_site);
 	if (!(p = spath(c->o->trust_dir, site, ".pub")))
 		return sd_fail(err, "out of memory");
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		sd_fail(err, "no trusted key for site '%s' (%s: %s)", site, p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0 || ms_pubkey_parse(buf, (size_t)n, pk, err) < 0) {
-		if (n < 0)
-			sd_fail(err, "%s: %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
+	rc = keyfile_pub_load(p, pk, err);
 	free(p);
-	return 0;
+	if (rc == -1) {         /* not there (or a link): the site is not trusted */
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return sd_fail(err, "no trusted key for site '%s' (%s)", site, msg);
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 /*
