@@ -21,12 +21,9 @@
 #include <sodium.h>
 #include "bundle/bundle.h"
 #include "bundle/bundle_name.h"
-#include "formats/checkresult.h"
-#include "formats/icinga2_dsl.h"
 #include "livestatus/livestatus.h"
 #include "transports/mail.h"
 #include "formats/minisign.h"
-#include "formats/nagios_objects.h"
 #include "base/output.h"
 #include "transports/queue.h"
 #include "bundle/seal.h"
@@ -34,16 +31,16 @@
 #include "formats/snapshot_json.h"
 #include "livestatus/source_livestatus.h"
 #include "formats/statusdat.h"
+#include "formats/writers.h"
 #include "export/tee.h"
-
-enum format { F_DEFAULT, F_CHECKRESULT, F_JSON, F_NAGIOS, F_ICINGA2 };
 
 struct opts {
 	struct ls_source_opts lo;
 	struct writer_opts wo;
 	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
 	const char *snapshot;           /* --snapshot FILE: a snapshot JSON document as the source */
-	enum format fmt;
+	enum writer_format fmt;
+	int fmt_given;                  /* --format: else checkresult, or nagios with -C */
 	enum bundle_compress compress;
 	int config, all, mark;
 	char source[4200];
@@ -255,31 +252,16 @@ static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_e
 	return rc;
 }
 
-static struct sd_sink *new_writer(enum format f, FILE *out, const struct writer_opts *wo)
+/* A writer reporting what it skipped or altered on stderr. */
+static struct sd_sink *new_writer(enum writer_format f, FILE *out, const struct writer_opts *wo)
 {
-	struct sd_sink *s;
+	struct sd_sink *s = writers_new(f, out, wo);
 
-	switch (f) {
-	case F_JSON: s = snapshot_json_writer_new(out, wo); break;
-	case F_NAGIOS: s = nagios_objects_writer_new(out, wo); break;
-	case F_ICINGA2: s = icinga2_writer_new(out, wo); break;
-	default: s = checkresult_writer_new(out, wo); break;
-	}
 	if (s) {
 		s->skipped = report_skip;
 		s->warned = report_warn;
 	}
 	return s;
-}
-
-static void free_writer(enum format f, struct sd_sink *s)
-{
-	switch (f) {
-	case F_JSON: snapshot_json_writer_free(s); break;
-	case F_NAGIOS: nagios_objects_writer_free(s); break;
-	case F_ICINGA2: icinga2_writer_free(s); break;
-	default: checkresult_writer_free(s); break;
-	}
 }
 
 static int run_plain(struct opts *o)
@@ -305,7 +287,7 @@ static int run_plain(struct opts *o)
 		rc = out_commit(of, &err);
 	else
 		out_abort(of);
-	free_writer(o->fmt, sink);
+	writers_free(o->fmt, sink);
 	if (rc < 0) {
 		fprintf(stderr, "sitedump: %s\n", err.msg);
 		return 2;
@@ -465,7 +447,7 @@ static int run_bundle(struct opts *o)
 	struct bundle_info info = { 0 };
 	struct sd_sink *w[4] = { 0 }, *tee = NULL;
 	const char *names[4];
-	enum format fmts[4];
+	enum writer_format fmts[4];
 	struct out_file *of = NULL;
 	char *outpath = NULL, name[BUNDLE_NAME_MAX];
 	const char *kind;
@@ -507,14 +489,14 @@ static int run_bundle(struct opts *o)
 		n = 0;
 		if (parts == SD_PART_STATE) {
 			names[n] = "state.json";
-			fmts[n++] = F_JSON;
+			fmts[n++] = WRITER_JSON;
 		} else {
 			names[n] = "config.json";
-			fmts[n++] = F_JSON;
+			fmts[n++] = WRITER_JSON;
 			names[n] = "nagios.cfg";
-			fmts[n++] = F_NAGIOS;
+			fmts[n++] = WRITER_NAGIOS;
 			names[n] = "icinga2.conf";
-			fmts[n++] = F_ICINGA2;
+			fmts[n++] = WRITER_ICINGA2;
 		}
 		for (i = 0; i < n; i++) {
 			if (!(f = bundle_member(bw, names[i], &err)) ||
@@ -544,7 +526,7 @@ static int run_bundle(struct opts *o)
 		tee_free(tee);
 		tee = NULL;
 		for (i = 0; i < n; i++) {
-			free_writer(fmts[i], w[i]);
+			writers_free(fmts[i], w[i]);
 			w[i] = NULL;
 		}
 	}
@@ -623,7 +605,7 @@ out:
 		tee_free(tee);
 	for (i = 0; i < 4; i++)
 		if (w[i])
-			free_writer(fmts[i], w[i]);
+			writers_free(fmts[i], w[i]);
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
@@ -718,16 +700,17 @@ int main(int argc, char **argv)
 			break;
 		case 'k': o.key = optarg; break;
 		case O_FORMAT:
-			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;
-			else if (!strcmp(optarg, "json")) o.fmt = F_JSON;
-			else if (!strcmp(optarg, "json-columns")) o.fmt = F_JSON, o.wo.json_columns = 1;
-			else if (!strcmp(optarg, "json-blocks")) o.fmt = F_JSON, o.wo.json_blocks = 1;
-			else if (!strcmp(optarg, "nagios")) o.fmt = F_NAGIOS;
-			else if (!strcmp(optarg, "icinga2")) o.fmt = F_ICINGA2;
+			if (!strcmp(optarg, "checkresult")) o.fmt = WRITER_CHECKRESULT;
+			else if (!strcmp(optarg, "json")) o.fmt = WRITER_JSON;
+			else if (!strcmp(optarg, "json-columns")) o.fmt = WRITER_JSON, o.wo.json_columns = 1;
+			else if (!strcmp(optarg, "json-blocks")) o.fmt = WRITER_JSON, o.wo.json_blocks = 1;
+			else if (!strcmp(optarg, "nagios")) o.fmt = WRITER_NAGIOS;
+			else if (!strcmp(optarg, "icinga2")) o.fmt = WRITER_ICINGA2;
 			else {
 				fprintf(stderr, "sitedump: --format: unknown format '%s'\n", optarg);
 				return 2;
 			}
+			o.fmt_given = 1;
 			break;
 		case O_ALL: o.all = 1; break;
 		case O_STATUS: o.status_file = optarg; break;
@@ -790,7 +773,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n");
 		return 2;
 	}
-	if (o.key && (o.fmt != F_DEFAULT || o.mark || o.wo.templates)) {
+	if (o.key && (o.fmt_given || o.mark || o.wo.templates)) {
 		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
 		return 2;
 	}
@@ -854,20 +837,20 @@ int main(int argc, char **argv)
 		o.tr.dir = o.outpath;
 	}
 	o.has_tr = send_cmd || mail_to || o.queue_dir;
-	if (o.fmt == F_DEFAULT)
-		o.fmt = o.config ? F_NAGIOS : F_CHECKRESULT;
-	if (o.fmt == F_NAGIOS || o.fmt == F_ICINGA2)
+	if (!o.fmt_given)
+		o.fmt = o.config ? WRITER_NAGIOS : WRITER_CHECKRESULT;
+	if (o.fmt == WRITER_NAGIOS || o.fmt == WRITER_ICINGA2)
 		o.config = 1;
-	if (!o.key && o.fmt == F_CHECKRESULT && o.config) {
+	if (!o.key && o.fmt == WRITER_CHECKRESULT && o.config) {
 		fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n");
 		return 2;
 	}
-	if (o.all && !o.key && o.fmt != F_JSON) {
+	if (o.all && !o.key && o.fmt != WRITER_JSON) {
 		fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n");
 		return 2;
 	}
 	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
-	if (!o.key && o.fmt == F_CHECKRESULT)
+	if (!o.key && o.fmt == WRITER_CHECKRESULT)
 		o.wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
 	if (!!o.status_file != !!o.objects_cache) {
 		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");

@@ -46,6 +46,7 @@
 #include "bundle/seal.h"
 #include "bundle/seqstate.h"
 #include "formats/snapshot_json.h"
+#include "formats/writers.h"
 #include "model/writer.h"
 
 #define LINK_PREFIX "sitedump-"
@@ -978,7 +979,7 @@ static int templates_text(const struct import_opts *o, char **buf, size_t *len, 
 	wo.stale_after = o->stale_after;
 	m.site = "(all)";
 	m.source = "siteload: shared templates";
-	w = fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo);
+	w = writers_new(writer_format_of_core(fmt), f, &wo);
 	if (!w) {
 		fclose(f);
 		return sd_fail(err, "out of memory");
@@ -1004,10 +1005,7 @@ static int templates_text(const struct import_opts *o, char **buf, size_t *len, 
 		      "template Service \"sitedump-link-service\" {\n  import \"livedump-service\"\n"
 		      "  check_command = \"sitedump-link-stale\"\n}\n\n", f);
 	}
-	if (fmt == CORE_NAGIOS)
-		nagios_objects_writer_free(w);
-	else
-		icinga2_writer_free(w);
+	writers_free(writer_format_of_core(fmt), w);
 	if (fclose(f) || !*buf)
 		return sd_fail(err, "out of memory");
 	return 0;
@@ -1444,12 +1442,7 @@ static int candidate_install(struct ctx *c, struct sitefile *sf, sd_error *err)
 
 static void cfg_free(struct cfg *g)
 {
-	if (g->writer) {
-		if (g->fmt == CORE_NAGIOS)
-			nagios_objects_writer_free(g->writer);
-		else
-			icinga2_writer_free(g->writer);
-	}
+	writers_free(writer_format_of_core(g->fmt), g->writer);
 	free(g->name);
 	free(g->gstate);
 	seen_free(g->written);
@@ -1509,7 +1502,7 @@ static int cfg_write(struct cfg *g, int fd, FILE *f, sd_error *err)
 	wo.group_prefix = g->group_prefix;
 	wo.notify_contacts = o->notify_contacts;
 	wo.notify_contact_groups = o->notify_contact_groups;
-	if (!(g->writer = g->fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo)) ||
+	if (!(g->writer = writers_new(writer_format_of_core(g->fmt), f, &wo)) ||
 	    !(g->written = seen_new()))
 		return sd_fail(err, "out of memory");
 	g->writer->skipped = NULL;
