@@ -17,51 +17,8 @@
 #include "base/child.h"
 #include "base/output.h"
 #include "transports/queue.h"
-#include "bundle/seqstate.h"
+#include "bundle/bundle_name.h"
 
-int queue_name_parse(const char *name, struct queue_name *qn)
-{
-	static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar" };
-	size_t n = strlen(name), e, i, k;
-	const char *kind, *seq;
-	unsigned long long v = 0;
-
-	for (i = 0; i < sizeof(exts) / sizeof(*exts); i++) {
-		e = strlen(exts[i]);
-		if (n > e && !strcmp(name + n - e, exts[i]))
-			break;
-	}
-	if (i == sizeof(exts) / sizeof(*exts))
-		return -1;
-	n -= e;
-	for (k = n; k > 0 && name[k - 1] != '-'; k--)
-		;
-	if (k == 0)
-		return -1;
-	kind = name + k;
-	if (!((n - k == 5 && !strncmp(kind, "state", 5)) || (n - k == 6 && !strncmp(kind, "config", 6)) ||
-	      (n - k == 4 && !strncmp(kind, "both", 4))))
-		return -1;
-	memcpy(qn->kind, kind, n - k);
-	qn->kind[n - k] = '\0';
-	n = k - 1;
-	for (k = n; k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9'; k--)
-		;
-	seq = name + k;
-	if (k < 2 || name[k - 1] != '-' || n - k < 1 || n - k > 20)
-		return -1;
-	for (i = 0; i < n - k; i++) {
-		if (v > (ULLONG_MAX - (unsigned)(seq[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (unsigned)(seq[i] - '0');
-	}
-	qn->sequence = v;
-	if (k - 1 >= sizeof(qn->site))
-		return -1;
-	memcpy(qn->site, name, k - 1);
-	qn->site[k - 1] = '\0';
-	return seq_site_ok(qn->site) ? 0 : -1;
-}
 
 void queue_describe(const struct queue_transport *t, char *buf, size_t len)
 {
@@ -115,19 +72,19 @@ static int run_command(const char *what, const char *cmd, int fd, int timeout_s,
 
 static int send_mail(const struct queue_transport *t, int fd, const char *name, sd_error *err)
 {
-	struct queue_name qn;
+	struct bundle_name qn;
 	struct mail_meta m = { 0 };
 	char what[512];
 	FILE *f;
 	int mfd, d, rc;
 
-	if (queue_name_parse(name, &qn) < 0)
+	if (bundle_name_parse(name, &qn) < 0)
 		return sd_fail(err, "%s: not a bundle name (SITE-SEQ-KIND.tar.gz)", name);
 	m.from = t->mail_from;
 	m.to = t->mail_to;
 	m.site = qn.site;
 	m.kind = qn.kind;
-	m.sequence = qn.sequence;
+	m.sequence = qn.seq;
 	m.filename = name;
 	m.date = sd_now();
 	/* the whole message first, so sendmail never gets half of one */
@@ -209,7 +166,7 @@ struct queue {
 
 struct qent {
 	char name[NAME_MAX + 1];
-	struct queue_name qn;
+	struct bundle_name qn;
 	int drop;
 };
 
@@ -274,8 +231,8 @@ static int qent_cmp(const void *x, const void *y)
 {
 	const struct qent *a = x, *b = y;
 
-	if (a->qn.sequence != b->qn.sequence)
-		return a->qn.sequence < b->qn.sequence ? -1 : 1;
+	if (a->qn.seq != b->qn.seq)
+		return a->qn.seq < b->qn.seq ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
@@ -294,9 +251,9 @@ static int qlist(struct queue *q, struct qent **out, int *count, sd_error *err)
 		return sd_fail(err, "queue %s: %s", q->dir, strerror(errno));
 	}
 	while ((de = readdir(d))) {
-		struct queue_name qn;
+		struct bundle_name qn;
 
-		if (de->d_name[0] == '.' || queue_name_parse(de->d_name, &qn) < 0)
+		if (de->d_name[0] == '.' || bundle_name_parse(de->d_name, &qn) < 0)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 32;
@@ -336,7 +293,7 @@ static const struct qent *newer(const struct qent *v, int n, int i, int want_sta
 	int j;
 
 	for (j = i + 1; j < n; j++)
-		if (!v[j].drop && !strcmp(v[j].qn.site, v[i].qn.site) && v[j].qn.sequence > v[i].qn.sequence &&
+		if (!v[j].drop && !strcmp(v[j].qn.site, v[i].qn.site) && v[j].qn.seq > v[i].qn.seq &&
 		    (want_state ? has_state(&v[j]) : has_config(&v[j])))
 			return &v[j];
 	return NULL;
@@ -348,7 +305,7 @@ static void qsweep(struct queue *q)
 {
 	int fd = openat(q->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	time_t now = (time_t)sd_now();
-	struct queue_name qn;
+	struct bundle_name qn;
 	struct dirent *de;
 	struct stat st;
 	char base[NAME_MAX + 1];
@@ -366,7 +323,7 @@ static void qsweep(struct queue *q)
 			continue;
 		memcpy(base, de->d_name + 1, n - 8);
 		base[n - 8] = '\0';
-		if (queue_name_parse(base, &qn) == 0 && fstatat(q->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (bundle_name_parse(base, &qn) == 0 && fstatat(q->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISREG(st.st_mode) && st.st_mtime < now - 3600)
 			unlinkat(q->dfd, de->d_name, 0);
 	}

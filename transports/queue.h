@@ -30,14 +30,6 @@ struct queue_transport {
 #define QUEUE_REFUSED 1                 /* queue_send: the receiver refused the bundle */
 #define QUEUE_REFUSED_DIR "refused"
 
-/* A bundle file name, SITE-SEQ-KIND.EXT (EXT tar, tar.gz, tar.zst). */
-struct queue_name {
-	char site[65];
-	unsigned long long sequence;
-	char kind[8];                   /* state, config, both */
-};
-int queue_name_parse(const char *name, struct queue_name *qn);     /* 0 or -1 */
-
 /* Send the bundle in fd (read from offset 0) named name: 0, or -1 with
  * err saying what failed (a command's exit status, a signal, the timeout).
  * QUEUE_REFUSED (err set too) when a command exited with status 1, which

@@ -33,14 +33,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include "transports/spool.h"
-#include "bundle/seqstate.h"
+#include "bundle/bundle_name.h"
 
 #define OUTCOME_NONE (-1)       /* import_run did not get to this bundle */
 
 struct entry {
 	char *name, *path;
-	char site[65];
-	unsigned long long seq;
+	struct bundle_name bn;
 	int oc;                 /* enum import_outcome or OUTCOME_NONE */
 	char reason[SD_ERRLEN];
 };
@@ -52,65 +51,15 @@ struct spool {
 	int loose;              /* reports not about a whole bundle (objects, commands) */
 };
 
-static const char *const exts[] = { ".tar", ".tar.gz", ".tar.zst" };
-static const char *const kinds[] = { "state", "config", "both" };
-
-int spool_name_ok(const char *name, char *site, unsigned long long *seq)
-{
-	size_t n = strlen(name), i, el = 0, kl;
-	const char *dash, *sdash, *p;
-	char stem[256], *end;
-	unsigned long long v;
-
-	if (!n || name[0] == '.')
-		return 0;
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
-		size_t l = strlen(exts[i]);
-		if (n > l && !strcmp(name + n - l, exts[i]))
-			el = l;         /* the longest match wins: .tar.gz over .tar never collides */
-	}
-	if (!el || n - el >= sizeof(stem))
-		return 0;
-	memcpy(stem, name, n - el);
-	stem[n - el] = 0;
-	/* SITE may contain '-': KIND and SEQ are taken from the right */
-	if (!(dash = strrchr(stem, '-')))
-		return 0;
-	for (i = 0, kl = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(dash + 1, kinds[i]))
-			kl = 1;
-	if (!kl)
-		return 0;
-	for (sdash = dash - 1; sdash >= stem && *sdash != '-'; sdash--)
-		;
-	if (sdash < stem || dash - sdash < 2 || dash - sdash > 21)
-		return 0;
-	for (p = sdash + 1; p < dash; p++)
-		if (*p < '0' || *p > '9')
-			return 0;
-	errno = 0;
-	v = strtoull(sdash + 1, &end, 10);
-	if (errno || end != dash || !v)
-		return 0;
-	stem[sdash - stem] = 0;
-	if (!seq_site_ok(stem))
-		return 0;
-	if (site)
-		memcpy(site, stem, strlen(stem) + 1);   /* seq_site_ok: at most 64 */
-	if (seq)
-		*seq = v;
-	return 1;
-}
-
 static int entry_cmp(const void *x, const void *y)
 {
 	const struct entry *a = x, *b = y;
-	int r = strcmp(a->site, b->site);
+	int r = strcmp(a->bn.site, b->bn.site);
 
 	if (r)
 		return r;
-	if (a->seq != b->seq)
-		return a->seq < b->seq ? -1 : 1;
+	if (a->bn.seq != b->bn.seq)
+		return a->bn.seq < b->bn.seq ? -1 : 1;
 	return strcmp(a->name, b->name);
 }
 
@@ -266,7 +215,7 @@ static int spool_list(int dfd, const char *dir, const struct handoff *o, struct 
 			break;
 		if (de->d_name[0] == '.')
 			continue;       /* ., .., and temp names of files still being written */
-		if (!spool_name_ok(de->d_name, x.site, &x.seq)) {
+		if (bundle_name_parse(de->d_name, &x.bn) < 0) {
 			if (strcmp(de->d_name, SPOOL_DONE) && strcmp(de->d_name, SPOOL_REJECTED)) {
 				(*ignored)++;
 				say(o, NULL, "spool %.*s: %s: not a bundle name (SITE-SEQ-KIND.tar[.gz|.zst]): ignored",

@@ -35,8 +35,4 @@ struct spool_stats {
  */
 int spool_import(const char *dir, const struct handoff *o, struct spool_stats *st, sd_error *err);
 
-/* 1 if name is a bundle name sitedump -o DIR/ writes (SITE-SEQ-KIND.tar[.gz|.zst]);
- * site (>= 65 bytes) and seq filled when not NULL. */
-int spool_name_ok(const char *name, char *site, unsigned long long *seq);
-
 #endif

@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include "formats/minisign.h"
 #include "base/output.h"
+#include "bundle/keyfile.h"
 #include "bundle/seal.h"
 
 #define PLAIN 65536
@@ -74,26 +75,19 @@ out:
 	return rc;
 }
 
-/* Second line of a key file, decoded into out[len] ("X1" keyid key). */
-static int load_line(const char *path, unsigned char *out, size_t len, const char *what, sd_error *err)
+/* Second line of a key file, decoded into out[len] ("X1" keyid key).
+ * nofollow for the public key (keyfile.c says why). */
+static int load_line(const char *path, int nofollow, unsigned char *out, size_t len, const char *what,
+		     sd_error *err)
 {
-	char *buf = sodium_malloc(1024), *nl, *line;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+	char *buf = sodium_malloc(KEYFILE_MAX + 1), *nl, *line;
+	size_t n;
+	int rc = -1;
 
 	if (!buf)
 		return sd_fail(err, "out of memory");
-	if (fd < 0) {
-		sd_fail(err, "%s: %s", path, strerror(errno));
+	if (keyfile_read(path, nofollow, buf, KEYFILE_MAX + 1, &n, err) < 0)
 		goto out;
-	}
-	n = read(fd, buf, 1023);
-	close(fd);
-	if (n < 0) {
-		sd_fail(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	buf[n] = '\0';
 	if (strncmp(buf, "untrusted comment:", 18) || !(nl = strchr(buf, '\n'))) {
 		sd_fail(err, "%s: not a sitedump %s", path, what);
 		goto out;
@@ -114,7 +108,7 @@ int seal_pub_load(const char *path, struct seal_pub *pub, sd_error *err)
 {
 	unsigned char bin[42];
 
-	if (load_line(path, bin, sizeof(bin), "encryption public key", err) < 0)
+	if (load_line(path, 1, bin, sizeof(bin), "encryption public key", err) < 0)
 		return -1;
 	memcpy(pub->keyid, bin + 2, 8);
 	memcpy(pub->pk, bin + 10, 32);
@@ -126,7 +120,7 @@ struct seal_sec *seal_sec_load(const char *path, sd_error *err)
 	unsigned char *bin = sodium_malloc(42);
 	struct seal_sec *s = sodium_malloc(sizeof(*s));
 
-	if (!bin || !s || load_line(path, bin, 42, "encryption secret key", err) < 0) {
+	if (!bin || !s || load_line(path, 0, bin, 42, "encryption secret key", err) < 0) {
 		if (!bin || !s)
 			sd_fail(err, "out of memory");
 		sodium_free(bin);

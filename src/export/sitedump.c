@@ -20,12 +20,10 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "bundle/bundle.h"
-#include "formats/checkresult.h"
-#include "formats/icinga2_dsl.h"
+#include "bundle/bundle_name.h"
 #include "livestatus/livestatus.h"
 #include "transports/mail.h"
 #include "formats/minisign.h"
-#include "formats/nagios_objects.h"
 #include "base/output.h"
 #include "transports/queue.h"
 #include "bundle/seal.h"
@@ -33,16 +31,16 @@
 #include "formats/snapshot_json.h"
 #include "livestatus/source_livestatus.h"
 #include "formats/statusdat.h"
+#include "formats/writers.h"
 #include "export/tee.h"
-
-enum format { F_DEFAULT, F_CHECKRESULT, F_JSON, F_NAGIOS, F_ICINGA2 };
 
 struct opts {
 	struct ls_source_opts lo;
 	struct writer_opts wo;
 	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
 	const char *snapshot;           /* --snapshot FILE: a snapshot JSON document as the source */
-	enum format fmt;
+	enum writer_format fmt;
+	int fmt_given;                  /* --format: else checkresult, or nagios with -C */
 	enum bundle_compress compress;
 	int config, all, mark;
 	char source[4200];
@@ -254,31 +252,16 @@ static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_e
 	return rc;
 }
 
-static struct sd_sink *new_writer(enum format f, FILE *out, const struct writer_opts *wo)
+/* A writer reporting what it skipped or altered on stderr. */
+static struct sd_sink *new_writer(enum writer_format f, FILE *out, const struct writer_opts *wo)
 {
-	struct sd_sink *s;
+	struct sd_sink *s = writers_new(f, out, wo);
 
-	switch (f) {
-	case F_JSON: s = snapshot_json_writer_new(out, wo); break;
-	case F_NAGIOS: s = nagios_objects_writer_new(out, wo); break;
-	case F_ICINGA2: s = icinga2_writer_new(out, wo); break;
-	default: s = checkresult_writer_new(out, wo); break;
-	}
 	if (s) {
 		s->skipped = report_skip;
 		s->warned = report_warn;
 	}
 	return s;
-}
-
-static void free_writer(enum format f, struct sd_sink *s)
-{
-	switch (f) {
-	case F_JSON: snapshot_json_writer_free(s); break;
-	case F_NAGIOS: nagios_objects_writer_free(s); break;
-	case F_ICINGA2: icinga2_writer_free(s); break;
-	default: checkresult_writer_free(s); break;
-	}
 }
 
 static int run_plain(struct opts *o)
@@ -304,7 +287,7 @@ static int run_plain(struct opts *o)
 		rc = out_commit(of, &err);
 	else
 		out_abort(of);
-	free_writer(o->fmt, sink);
+	writers_free(o->fmt, sink);
 	if (rc < 0) {
 		fprintf(stderr, "sitedump: %s\n", err.msg);
 		return 2;
@@ -348,11 +331,6 @@ static struct ms_seckey *load_key(const char *path, sd_error *err)
 		sd_fail(err, "key %s: %s", path, msg);
 	}
 	return sk;
-}
-
-static const char *compress_ext(enum bundle_compress c)
-{
-	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
 }
 
 /* The archive onto out; with `to`, signed, then encrypted: the sealed
@@ -469,9 +447,9 @@ static int run_bundle(struct opts *o)
 	struct bundle_info info = { 0 };
 	struct sd_sink *w[4] = { 0 }, *tee = NULL;
 	const char *names[4];
-	enum format fmts[4];
+	enum writer_format fmts[4];
 	struct out_file *of = NULL;
-	char *outpath = NULL, *name = NULL;
+	char *outpath = NULL, name[BUNDLE_NAME_MAX];
 	const char *kind;
 	struct stat st;
 	sd_error err = { "" };
@@ -511,14 +489,14 @@ static int run_bundle(struct opts *o)
 		n = 0;
 		if (parts == SD_PART_STATE) {
 			names[n] = "state.json";
-			fmts[n++] = F_JSON;
+			fmts[n++] = WRITER_JSON;
 		} else {
 			names[n] = "config.json";
-			fmts[n++] = F_JSON;
+			fmts[n++] = WRITER_JSON;
 			names[n] = "nagios.cfg";
-			fmts[n++] = F_NAGIOS;
+			fmts[n++] = WRITER_NAGIOS;
 			names[n] = "icinga2.conf";
-			fmts[n++] = F_ICINGA2;
+			fmts[n++] = WRITER_ICINGA2;
 		}
 		for (i = 0; i < n; i++) {
 			if (!(f = bundle_member(bw, names[i], &err)) ||
@@ -548,7 +526,7 @@ static int run_bundle(struct opts *o)
 		tee_free(tee);
 		tee = NULL;
 		for (i = 0; i < n; i++) {
-			free_writer(fmts[i], w[i]);
+			writers_free(fmts[i], w[i]);
 			w[i] = NULL;
 		}
 	}
@@ -567,9 +545,9 @@ static int run_bundle(struct opts *o)
 	snprintf(info.kind, sizeof(info.kind), "%s", kind);
 	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
 	info.created = (long long)o->wo.now;
-	if (asprintf(&name, "%s-%llu-%s.%s", o->site, info.sequence, kind, compress_ext(o->compress)) < 0) {
-		name = NULL;
-		sd_fail(&err, "out of memory");
+	/* the site was checked above and seq_next never gives 0: cannot fail */
+	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress)) < 0) {
+		sd_fail(&err, "bundle name: bad site, sequence or kind");
 		goto out;
 	}
 	if (o->queue_dir) {
@@ -627,11 +605,10 @@ out:
 		tee_free(tee);
 	for (i = 0; i < 4; i++)
 		if (w[i])
-			free_writer(fmts[i], w[i]);
+			writers_free(fmts[i], w[i]);
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
-	free(name);
 	if (sendfd >= 0)
 		close(sendfd);
 	if (rc < 0) {
@@ -723,16 +700,17 @@ int main(int argc, char **argv)
 			break;
 		case 'k': o.key = optarg; break;
 		case O_FORMAT:
-			if (!strcmp(optarg, "checkresult")) o.fmt = F_CHECKRESULT;
-			else if (!strcmp(optarg, "json")) o.fmt = F_JSON;
-			else if (!strcmp(optarg, "json-columns")) o.fmt = F_JSON, o.wo.json_columns = 1;
-			else if (!strcmp(optarg, "json-blocks")) o.fmt = F_JSON, o.wo.json_blocks = 1;
-			else if (!strcmp(optarg, "nagios")) o.fmt = F_NAGIOS;
-			else if (!strcmp(optarg, "icinga2")) o.fmt = F_ICINGA2;
+			if (!strcmp(optarg, "checkresult")) o.fmt = WRITER_CHECKRESULT;
+			else if (!strcmp(optarg, "json")) o.fmt = WRITER_JSON;
+			else if (!strcmp(optarg, "json-columns")) o.fmt = WRITER_JSON, o.wo.json_columns = 1;
+			else if (!strcmp(optarg, "json-blocks")) o.fmt = WRITER_JSON, o.wo.json_blocks = 1;
+			else if (!strcmp(optarg, "nagios")) o.fmt = WRITER_NAGIOS;
+			else if (!strcmp(optarg, "icinga2")) o.fmt = WRITER_ICINGA2;
 			else {
 				fprintf(stderr, "sitedump: --format: unknown format '%s'\n", optarg);
 				return 2;
 			}
+			o.fmt_given = 1;
 			break;
 		case O_ALL: o.all = 1; break;
 		case O_STATUS: o.status_file = optarg; break;
@@ -795,7 +773,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n");
 		return 2;
 	}
-	if (o.key && (o.fmt != F_DEFAULT || o.mark || o.wo.templates)) {
+	if (o.key && (o.fmt_given || o.mark || o.wo.templates)) {
 		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
 		return 2;
 	}
@@ -859,20 +837,20 @@ int main(int argc, char **argv)
 		o.tr.dir = o.outpath;
 	}
 	o.has_tr = send_cmd || mail_to || o.queue_dir;
-	if (o.fmt == F_DEFAULT)
-		o.fmt = o.config ? F_NAGIOS : F_CHECKRESULT;
-	if (o.fmt == F_NAGIOS || o.fmt == F_ICINGA2)
+	if (!o.fmt_given)
+		o.fmt = o.config ? WRITER_NAGIOS : WRITER_CHECKRESULT;
+	if (o.fmt == WRITER_NAGIOS || o.fmt == WRITER_ICINGA2)
 		o.config = 1;
-	if (!o.key && o.fmt == F_CHECKRESULT && o.config) {
+	if (!o.key && o.fmt == WRITER_CHECKRESULT && o.config) {
 		fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n");
 		return 2;
 	}
-	if (o.all && !o.key && o.fmt != F_JSON) {
+	if (o.all && !o.key && o.fmt != WRITER_JSON) {
 		fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n");
 		return 2;
 	}
 	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
-	if (!o.key && o.fmt == F_CHECKRESULT)
+	if (!o.key && o.fmt == WRITER_CHECKRESULT)
 		o.wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
 	if (!!o.status_file != !!o.objects_cache) {
 		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");

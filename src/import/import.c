@@ -41,9 +41,11 @@
 #include "base/output.h"
 #include "base/seen.h"
 #include "import/reconcile.h"
+#include "bundle/keyfile.h"
 #include "bundle/seal.h"
 #include "bundle/seqstate.h"
 #include "formats/snapshot_json.h"
+#include "formats/writers.h"
 #include "model/writer.h"
 
 #define LINK_PREFIX "sitedump-"
@@ -336,30 +338,20 @@ static void info(struct ctx *c, const char *fmt, ...)
 static int keyfor(void *vctx, const char *site, struct ms_pubkey *pk, sd_error *err)
 {
 	struct ctx *c = vctx;
-	char *p, buf[1024];
-	ssize_t n;
-	int fd;
+	char *p, msg[SD_ERRLEN];
+	int rc;
 
 	if (c->o->only_site && strcmp(site, c->o->only_site))
 		return sd_fail(err, "bundle of site '%s' refused: this key may only load site '%s'", site, c->o->only_site);
 	if (!(p = spath(c->o->trust_dir, site, ".pub")))
 		return sd_fail(err, "out of memory");
-	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		sd_fail(err, "no trusted key for site '%s' (%s: %s)", site, p, strerror(errno));
-		free(p);
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0 || ms_pubkey_parse(buf, (size_t)n, pk, err) < 0) {
-		if (n < 0)
-			sd_fail(err, "%s: %s", p, strerror(errno));
-		free(p);
-		return -1;
-	}
+	rc = keyfile_pub_load(p, pk, err);
 	free(p);
-	return 0;
+	if (rc == -1) {         /* not there (or a link): the site is not trusted */
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return sd_fail(err, "no trusted key for site '%s' (%s)", site, msg);
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -985,7 +977,7 @@ static int templates_text(const struct import_opts *o, char **buf, size_t *len, 
 	wo.stale_after = o->stale_after;
 	m.site = "(all)";
 	m.source = "siteload: shared templates";
-	w = fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo);
+	w = writers_new(writer_format_of_core(fmt), f, &wo);
 	if (!w) {
 		fclose(f);
 		return sd_fail(err, "out of memory");
@@ -1011,10 +1003,7 @@ static int templates_text(const struct import_opts *o, char **buf, size_t *len, 
 		      "template Service \"sitedump-link-service\" {\n  import \"livedump-service\"\n"
 		      "  check_command = \"sitedump-link-stale\"\n}\n\n", f);
 	}
-	if (fmt == CORE_NAGIOS)
-		nagios_objects_writer_free(w);
-	else
-		icinga2_writer_free(w);
+	writers_free(writer_format_of_core(fmt), w);
 	if (fclose(f) || !*buf)
 		return sd_fail(err, "out of memory");
 	return 0;
@@ -1407,12 +1396,7 @@ static int candidate_install(struct ctx *c, struct sitefile *sf, sd_error *err)
 
 static void cfg_free(struct cfg *g)
 {
-	if (g->writer) {
-		if (g->fmt == CORE_NAGIOS)
-			nagios_objects_writer_free(g->writer);
-		else
-			icinga2_writer_free(g->writer);
-	}
+	writers_free(writer_format_of_core(g->fmt), g->writer);
 	free(g->name);
 	free(g->gstate);
 	seen_free(g->written);
@@ -1472,7 +1456,7 @@ static int cfg_write(struct cfg *g, int fd, FILE *f, sd_error *err)
 	wo.group_prefix = g->group_prefix;
 	wo.notify_contacts = o->notify_contacts;
 	wo.notify_contact_groups = o->notify_contact_groups;
-	if (!(g->writer = g->fmt == CORE_NAGIOS ? nagios_objects_writer_new(f, &wo) : icinga2_writer_new(f, &wo)) ||
+	if (!(g->writer = writers_new(writer_format_of_core(g->fmt), f, &wo)) ||
 	    !(g->written = seen_new()))
 		return sd_fail(err, "out of memory");
 	g->writer->skipped = NULL;

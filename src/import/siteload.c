@@ -25,6 +25,7 @@
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
 #include "formats/nagios_objects.h"
+#include "bundle/keyfile.h"
 #include "bundle/seal.h"
 #include "transports/mail.h"
 #include "transports/spool.h"
@@ -48,19 +49,10 @@ static void usage(FILE *f)
 
 static int load_pub(const char *path, struct ms_pubkey *pk)
 {
-	char buf[1024];
-	sd_error err;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	sd_error err = { "" };
 
-	if (fd < 0) {
-		fprintf(stderr, "siteload: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0 || ms_pubkey_parse(buf, (size_t)n, pk, &err) < 0) {
-		fprintf(stderr, "siteload: %s: %s\n", path, n < 0 ? strerror(errno) : err.msg);
+	if (keyfile_pub_load(path, pk, &err) < 0) {
+		fprintf(stderr, "siteload: %s\n", err.msg);
 		return -1;
 	}
 	return 0;

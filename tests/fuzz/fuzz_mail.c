@@ -1,19 +1,19 @@
 /* libFuzzer target: the strict MIME reader siteload takes mail apart with
  * (headers, unfolding, parameters, boundaries, base64), and the bundle
- * file names the queue parses. */
+ * file names the queue and the spool parse. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 #include "transports/mail.h"
-#include "transports/queue.h"
+#include "bundle/bundle_name.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int init;
 	struct mail_bundle b;
-	struct queue_name qn;
+	struct bundle_name qn;
 	sd_error err;
 	char name[300];
 
@@ -30,7 +30,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < sizeof(name)) {
 		memcpy(name, data, size);
 		name[size] = '\0';
-		queue_name_parse(name, &qn);
+		if (bundle_name_parse(name, &qn) == 0) {
+			struct bundle_name back;
+			char again[BUNDLE_NAME_MAX];
+
+			/* what parses formats and parses back to the same parts
+			 * (not the same text: leading zeros of SEQ are taken) */
+			if (bundle_name_format(again, sizeof(again), qn.site, qn.seq, qn.kind, qn.ext) < 0 ||
+			    bundle_name_parse(again, &back) < 0 || strcmp(back.site, qn.site) || back.seq != qn.seq ||
+			    back.kind != qn.kind || back.ext != qn.ext)
+				abort();
+		}
 	}
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* Unit tests: the mail writer and strict reader (round trips, what relays
- * do to a message, hostile messages), bundle names and queue pruning. */
+ * do to a message, hostile messages) and queue pruning. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -380,30 +380,6 @@ static void addresses(void **state)
 	close(fd);
 }
 
-static void names(void **state)
-{
-	struct queue_name qn;
-
-	assert_int_equal(queue_name_parse("alpha-1795000000123-state.tar.gz", &qn), 0);
-	assert_string_equal(qn.site, "alpha");
-	assert_true(qn.sequence == 1795000000123ULL);
-	assert_string_equal(qn.kind, "state");
-	assert_int_equal(queue_name_parse("my-site-2-17-config.tar.zst", &qn), 0);
-	assert_string_equal(qn.site, "my-site-2");
-	assert_true(qn.sequence == 17);
-	assert_string_equal(qn.kind, "config");
-	assert_int_equal(queue_name_parse("s.x-1-both.tar", &qn), 0);
-	assert_int_equal(queue_name_parse("alpha-1-state.tar.bz2", &qn), -1);
-	assert_int_equal(queue_name_parse("alpha-1-other.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse("alpha--state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse("-1-state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse(".alpha-1-state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse("1-state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse("alpha-99999999999999999999999-state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse("state.tar.gz", &qn), -1);
-	assert_int_equal(queue_name_parse(".tar.gz", &qn), -1);
-}
-
 static char notes[4096];
 static void note(void *ctx, const char *name, const char *why)
 {
@@ -535,7 +511,6 @@ int main(void)
 		cmocka_unit_test(relayed),
 		cmocka_unit_test(hostile),
 		cmocka_unit_test(addresses),
-		cmocka_unit_test(names),
 		cmocka_unit_test(prune),
 		cmocka_unit_test(flush),
 	};
