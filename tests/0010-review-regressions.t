@@ -8,9 +8,9 @@ use Test::More;
 use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use SiteTest qw(run_cmd slurp spew);
+use SiteTest qw(run_cmd guard slurp spew);
 
-alarm 120;
+guard(120);
 my $root = SiteTest::repo_root();
 my ($SD, $SL) = ("$root/sitedump", "$root/siteload");
 my $d = tempdir(CLEANUP => 1);
