@@ -13,7 +13,7 @@ use SiteTest qw(:DEFAULT session_pids slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 
 my $t0 = time;
 my ($ic, $fx) = remote_fixture(name => 'harness');

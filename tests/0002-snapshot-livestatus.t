@@ -29,7 +29,7 @@ use SiteTest qw(:DEFAULT slurp);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 
 my $BIN = sitedump_bin();
@@ -133,10 +133,8 @@ sub check_field {
         || diag "got " . ($got // 'null') . (is_json_number($got) ? '' : ' (not a JSON number)') . ", expected $exp";
 }
 
-sub run_sitedump {
-    my (@args) = @_;
-    return run_cmd([$BIN, map { bytes_of($_) } @args], timeout => 60);
-}
+run_defaults(timeout => 60);
+sub run_sitedump { run([$BIN, map { bytes_of($_) } @_]) }
 
 # top-level members and their order (the schema: groups, hosts, services, comments/downtimes)
 sub check_top {

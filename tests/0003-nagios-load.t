@@ -22,13 +22,14 @@ use SiteTest qw(:DEFAULT slurp unescape_long_output);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 400;
+guard(400);
 delete $ENV{OMD_SITE};
 
 my $BIN = sitedump_bin();
 sub bytes_of { Encode::encode('UTF-8', $_[0]) }
 sub chars_of { Encode::decode('UTF-8', $_[0], Encode::FB_CROAK) }
-sub run_sitedump { run_cmd([$BIN, map { bytes_of($_) } @_], timeout => 60) }
+run_defaults(timeout => 60);
+sub run_sitedump { run([$BIN, map { bytes_of($_) } @_]) }
 
 my ($ic, $fx) = remote_fixture(name => 'nag-load');
 my $spec = 'unix:' . $ic->livestatus;

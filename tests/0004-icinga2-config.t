@@ -21,11 +21,12 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 
 my $BIN = sitedump_bin();
 sub bytes_of { Encode::encode('UTF-8', $_[0]) }
-sub run_sitedump { run_cmd([$BIN, map { bytes_of($_) } @_], timeout => 60) }
+run_defaults(timeout => 60);
+sub run_sitedump { run([$BIN, map { bytes_of($_) } @_]) }
 
 # icinga2 daemon -C on TEXT, with every path private (as SiteTest::icinga2_start runs it)
 sub icinga2_validate {

@@ -10,6 +10,9 @@ use Test::More;
 use File::Temp qw(tempdir);
 use IO::Socket::UNIX;
 use POSIX ':sys_wait_h';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SiteTest qw(run guard);
 
 my $sitedump = './sitedump';
 my $dir = tempdir(CLEANUP => 1);
@@ -24,7 +27,7 @@ sub serve {
     my $pid = fork // die;
     if (!$pid) {
         local $SIG{ALRM} = sub { exit 0 };
-        alarm 20;
+        guard(20);
         for my $r (@replies) {
             my $c = $srv->accept or exit 0;
             my $req = '';
@@ -41,29 +44,20 @@ sub serve {
 
 sub hdr { my ($code, $body) = @_; sprintf("%03d %11d\n", $code, length $body) }
 
-# Run sitedump with -o; return (exit code, stderr, output file exists?).
-sub run {
+# Run sitedump with -o (SiteTest's run); return (exit code, stderr, output file exists?, temp files left).
+sub run_o {
     my (@args) = @_;
     my $out = "$dir/out";
     unlink $out;
-    my $err = "$dir/err";
-    my $pid = fork // die;
-    if (!$pid) {
-        open STDERR, '>', $err or die;
-        open STDOUT, '>', '/dev/null' or die;
-        exec $sitedump, @args, '-o', $out or die;
-    }
-    waitpid $pid, 0;
-    my $rc = $? >> 8;
-    open my $fh, '<', $err or die; local $/; my $e = <$fh> // ''; close $fh;
+    my $r = run([$sitedump, @args, '-o', $out], timeout => 60);
     opendir(my $dh, $dir) or die; my @left = grep { /^\.out\./ } readdir $dh; closedir $dh;
-    return ($rc, $e, -e $out, scalar @left);
+    return ($r->{rc}, $r->{err}, -e $out, scalar @left);
 }
 
 sub case {
     my ($name, $replies, $args, $like) = @_;
     my $pid = serve(@$replies);
-    my ($rc, $err, $exists, $temps) = run('-s', "unix:$sock", @$args);
+    my ($rc, $err, $exists, $temps) = run_o('-s', "unix:$sock", @$args);
     is($rc, 2, "$name: exit 2");
     like($err, $like, "$name: message");
     is(scalar(() = $err =~ /\n/g), 1, "$name: one line");
@@ -92,18 +86,18 @@ case('timeout', ['HANG'], ['--timeout', '1'],
      qr/^sitedump: livestatus unix:\S+: reading reply: Connection timed out$/m);
 
 unlink $sock;
-my ($rc, $err, $exists) = run('-s', "unix:$dir/nosuch");
+my ($rc, $err, $exists) = run_o('-s', "unix:$dir/nosuch");
 is($rc, 2, 'unreachable socket: exit 2');
 like($err, qr/^sitedump: livestatus unix:\S+nosuch: connect: No such file or directory$/, 'unreachable socket: message');
 ok(!$exists, 'unreachable socket: no output');
 
-($rc, $err) = run('-s', 'tcp:127.0.0.1:1');
+($rc, $err) = run_o('-s', 'tcp:127.0.0.1:1');
 is($rc, 2, 'refused tcp: exit 2');
 like($err, qr/connect: Connection refused/, 'refused tcp: message');
 
 for my $bad (['-C', '--format', 'checkresult'], ['--format', 'xml'], ['--all'], ['-H', "Filter: a\n\nGET x"],
              ['--status-file', 'x'], ['-i', 'abc']) {
-    ($rc, $err) = run('-s', 'unix:/nonexistent', @$bad);
+    ($rc, $err) = run_o('-s', 'unix:/nonexistent', @$bad);
     is($rc, 2, "usage error @$bad: exit 2");
 }
 

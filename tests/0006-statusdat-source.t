@@ -23,13 +23,14 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 
 my $BIN = sitedump_bin();
 my $JSON = JSON::PP->new->utf8;
 sub bytes_of { Encode::encode('UTF-8', $_[0]) }
-sub run_sitedump { run_cmd([$BIN, map { bytes_of($_) } @_], timeout => 60) }
+run_defaults(timeout => 60);
+sub run_sitedump { run([$BIN, map { bytes_of($_) } @_]) }
 
 sub is_num {
     my ($v) = @_;

@@ -28,7 +28,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -45,7 +45,7 @@ my $state  = "$dir/state";      # --state-dir
 make_path($sdtmp, "$dir/keys", "$dir/out", "$dir/unpack");
 
 # ---- helpers ------------------------------------------------------------------------
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 60, %o, env => { TMPDIR => $sdtmp, %{ $o{env} || {} } }) }
+run_defaults(timeout => 60, env => { TMPDIR => $sdtmp });
 sub one_line { my ($s) = @_; defined $s && $s =~ /\A[^\n]+\n\z/ ? 1 : 0 }
 sub mode_of { my @s = stat($_[0]); @s ? sprintf('%04o', $s[2] & 07777) : 'missing' }
 sub ls_dir {

@@ -31,10 +31,11 @@ use MIME::Base64 qw(decode_base64 encode_base64);
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp spew);
+use SiteTest::Tar qw(:all);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -112,52 +113,10 @@ sub keygen {
     return $id;
 }
 
-# ---- a tar writer (ustar), independent of GNU tar and libarchive
+# ---- a tar writer (ustar), independent of GNU tar and libarchive: SiteTest::Tar
 # The header exactly as sitedump's writer makes it (the reader pins every byte
 # but name, size, mtime and checksum; mtime must be the manifest's "created").
-our $CREATED = 1795000000;
-sub tar_header {
-    my (%o) = @_;
-    my $h = pack('a100 a8 a8 a8 a12 a12 a8 a1 a100 a6 a2 a32 a32 a8 a8 a155 a12',
-        $o{name}, sprintf("%06o \0", $o{mode} // 0644), "000000 \0", "000000 \0",
-        sprintf('%011o ', $o{size} // 0), sprintf('%011o ', $o{mtime} // $CREATED), ' ' x 8,
-        $o{type} // '0', $o{linkname} // '', "ustar\0", '00', '', '',
-        sprintf("%06o \0", $o{major} // 0), sprintf("%06o \0", $o{minor} // 0), '', '');
-    my $sum = unpack('%32C*', $h);
-    substr($h, 148, 8) = sprintf('%06o', $sum) . "\0 ";
-    return $h;
-}
-sub tar_member {
-    my ($name, $data, %o) = @_;
-    $data //= '';
-    my $pad = (512 - length($data) % 512) % 512;
-    return tar_header(name => $name, size => length $data, %o) . $data . ("\0" x $pad);
-}
-sub tar_end { "\0" x 1024 }
-# a pax extended header record "LEN key=value\n"
-sub pax_record {
-    my ($k, $v) = @_;
-    my $body = " $k=$v\n";
-    my $len = length($body) + 1;
-    $len++ while length($len . $body) != $len;
-    return $len . $body;
-}
-
-# the members of an uncompressed tar: [name, type, size, header offset, data]
-sub tar_list {
-    my ($t) = @_;
-    my @m;
-    my $off = 0;
-    while ($off + 512 <= length $t) {
-        my $h = substr($t, $off, 512);
-        last if $h =~ /\A\0{512}\z/;
-        my ($name) = unpack('Z100', $h);
-        my $size = oct(unpack('Z12', substr($h, 124, 12)) || 0);
-        push @m, [ $name, substr($h, 156, 1), $size, $off, substr($t, $off + 512, $size) ];
-        $off += 512 + $size + (512 - $size % 512) % 512;
-    }
-    return @m;
-}
+$SiteTest::Tar::MTIME = 1795000000;
 
 # ======================================================================================
 my ($ic, $fx) = remote_fixture(name => 'hostile');
@@ -342,7 +301,7 @@ sub repack {
     my ($src, $out, $comp) = @_;
     if ($comp eq 'none') {      # the canonical writer: reaches the reader's inner checks
         my ($created) = slurp("$src/manifest.json") =~ /"created":\s*(\d+)/;
-        local $CREATED = $created;
+        local $SiteTest::Tar::MTIME = $created;
         spew($out, join('', map { tar_member($_, slurp("$src/$_")) } @ORDER) . tar_end());
         return $out;
     }
@@ -438,7 +397,7 @@ for my $c (qw(gzip zstd none)) {
 my $RAW = slurp($A{none});
 my %M = map { ($_->[0] => $_) } tar_list($RAW);
 is_deeply([ map { $_->[0] } tar_list($RAW) ], \@ORDER, 'tar_list reads the real bundle: manifest, signature, state.json');
-($CREATED) = $M{'manifest.json'}[4] =~ /"created":\s*(\d+)/;     # crafted members carry its time
+($SiteTest::Tar::MTIME) = $M{'manifest.json'}[4] =~ /"created":\s*(\d+)/;     # crafted members carry its time
 my $MAN = tar_member('manifest.json', $M{'manifest.json'}[4]);
 my $SIG = tar_member('manifest.json.minisig', $M{'manifest.json.minisig'}[4]);
 my $STATE = tar_member('state.json', $M{'state.json'}[4]);

@@ -8,9 +8,10 @@ use Test::More;
 use File::Temp qw(tempdir);
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use SiteTest qw(run_cmd slurp spew);
+use SiteTest qw(run_cmd guard slurp spew);
+use SiteTest::Tar qw(tar_member tar_end tar_edit tar_list);
 
-alarm 120;
+guard(120);
 my $root = SiteTest::repo_root();
 my ($SD, $SL) = ("$root/sitedump", "$root/siteload");
 my $d = tempdir(CLEANUP => 1);
@@ -33,52 +34,13 @@ sub rejected {
     like($r->{err}, $re, "$what: reason");
 }
 
-# tar helpers: ustar header as sitedump's writer makes it
-sub hdr {
-    my ($name, $size, $mtime) = @_;
-    my $h = pack('a100 a8 a8 a8 a12 a12 A8 a1 a100 a6 a2 a32 a32 a8 a8 a155 a12',
-                 $name, "000644 ", "000000 ", "000000 ", sprintf('%011o ', $size), sprintf('%011o ', $mtime),
-                 '        ', '0', '', "ustar\0", '00', '', '', "000000 ", "000000 ", '', '');
-    return fix_sum($h);
-}
-sub fix_sum {
-    my ($h) = @_;
-    substr($h, 148, 8) = '        ';
-    my $sum = unpack('%32C*', $h);
-    substr($h, 148, 8) = sprintf("%06o\0 ", $sum);
-    return $h;
-}
-sub member { my ($n, $data, $mt) = @_; hdr($n, length $data, $mt // 0) . $data . ("\0" x ((512 - length($data) % 512) % 512)) }
-# Split a tar into [header offset, name, size] entries.
-sub entries {
-    my ($t) = @_;
-    my ($off, @e) = (0);
-    while ($off + 512 <= length $t) {
-        my $h = substr($t, $off, 512);
-        last if $h eq "\0" x 512;
-        my ($name) = unpack('Z100', $h);
-        my $size = oct(substr($h, 124, 11));
-        push @e, [ $off, $name, $size ];
-        $off += 512 + $size + (512 - $size % 512) % 512;
-    }
-    return @e;
-}
-sub edit_header {
-    my ($t, $name, $code) = @_;
-    for my $e (entries($t)) {
-        next unless $e->[1] eq $name;
-        my $h = substr($t, $e->[0], 512);
-        $h = $code->($h);
-        substr($t, $e->[0], 512) = fix_sum($h);
-    }
-    return $t;
-}
+# tar helpers: SiteTest::Tar (ustar header as sitedump's writer makes it)
 
 # 1. a deeply nested manifest: crashed siteload (stack) before any signature check
 {
     my $m = ('[' x 524278) . (']' x 524278);
     my $sig = "untrusted comment: signature from sitedump secret key\nAAAA\ntrusted comment: x\nAAAA\n";
-    spew("$d/deep.tar", member('manifest.json', $m) . member('manifest.json.minisig', $sig) . ("\0" x 1024));
+    spew("$d/deep.tar", tar_member('manifest.json', $m) . tar_member('manifest.json.minisig', $sig) . tar_end());
     rejected('deep manifest, inspect', "$d/deep.tar", qr/nested too deeply/, 'inspect');
     rejected('deep manifest, verify', "$d/deep.tar", qr/signature/);
 }
@@ -107,21 +69,20 @@ sub edit_header {
         'size in spaces'  => sub { my $h = shift; my $s = oct(substr($h, 124, 11)); substr($h, 124, 12) = sprintf('%11o ', $s); $h },
     );
     for my $c (sort keys %cases) {
-        spew("$d/m.tar", edit_header($t, 'state.json', $cases{$c}));
+        spew("$d/m.tar", tar_edit($t, 'state.json', $cases{$c}));
         rejected("state.json header: $c", "$d/m.tar", qr/not in the form sitedump writes|octal digits|time differs/);
     }
     # the signature file with CRLF line ends and text after the fourth line
-    my ($e) = grep { $_->[1] eq 'manifest.json.minisig' } entries($t);
-    my $sig = substr($t, $e->[0] + 512, $e->[2]);
+    my ($e) = grep { $_->[0] eq 'manifest.json.minisig' } tar_list($t);
+    my $sig = $e->[4];
     my @l = split /\n/, $sig;
     my $new = "$l[0]\n$l[1]\r\n$l[2]\r\n$l[3]\r\nextra junk\n";
     my @parts;
-    for my $x (entries($t)) {
-        my $data = substr($t, $x->[0] + 512, $x->[2]);
-        my ($mt) = oct(substr($t, $x->[0] + 136, 11));
-        push @parts, member($x->[1], $x->[1] eq 'manifest.json.minisig' ? $new : $data, $mt);
+    for my $x (tar_list($t)) {
+        my $mt = oct(substr($t, $x->[3] + 136, 11));
+        push @parts, tar_member($x->[0], $x->[0] eq 'manifest.json.minisig' ? $new : $x->[4], mtime => $mt);
     }
-    spew("$d/crlf.tar", join('', @parts) . ("\0" x 1024));
+    spew("$d/crlf.tar", join('', @parts) . tar_end());
     rejected('signature with CRLF and trailing text', "$d/crlf.tar", qr/not in the form sitedump writes/);
 }
 

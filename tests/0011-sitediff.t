@@ -18,7 +18,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 
 my $ROOT = repo_root();

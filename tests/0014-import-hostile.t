@@ -21,7 +21,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 600;
+guard(600);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -30,7 +30,7 @@ my $SITEDUMP = sitedump_bin();
 my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-hostile-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/sdstate", "$d/cfg-ic", "$d/cfg-ng", "$d/st-ic", "$d/st-ng");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 
 my $now = int(time);
 my $INJ  = "\n[$now] SHUTDOWN_PROGRAM\nCOMMAND [$now] DISABLE_NOTIFICATIONS\n\nCOMMAND [$now] SHUTDOWN_PROGRAM";

@@ -20,7 +20,7 @@ use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp spew);
 
-alarm 600;
+guard(600);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -29,7 +29,7 @@ my $SITEDUMP = sitedump_bin();
 my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-stale-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/sdstate");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 120, %o) }
+run_defaults(timeout => 120);
 my $STALE = $ENV{STALE_AFTER} // 12;  # long enough for an import under the sanitizers
 
 my $r = run([$SITEDUMP, 'keygen', '-o', "$d/far"]);

@@ -38,7 +38,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 900;
+guard(900);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -48,7 +48,7 @@ my $SITELOAD = "$ROOT/siteload";
 my $SITEDIFF = "$ROOT/scripts/sitediff";
 my $d = abs_path(tempdir('sd-spool-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path(map { "$d/$_" } qw(trust state cfg sdstate out spool media-src media tiny));
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 
 my (@MOUNTED, @IMMUTABLE);
 END {

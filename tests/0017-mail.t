@@ -29,7 +29,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 600;
+guard(600);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -49,7 +49,7 @@ chown $nuid, $ngid, "$d/mail", "$d/rmta/spool/db" or die;
 my $MAILDIR = "$d/mail/Maildir";
 my $TO = 'central@central.sitetest.invalid';
 
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 
 # ---- the central's MTA: an exim daemon on 127.0.0.1 ------------------------------------
 package SiteTest::Exim { our @ISA = ('SiteTest::Instance') }

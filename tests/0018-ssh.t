@@ -41,7 +41,7 @@ for my $tool (qw(ssh ssh-keygen)) {
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 600;
+guard(600);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -54,7 +54,7 @@ make_path("$d/trust", "$d/state", "$d/cfg", "$d/sdstate", "$d/ssh");
 my $USER = getpwuid($>) // die "no user name for uid $>";
 die "$d: a path the authorized_keys line cannot hold" if "$d$ROOT" =~ /["\\\s]/;
 
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 sub q_sh { my ($s) = @_; $s =~ s/'/'\\''/g; "'$s'" }
 
 # ---- the private sshd ------------------------------------------------------------------

@@ -21,7 +21,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 600;
+guard(600);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -32,7 +32,7 @@ my $SITEDIFF = "$ROOT/scripts/sitediff";
 my $d = abs_path(tempdir('sd-queue-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/state", "$d/cfg", "$d/sdstate");
 
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 
 my ($rem, $fx) = remote_fixture(name => 'remote');
 my $RLS = 'unix:' . $rem->livestatus;

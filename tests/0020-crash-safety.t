@@ -25,7 +25,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 900;
+guard(900);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -36,7 +36,7 @@ my $SITEDIFF = "$ROOT/scripts/sitediff";
 my $KILLS    = $ENV{CRASH_KILLS} // 60;
 my $d = abs_path(tempdir('sd-crash-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/state", "$d/cfg", "$d/sdstate", "$d/ic-state", "$d/ic-cfg");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 
 my ($rem, $fx) = remote_fixture(name => 'remote');
 my $RLS = 'unix:' . $rem->livestatus;

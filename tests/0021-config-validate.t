@@ -20,7 +20,7 @@ use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use SiteTest qw(:DEFAULT slurp spew);
 
-alarm 900;
+guard(900);
 
 my $ROOT = SiteTest::repo_root();
 my $GEN = "$ROOT/tests/unit/test_config_writers";

@@ -28,7 +28,7 @@ use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp spew);
 
-alarm 900;
+guard(900);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -37,7 +37,7 @@ my $SITEDUMP = sitedump_bin();
 my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-guard-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/sdstate", "$d/b");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 300, %o) }
+run_defaults(timeout => 300);
 
 # do the writers know the shadow options yet? (formats/ is changed by another branch)
 my $W_GROUPS   = slurp("$ROOT/formats/nagios_objects.c") =~ /group_prefix/ && slurp("$ROOT/formats/icinga2_dsl.c") =~ /group_prefix/;

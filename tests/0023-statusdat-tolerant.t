@@ -26,7 +26,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 300;
+guard(300);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -36,7 +36,7 @@ my $SITELOAD = "$ROOT/siteload";
 my $FX       = "$ROOT/tests/data/statusdat/nagios4";
 my $d = abs_path(tempdir('sd-tolerant-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/state", "$d/cfg", "$d/sdstate", "$d/b");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 120, %o) }
+run_defaults(timeout => 120);
 
 # ---- the central: its own objects, alpha's contacts, and the hostile ones --------------------
 my $base = "define timeperiod {\n\ttimeperiod_name\tcentral-24x7\n\talias\tcentral\n}\n"

@@ -22,7 +22,7 @@ use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp spew);
 
-alarm 900;
+guard(900);
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
 
@@ -32,15 +32,8 @@ my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-limits-XXXXXX', TMPDIR => 1, CLEANUP => 1));
 make_path("$d/trust", "$d/sdstate", "$d/cfg-ic", "$d/cfg-ng", "$d/st-ic", "$d/st-ng");
 
-# run a command; also its CPU time (user + system of the child)
-sub run {
-    my ($argv, %o) = @_;
-    my @t0 = times;
-    my $r = run_cmd($argv, timeout => 300, %o);
-    my @t1 = times;
-    $r->{cpu} = ($t1[2] + $t1[3]) - ($t0[2] + $t0[3]);
-    return $r;
-}
+# run (SiteTest): also the CPU time of the command, $r->{cpu}
+run_defaults(timeout => 300);
 
 my $now   = int(time);
 my $Y2300 = 10382734800;

@@ -40,7 +40,7 @@ use SiteTest qw(:DEFAULT slurp spew);
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
-alarm 900;      # hang guard only (a sanitized build is slow)
+guard(900);     # hang guard only (scaled for a sanitized build and load)
 umask 022;
 delete $ENV{OMD_SITE};
 delete $ENV{OMD_ROOT};
@@ -51,7 +51,7 @@ my $SITEDUMP = sitedump_bin();
 my $SITELOAD = "$ROOT/siteload";
 my $d = abs_path(tempdir('sd-hostile25-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{SITETEST_KEEP}));
 make_path("$d/trust", "$d/b", "$d/bin");
-sub run { my ($argv, %o) = @_; run_cmd($argv, timeout => 180, %o) }
+# run: SiteTest::run (timeout 180 s)
 # T0025_ONLY=ngA,icE runs only those centrals (for debugging a fix)
 sub phase { my ($tag) = @_; !$ENV{T0025_ONLY} || grep { $_ eq $tag } split /,/, $ENV{T0025_ONLY} }
 sub rc_str { my ($r) = @_; $r->{timed_out} ? "timed out (rc $r->{rc})" : "rc $r->{rc}" }

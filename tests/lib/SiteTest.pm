@@ -34,9 +34,10 @@ use Encode ();
 use Exporter 'import';
 our @EXPORT = qw(icinga2_start nagios_start nagios_verify remote_fixture
                  parse_status_dat parse_objects_cache wait_for run_cmd repo_root sitedump_bin
-                 write_checkresult pid_gone snapshot_object snapshot_json);
+                 write_checkresult pid_gone snapshot_object snapshot_json
+                 run run_defaults guard);
 our @EXPORT_OK = qw(slurp spew livestatus_query livestatus_command nagios_base_objects
-                    unescape_long_output session_pids);
+                    unescape_long_output session_pids guard_scale sanitized_build);
 
 our $ICINGA2    = $ENV{SITETEST_ICINGA2} // '/usr/sbin/icinga2';
 our $NAGIOS4    = $ENV{SITETEST_NAGIOS4} // '/usr/sbin/nagios4';
@@ -170,6 +171,71 @@ sub run_cmd {
     );
     remove_tree($dir);
     return \%r;
+}
+
+# run(\@argv, %o): run_cmd with the test file's defaults (run_defaults; timeout 180 s unless
+# set) and the options given (env merged over the defaults' env). The result has run_cmd's
+# keys and cpu: the user + system CPU seconds of the command (its waited-for processes).
+my %RUN_DEFAULTS = (timeout => 180);
+sub run_defaults {
+    my (%o) = @_;
+    %RUN_DEFAULTS = (%RUN_DEFAULTS, %o);
+    return %RUN_DEFAULTS;
+}
+sub run {
+    my ($argv, %o) = @_;
+    my %env = (%{ $RUN_DEFAULTS{env} || {} }, %{ $o{env} || {} });
+    my @t0 = times;
+    my $r = run_cmd($argv, %RUN_DEFAULTS, %o, env => \%env);
+    my @t1 = times;
+    $r->{cpu} = ($t1[2] + $t1[3]) - ($t0[2] + $t0[3]);
+    return $r;
+}
+
+# A sanitized build (make SANITIZE=1: ASan/UBSan) of the binaries the tests run: their
+# dynamic symbols name __asan_init / __ubsan_handle_* (read from the file, no binutils).
+my $SANITIZED;
+sub sanitized_build {
+    return $SANITIZED if defined $SANITIZED;
+    $SANITIZED = 0;
+    for my $bin (sitedump_bin(), repo_root() . '/siteload') {
+        my $d = slurp($bin) // next;
+        if ($d =~ /\0__(?:asan_init|ubsan_handle_)/) { $SANITIZED = 1; last }
+    }
+    return $SANITIZED;
+}
+
+sub _ncpu {
+    my $n = 0;
+    if (open(my $fh, '<', '/proc/cpuinfo')) { $n = grep { /^processor\s*:/ } <$fh>; close $fh }
+    return $n || 1;
+}
+sub _loadavg {
+    open(my $fh, '<', '/proc/loadavg') or return 0;
+    my ($l) = split ' ', (<$fh> // '0');
+    close $fh;
+    return $l // 0;
+}
+
+# The factor for hang guards: x3 for a sanitized build, x2 when the 1-minute load average is
+# above the number of CPUs, times SITETEST_GUARD_SCALE if set (e.g. 2 under valgrind).
+sub guard_scale {
+    my $f = 1;
+    $f *= 3 if sanitized_build();
+    $f *= 2 if _loadavg() > _ncpu();
+    $f *= $ENV{SITETEST_GUARD_SCALE} if ($ENV{SITETEST_GUARD_SCALE} // '') =~ /^\d+(?:\.\d+)?$/ && $ENV{SITETEST_GUARD_SCALE} > 0;
+    return $f;
+}
+
+# guard(SECONDS): a wall-clock hang guard, not a timing check: alarm(SECONDS x guard_scale()).
+# SIGALRM stops the daemons and ends the test (the handler below). Returns the seconds set.
+sub guard {
+    my ($s) = @_;
+    croak 'guard(SECONDS)' unless defined $s && $s > 0;
+    my $t = int($s * guard_scale() + 0.5);
+    _dbg("guard: alarm $t (${s}s x " . guard_scale() . ')');
+    alarm $t;
+    return $t;
 }
 
 sub _mkdirs { make_path(@_, { mode => 0755 }) }
@@ -1449,6 +1515,20 @@ C<name> / C<host_name>, C<description>. TIME defaults to the current time.
 The JSON text (UTF-8 bytes) of an object whose top-level keys are in the order given, e.g. a
 snapshot document in writer order (C<format>, C<version>, C<site>, ... before the records, as
 a streaming reader needs them); nested hashes have sorted keys. Write it with C<spew>.
+
+=item run(\@argv, OPTIONS), run_defaults(OPTIONS)
+
+C<run_cmd> with the test file's defaults: C<run_defaults(timeout =E<gt> 60, env =E<gt> {...})>
+sets them once for the file (timeout 180 s unless set); the OPTIONS of a call override them,
+its C<env> is merged over theirs. The result also has C<cpu>: the command's user + system CPU
+seconds.
+
+=item guard(SECONDS)
+
+The hang guard of a test file: C<alarm> of SECONDS times C<guard_scale()> (x3 for a sanitized
+build, detected from the binaries; x2 when the load average is above the number of CPUs;
+times C<SITETEST_GUARD_SCALE> if set). A guard, not a timing check. Returns the seconds set.
+C<guard_scale()> and C<sanitized_build()> can be imported.
 
 =item wait_for(\&cond, $timeout, $interval), run_cmd(\@argv, stdin => ..., timeout => ..., env => {...}), write_checkresult($dir, $text), repo_root(), sitedump_bin()
 
