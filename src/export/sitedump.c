@@ -435,32 +435,183 @@ static void *seq_reserve(void *arg)
 }
 
 /*
+ * One source pass for `parts` through a tee into this part's members,
+ * adding what it counted to *total: the counts come from the state pass
+ * when there is one, as that is the only pass that sees comments and
+ * downtimes.
+ */
+static int bundle_pass(struct opts *o, struct bundle_writer *bw, unsigned parts, const struct writer_opts *wo,
+		       struct tee_counts *total, sd_error *err)
+{
+	struct sd_sink *w[3] = { 0 }, *tee = NULL;
+	const char *names[3];
+	enum writer_format fmts[3];
+	int n = 0, i, rc = -1;
+	FILE *f;
+
+	if (parts == SD_PART_STATE) {
+		names[n] = "state.json";
+		fmts[n++] = WRITER_JSON;
+	} else {
+		names[n] = "config.json";
+		fmts[n++] = WRITER_JSON;
+		names[n] = "nagios.cfg";
+		fmts[n++] = WRITER_NAGIOS;
+		names[n] = "icinga2.conf";
+		fmts[n++] = WRITER_ICINGA2;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(f = bundle_member(bw, names[i], err)) || !(w[i] = new_writer(fmts[i], f, wo))) {
+			if (!err->msg[0])
+				sd_fail(err, "out of memory");
+			goto out;
+		}
+	}
+	if (!(tee = tee_new(w, names, n))) {
+		sd_fail(err, "out of memory");
+		goto out;
+	}
+	tee->skipped = report_skip;
+	tee->warned = report_warn;      /* the source's own: status.dat times clamped */
+	if (run_source(o, parts, tee, err) < 0)
+		goto out;
+	if (parts == SD_PART_STATE || !total->hosts) {
+		const struct tee_counts *c = tee_counts(tee);
+		total->hosts = c->hosts;
+		total->services = c->services;
+		if (parts == SD_PART_STATE) {
+			total->comments = c->comments;
+			total->downtimes = c->downtimes;
+		}
+	}
+	rc = 0;
+out:
+	if (tee)
+		tee_free(tee);
+	for (i = 0; i < n; i++)
+		if (w[i])
+			writers_free(fmts[i], w[i]);
+	return rc;
+}
+
+/* The members: a state pass, a config pass, or both (--all), each part's
+ * writers with the options the bundle fixes for it. */
+static int bundle_members(struct opts *o, struct bundle_writer *bw, sd_error *err)
+{
+	struct writer_opts state_wo = o->wo, config_wo = o->wo;
+	struct tee_counts total = { 0 };
+
+	state_wo.parts = SD_PART_STATE;
+	state_wo.templates = 0;
+	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
+	config_wo.parts = SD_PART_CONFIG;
+	config_wo.templates = 0;        /* siteload writes the shared templates once */
+	if ((!o->config || o->all) && bundle_pass(o, bw, SD_PART_STATE, &state_wo, &total, err) < 0)
+		return -1;
+	if ((o->config || o->all) && bundle_pass(o, bw, SD_PART_CONFIG, &config_wo, &total, err) < 0)
+		return -1;
+	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	return 0;
+}
+
+/* Where the bundle goes under its own name: into the queue, or into the
+ * directory -o names. NULL in *outpath: -o's file, stdout or a transport. */
+static int bundle_outpath(const struct opts *o, const char *name, char **outpath, sd_error *err)
+{
+	struct stat st;
+
+	*outpath = NULL;
+	if (o->queue_dir) {
+		if (queue_create(o->queue_dir, err) < 0)
+			return -1;
+		if (asprintf(outpath, "%s/%s", o->queue_dir, name) < 0) {
+			*outpath = NULL;
+			return sd_fail(err, "out of memory");
+		}
+	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
+	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
+		size_t dl = strlen(o->outpath);
+		while (dl > 1 && o->outpath[dl - 1] == '/')
+			dl--;
+		if (asprintf(outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
+			*outpath = NULL;
+			return sd_fail(err, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* Straight to a transport (no queue): an unlinked file, so nothing of the
+ * bundle stays behind; its descriptor in *sendfd for the sending. */
+static int bundle_write_anon(struct bundle_writer *bw, const struct bundle_info *info, const struct ms_seckey *sk,
+			     const struct seal_pub *to, int *sendfd, sd_error *err)
+{
+	FILE *f;
+	int d, rc;
+
+	if ((*sendfd = out_anon_file(NULL, err)) < 0)
+		return -1;
+	if ((d = dup(*sendfd)) < 0 || !(f = fdopen(d, "w"))) {
+		sd_fail(err, "temp file: %s", strerror(errno));
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	rc = write_bundle(f, bw, info, sk, to, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = sd_fail(err, "temp file: write error: %s", strerror(errno));
+	return rc;
+}
+
+/* To a file, atomically: -o's, the one in -o DIR/ or in the queue, or stdout. */
+static int bundle_write_file(const struct opts *o, const char *outpath, struct bundle_writer *bw,
+			     const struct bundle_info *info, const struct ms_seckey *sk, const struct seal_pub *to,
+			     sd_error *err)
+{
+	struct out_file *of;
+	int rc;
+
+	if (!(of = out_open(outpath ? outpath : o->outpath, err)))
+		return -1;
+	if (write_bundle(out_stream(of), bw, info, sk, to, err) < 0) {
+		out_abort(of);
+		return -1;
+	}
+	rc = out_commit(of, err);
+	if (rc == 0 && outpath && !o->queue_dir)
+		fprintf(stderr, "sitedump: wrote %s\n", outpath);
+	return rc;
+}
+
+static void bundle_info_fill(struct bundle_info *info, const struct opts *o, unsigned long long seq, const char *kind)
+{
+	info->sequence = seq;
+	snprintf(info->site, sizeof(info->site), "%s", o->site);
+	snprintf(info->kind, sizeof(info->kind), "%s", kind);
+	snprintf(info->generator, sizeof(info->generator), "sitedump %s", SITEDUMP_VERSION);
+	info->created = (long long)o->wo.now;
+}
+
+/*
  * A signed bundle: one member per view of the data, written from one source
  * pass per part through a tee; the sequence number is reserved durably
  * before the bundle is released under its final name.
  */
 static int run_bundle(struct opts *o)
 {
-	struct writer_opts state_wo = o->wo, config_wo = o->wo;
 	struct bundle_writer *bw = NULL;
 	struct ms_seckey *sk = NULL;
 	struct bundle_info info = { 0 };
-	struct sd_sink *w[4] = { 0 }, *tee = NULL;
-	const char *names[4];
-	enum writer_format fmts[4];
-	struct out_file *of = NULL;
 	char *outpath = NULL, name[BUNDLE_NAME_MAX];
-	const char *kind;
-	struct stat st;
+	const char *kind = o->all ? "both" : o->config ? "config" : "state";
 	sd_error err = { "" };
-	int n = 0, i, rc = -1, pass, sendfd = -1, undelivered = 0;
-	struct tee_counts total = { 0 };
+	int rc = -1, sendfd = -1, undelivered = 0;
 	struct seal_pub to;
+	const struct seal_pub *top = o->encrypt_to ? &to : NULL;
 	struct seq_job sj = { .dir = o->state_dir, .site = o->site };
 	pthread_t seq_th;
 	int seq_running = 0;
 
-	kind = o->all ? "both" : o->config ? "config" : "state";
 	if (!seq_site_ok(o->site)) {
 		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
 		return 2;
@@ -475,62 +626,8 @@ static int run_bundle(struct opts *o)
 		goto out;
 	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
-	state_wo.parts = SD_PART_STATE;
-	state_wo.templates = 0;
-	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
-	config_wo.parts = SD_PART_CONFIG;
-	config_wo.templates = 0;        /* siteload writes the shared templates once */
-	for (pass = 0; pass < 2; pass++) {
-		unsigned parts = pass == 0 ? SD_PART_STATE : SD_PART_CONFIG;
-		FILE *f;
-
-		if ((parts == SD_PART_STATE && o->config && !o->all) || (parts == SD_PART_CONFIG && !o->config && !o->all))
-			continue;
-		n = 0;
-		if (parts == SD_PART_STATE) {
-			names[n] = "state.json";
-			fmts[n++] = WRITER_JSON;
-		} else {
-			names[n] = "config.json";
-			fmts[n++] = WRITER_JSON;
-			names[n] = "nagios.cfg";
-			fmts[n++] = WRITER_NAGIOS;
-			names[n] = "icinga2.conf";
-			fmts[n++] = WRITER_ICINGA2;
-		}
-		for (i = 0; i < n; i++) {
-			if (!(f = bundle_member(bw, names[i], &err)) ||
-			    !(w[i] = new_writer(fmts[i], f, parts == SD_PART_STATE ? &state_wo : &config_wo))) {
-				if (!err.msg[0])
-					sd_fail(&err, "out of memory");
-				goto out;
-			}
-		}
-		if (!(tee = tee_new(w, names, n))) {
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-		tee->skipped = report_skip;
-		tee->warned = report_warn;      /* the source's own: status.dat times clamped */
-		if (run_source(o, parts, tee, &err) < 0)
-			goto out;
-		if (parts == SD_PART_STATE || !total.hosts) {
-			const struct tee_counts *c = tee_counts(tee);
-			total.hosts = c->hosts;
-			total.services = c->services;
-			if (parts == SD_PART_STATE) {
-				total.comments = c->comments;
-				total.downtimes = c->downtimes;
-			}
-		}
-		tee_free(tee);
-		tee = NULL;
-		for (i = 0; i < n; i++) {
-			writers_free(fmts[i], w[i]);
-			w[i] = NULL;
-		}
-	}
-	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	if (bundle_members(o, bw, &err) < 0)
+		goto out;
 	/* the number is on disk before the bundle can be seen */
 	if (seq_running) {
 		pthread_join(seq_th, NULL);
@@ -540,72 +637,23 @@ static int run_bundle(struct opts *o)
 		err = sj.err;
 		goto out;
 	}
-	info.sequence = sj.seq;
-	snprintf(info.site, sizeof(info.site), "%s", o->site);
-	snprintf(info.kind, sizeof(info.kind), "%s", kind);
-	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
-	info.created = (long long)o->wo.now;
+	bundle_info_fill(&info, o, sj.seq, kind);
 	/* the site was checked above and seq_next never gives 0: cannot fail */
 	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress)) < 0) {
 		sd_fail(&err, "bundle name: bad site, sequence or kind");
 		goto out;
 	}
-	if (o->queue_dir) {
-		if (queue_create(o->queue_dir, &err) < 0)
-			goto out;
-		if (asprintf(&outpath, "%s/%s", o->queue_dir, name) < 0) {
-			outpath = NULL;
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
-	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
-		size_t dl = strlen(o->outpath);
-		while (dl > 1 && o->outpath[dl - 1] == '/')
-			dl--;
-		if (asprintf(&outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
-			outpath = NULL;
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-	}
-	if (o->has_tr && !o->queue_dir) {
-		/* sent straight from an unlinked file: nothing of it stays behind */
-		FILE *f;
-		int d;
-
-		if ((sendfd = out_anon_file(NULL, &err)) < 0)
-			goto out;
-		if ((d = dup(sendfd)) < 0 || !(f = fdopen(d, "w"))) {
-			sd_fail(&err, "temp file: %s", strerror(errno));
-			if (d >= 0)
-				close(d);
-			goto out;
-		}
-		rc = write_bundle(f, bw, &info, sk, o->encrypt_to ? &to : NULL, &err);
-		if (fclose(f) != 0 && rc == 0)
-			rc = sd_fail(&err, "temp file: write error: %s", strerror(errno));
-	} else {
-		if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
-			goto out;
-		if (write_bundle(out_stream(of), bw, &info, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
-			out_abort(of);
-			goto out;
-		}
-		rc = out_commit(of, &err);
-		if (rc == 0 && outpath && !o->queue_dir)
-			fprintf(stderr, "sitedump: wrote %s\n", outpath);
-	}
+	if (bundle_outpath(o, name, &outpath, &err) < 0)
+		goto out;
+	if (o->has_tr && !o->queue_dir)
+		rc = bundle_write_anon(bw, &info, sk, top, &sendfd, &err);
+	else
+		rc = bundle_write_file(o, outpath, bw, &info, sk, top, &err);
 	if (rc == 0 && o->has_tr)
 		undelivered = deliver(o, sendfd, name);
 out:
 	if (seq_running)
 		pthread_join(seq_th, NULL);
-	if (tee)
-		tee_free(tee);
-	for (i = 0; i < 4; i++)
-		if (w[i])
-			writers_free(fmts[i], w[i]);
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
