@@ -49,6 +49,12 @@ struct opts {
 	int has_tr;                     /* a transport: --send-command, --mail-to, -o DIR/ with --queue */
 	const char *queue_dir;
 	int queue_max;
+	/* as given: the checks need to know what was on the command line,
+	 * opts_check_delivery and opts_fill_defaults turn them into tr and lo */
+	char *hh, *sh, *oh;             /* -H, -S, -O: header lines, malloc'd */
+	const char *mail_to, *mail_from, *sendmail, *send_cmd;
+	int queue_max_given;            /* -1: no --queue-max */
+	int send_timeout_set;
 };
 
 static int skipped_count;
@@ -435,32 +441,183 @@ static void *seq_reserve(void *arg)
 }
 
 /*
+ * One source pass for `parts` through a tee into this part's members,
+ * adding what it counted to *total: the counts come from the state pass
+ * when there is one, as that is the only pass that sees comments and
+ * downtimes.
+ */
+static int bundle_pass(struct opts *o, struct bundle_writer *bw, unsigned parts, const struct writer_opts *wo,
+		       struct tee_counts *total, sd_error *err)
+{
+	struct sd_sink *w[3] = { 0 }, *tee = NULL;
+	const char *names[3];
+	enum writer_format fmts[3];
+	int n = 0, i, rc = -1;
+	FILE *f;
+
+	if (parts == SD_PART_STATE) {
+		names[n] = "state.json";
+		fmts[n++] = WRITER_JSON;
+	} else {
+		names[n] = "config.json";
+		fmts[n++] = WRITER_JSON;
+		names[n] = "nagios.cfg";
+		fmts[n++] = WRITER_NAGIOS;
+		names[n] = "icinga2.conf";
+		fmts[n++] = WRITER_ICINGA2;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(f = bundle_member(bw, names[i], err)) || !(w[i] = new_writer(fmts[i], f, wo))) {
+			if (!err->msg[0])
+				sd_fail(err, "out of memory");
+			goto out;
+		}
+	}
+	if (!(tee = tee_new(w, names, n))) {
+		sd_fail(err, "out of memory");
+		goto out;
+	}
+	tee->skipped = report_skip;
+	tee->warned = report_warn;      /* the source's own: status.dat times clamped */
+	if (run_source(o, parts, tee, err) < 0)
+		goto out;
+	if (parts == SD_PART_STATE || !total->hosts) {
+		const struct tee_counts *c = tee_counts(tee);
+		total->hosts = c->hosts;
+		total->services = c->services;
+		if (parts == SD_PART_STATE) {
+			total->comments = c->comments;
+			total->downtimes = c->downtimes;
+		}
+	}
+	rc = 0;
+out:
+	if (tee)
+		tee_free(tee);
+	for (i = 0; i < n; i++)
+		if (w[i])
+			writers_free(fmts[i], w[i]);
+	return rc;
+}
+
+/* The members: a state pass, a config pass, or both (--all), each part's
+ * writers with the options the bundle fixes for it. */
+static int bundle_members(struct opts *o, struct bundle_writer *bw, sd_error *err)
+{
+	struct writer_opts state_wo = o->wo, config_wo = o->wo;
+	struct tee_counts total = { 0 };
+
+	state_wo.parts = SD_PART_STATE;
+	state_wo.templates = 0;
+	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
+	config_wo.parts = SD_PART_CONFIG;
+	config_wo.templates = 0;        /* siteload writes the shared templates once */
+	if ((!o->config || o->all) && bundle_pass(o, bw, SD_PART_STATE, &state_wo, &total, err) < 0)
+		return -1;
+	if ((o->config || o->all) && bundle_pass(o, bw, SD_PART_CONFIG, &config_wo, &total, err) < 0)
+		return -1;
+	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	return 0;
+}
+
+/* Where the bundle goes under its own name: into the queue, or into the
+ * directory -o names. NULL in *outpath: -o's file, stdout or a transport. */
+static int bundle_outpath(const struct opts *o, const char *name, char **outpath, sd_error *err)
+{
+	struct stat st;
+
+	*outpath = NULL;
+	if (o->queue_dir) {
+		if (queue_create(o->queue_dir, err) < 0)
+			return -1;
+		if (asprintf(outpath, "%s/%s", o->queue_dir, name) < 0) {
+			*outpath = NULL;
+			return sd_fail(err, "out of memory");
+		}
+	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
+	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
+		size_t dl = strlen(o->outpath);
+		while (dl > 1 && o->outpath[dl - 1] == '/')
+			dl--;
+		if (asprintf(outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
+			*outpath = NULL;
+			return sd_fail(err, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* Straight to a transport (no queue): an unlinked file, so nothing of the
+ * bundle stays behind; its descriptor in *sendfd for the sending. */
+static int bundle_write_anon(struct bundle_writer *bw, const struct bundle_info *info, const struct ms_seckey *sk,
+			     const struct seal_pub *to, int *sendfd, sd_error *err)
+{
+	FILE *f;
+	int d, rc;
+
+	if ((*sendfd = out_anon_file(NULL, err)) < 0)
+		return -1;
+	if ((d = dup(*sendfd)) < 0 || !(f = fdopen(d, "w"))) {
+		sd_fail(err, "temp file: %s", strerror(errno));
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	rc = write_bundle(f, bw, info, sk, to, err);
+	if (fclose(f) != 0 && rc == 0)
+		rc = sd_fail(err, "temp file: write error: %s", strerror(errno));
+	return rc;
+}
+
+/* To a file, atomically: -o's, the one in -o DIR/ or in the queue, or stdout. */
+static int bundle_write_file(const struct opts *o, const char *outpath, struct bundle_writer *bw,
+			     const struct bundle_info *info, const struct ms_seckey *sk, const struct seal_pub *to,
+			     sd_error *err)
+{
+	struct out_file *of;
+	int rc;
+
+	if (!(of = out_open(outpath ? outpath : o->outpath, err)))
+		return -1;
+	if (write_bundle(out_stream(of), bw, info, sk, to, err) < 0) {
+		out_abort(of);
+		return -1;
+	}
+	rc = out_commit(of, err);
+	if (rc == 0 && outpath && !o->queue_dir)
+		fprintf(stderr, "sitedump: wrote %s\n", outpath);
+	return rc;
+}
+
+static void bundle_info_fill(struct bundle_info *info, const struct opts *o, unsigned long long seq, const char *kind)
+{
+	info->sequence = seq;
+	snprintf(info->site, sizeof(info->site), "%s", o->site);
+	snprintf(info->kind, sizeof(info->kind), "%s", kind);
+	snprintf(info->generator, sizeof(info->generator), "sitedump %s", SITEDUMP_VERSION);
+	info->created = (long long)o->wo.now;
+}
+
+/*
  * A signed bundle: one member per view of the data, written from one source
  * pass per part through a tee; the sequence number is reserved durably
  * before the bundle is released under its final name.
  */
 static int run_bundle(struct opts *o)
 {
-	struct writer_opts state_wo = o->wo, config_wo = o->wo;
 	struct bundle_writer *bw = NULL;
 	struct ms_seckey *sk = NULL;
 	struct bundle_info info = { 0 };
-	struct sd_sink *w[4] = { 0 }, *tee = NULL;
-	const char *names[4];
-	enum writer_format fmts[4];
-	struct out_file *of = NULL;
 	char *outpath = NULL, name[BUNDLE_NAME_MAX];
-	const char *kind;
-	struct stat st;
+	const char *kind = o->all ? "both" : o->config ? "config" : "state";
 	sd_error err = { "" };
-	int n = 0, i, rc = -1, pass, sendfd = -1, undelivered = 0;
-	struct tee_counts total = { 0 };
+	int rc = -1, sendfd = -1, undelivered = 0;
 	struct seal_pub to;
+	const struct seal_pub *top = o->encrypt_to ? &to : NULL;
 	struct seq_job sj = { .dir = o->state_dir, .site = o->site };
 	pthread_t seq_th;
 	int seq_running = 0;
 
-	kind = o->all ? "both" : o->config ? "config" : "state";
 	if (!seq_site_ok(o->site)) {
 		fprintf(stderr, "sitedump: site name '%s': use --site with letters, digits, '.', '_', '-'\n", o->site);
 		return 2;
@@ -475,62 +632,8 @@ static int run_bundle(struct opts *o)
 		goto out;
 	if (o->encrypt_to && seal_pub_load(o->encrypt_to, &to, &err) < 0)
 		goto out;
-	state_wo.parts = SD_PART_STATE;
-	state_wo.templates = 0;
-	state_wo.json_blocks = config_wo.json_blocks = 1;       /* see snapshot_json.c */
-	config_wo.parts = SD_PART_CONFIG;
-	config_wo.templates = 0;        /* siteload writes the shared templates once */
-	for (pass = 0; pass < 2; pass++) {
-		unsigned parts = pass == 0 ? SD_PART_STATE : SD_PART_CONFIG;
-		FILE *f;
-
-		if ((parts == SD_PART_STATE && o->config && !o->all) || (parts == SD_PART_CONFIG && !o->config && !o->all))
-			continue;
-		n = 0;
-		if (parts == SD_PART_STATE) {
-			names[n] = "state.json";
-			fmts[n++] = WRITER_JSON;
-		} else {
-			names[n] = "config.json";
-			fmts[n++] = WRITER_JSON;
-			names[n] = "nagios.cfg";
-			fmts[n++] = WRITER_NAGIOS;
-			names[n] = "icinga2.conf";
-			fmts[n++] = WRITER_ICINGA2;
-		}
-		for (i = 0; i < n; i++) {
-			if (!(f = bundle_member(bw, names[i], &err)) ||
-			    !(w[i] = new_writer(fmts[i], f, parts == SD_PART_STATE ? &state_wo : &config_wo))) {
-				if (!err.msg[0])
-					sd_fail(&err, "out of memory");
-				goto out;
-			}
-		}
-		if (!(tee = tee_new(w, names, n))) {
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-		tee->skipped = report_skip;
-		tee->warned = report_warn;      /* the source's own: status.dat times clamped */
-		if (run_source(o, parts, tee, &err) < 0)
-			goto out;
-		if (parts == SD_PART_STATE || !total.hosts) {
-			const struct tee_counts *c = tee_counts(tee);
-			total.hosts = c->hosts;
-			total.services = c->services;
-			if (parts == SD_PART_STATE) {
-				total.comments = c->comments;
-				total.downtimes = c->downtimes;
-			}
-		}
-		tee_free(tee);
-		tee = NULL;
-		for (i = 0; i < n; i++) {
-			writers_free(fmts[i], w[i]);
-			w[i] = NULL;
-		}
-	}
-	bundle_count(bw, total.hosts, total.services, total.comments, total.downtimes);
+	if (bundle_members(o, bw, &err) < 0)
+		goto out;
 	/* the number is on disk before the bundle can be seen */
 	if (seq_running) {
 		pthread_join(seq_th, NULL);
@@ -540,72 +643,23 @@ static int run_bundle(struct opts *o)
 		err = sj.err;
 		goto out;
 	}
-	info.sequence = sj.seq;
-	snprintf(info.site, sizeof(info.site), "%s", o->site);
-	snprintf(info.kind, sizeof(info.kind), "%s", kind);
-	snprintf(info.generator, sizeof(info.generator), "sitedump %s", SITEDUMP_VERSION);
-	info.created = (long long)o->wo.now;
+	bundle_info_fill(&info, o, sj.seq, kind);
 	/* the site was checked above and seq_next never gives 0: cannot fail */
 	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress)) < 0) {
 		sd_fail(&err, "bundle name: bad site, sequence or kind");
 		goto out;
 	}
-	if (o->queue_dir) {
-		if (queue_create(o->queue_dir, &err) < 0)
-			goto out;
-		if (asprintf(&outpath, "%s/%s", o->queue_dir, name) < 0) {
-			outpath = NULL;
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-	} else if (o->outpath && *o->outpath && strcmp(o->outpath, "-") &&
-	    ((stat(o->outpath, &st) == 0 && S_ISDIR(st.st_mode)) || o->outpath[strlen(o->outpath) - 1] == '/')) {
-		size_t dl = strlen(o->outpath);
-		while (dl > 1 && o->outpath[dl - 1] == '/')
-			dl--;
-		if (asprintf(&outpath, "%.*s/%s", (int)dl, o->outpath, name) < 0) {
-			outpath = NULL;
-			sd_fail(&err, "out of memory");
-			goto out;
-		}
-	}
-	if (o->has_tr && !o->queue_dir) {
-		/* sent straight from an unlinked file: nothing of it stays behind */
-		FILE *f;
-		int d;
-
-		if ((sendfd = out_anon_file(NULL, &err)) < 0)
-			goto out;
-		if ((d = dup(sendfd)) < 0 || !(f = fdopen(d, "w"))) {
-			sd_fail(&err, "temp file: %s", strerror(errno));
-			if (d >= 0)
-				close(d);
-			goto out;
-		}
-		rc = write_bundle(f, bw, &info, sk, o->encrypt_to ? &to : NULL, &err);
-		if (fclose(f) != 0 && rc == 0)
-			rc = sd_fail(&err, "temp file: write error: %s", strerror(errno));
-	} else {
-		if (!(of = out_open(outpath ? outpath : o->outpath, &err)))
-			goto out;
-		if (write_bundle(out_stream(of), bw, &info, sk, o->encrypt_to ? &to : NULL, &err) < 0) {
-			out_abort(of);
-			goto out;
-		}
-		rc = out_commit(of, &err);
-		if (rc == 0 && outpath && !o->queue_dir)
-			fprintf(stderr, "sitedump: wrote %s\n", outpath);
-	}
+	if (bundle_outpath(o, name, &outpath, &err) < 0)
+		goto out;
+	if (o->has_tr && !o->queue_dir)
+		rc = bundle_write_anon(bw, &info, sk, top, &sendfd, &err);
+	else
+		rc = bundle_write_file(o, outpath, bw, &info, sk, top, &err);
 	if (rc == 0 && o->has_tr)
 		undelivered = deliver(o, sendfd, name);
 out:
 	if (seq_running)
 		pthread_join(seq_th, NULL);
-	if (tee)
-		tee_free(tee);
-	for (i = 0; i < 4; i++)
-		if (w[i])
-			writers_free(fmts[i], w[i]);
 	bundle_free(bw);
 	ms_seckey_free(sk);
 	free(outpath);
@@ -618,49 +672,269 @@ out:
 	return undelivered ? undelivered : skipped_count ? 1 : 0;
 }
 
+/* ---- options ----------------------------------------------------------- */
+
+enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
+       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT };
+
+static const struct option longopts[] = {
+	{ "socket", required_argument, 0, 's' },
+	{ "config", no_argument, 0, 'C' },
+	{ "dump-templates", no_argument, 0, 'T' },
+	{ "include-groups", no_argument, 0, 'G' },
+	{ "mark-mode", no_argument, 0, 'M' },
+	{ "prefix", required_argument, 0, 'p' },
+	{ "interval", required_argument, 0, 'i' },
+	{ "host-header", required_argument, 0, 'H' },
+	{ "service-header", required_argument, 0, 'S' },
+	{ "host-only-header", required_argument, 0, 'O' },
+	{ "output", required_argument, 0, 'o' },
+	{ "key", required_argument, 0, 'k' },
+	{ "format", required_argument, 0, O_FORMAT },
+	{ "all", no_argument, 0, O_ALL },
+	{ "status-file", required_argument, 0, O_STATUS },
+	{ "snapshot", required_argument, 0, O_SNAPSHOT },
+	{ "objects-cache", required_argument, 0, O_OBJECTS },
+	{ "timeout", required_argument, 0, O_TIMEOUT },
+	{ "site", required_argument, 0, O_SITE },
+	{ "compress", required_argument, 0, O_COMPRESS },
+	{ "state-dir", required_argument, 0, O_STATEDIR },
+	{ "encrypt-to", required_argument, 0, O_ENCRYPT },
+	{ "mail-to", required_argument, 0, O_MAILTO },
+	{ "mail-from", required_argument, 0, O_MAILFROM },
+	{ "sendmail", required_argument, 0, O_SENDMAIL },
+	{ "send-command", required_argument, 0, O_SENDCMD },
+	{ "queue", required_argument, 0, O_QUEUE },
+	{ "queue-max", required_argument, 0, O_QUEUEMAX },
+	{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
+	{ "help", no_argument, 0, 'h' },
+	{ "version", no_argument, 0, 'V' },
+	{ 0, 0, 0, 0 },
+};
+
+/* One option into o. -1: go on; else the exit code, its message printed. */
+static int opts_take(struct opts *o, int c, const char *arg)
+{
+	int secs;
+
+	switch (c) {
+	case 's': o->lo.spec = arg; break;
+	case 'C': o->config = 1; break;
+	case 'T': o->wo.templates = 1; break;
+	case 'G': o->wo.contact_groups = 1; break;
+	case 'M': o->mark = 1; break;
+	case 'p': o->wo.prefix = arg; break;
+	case 'i':
+		if (parse_num(arg, 1, 1000000, &o->wo.check_interval) < 0)
+			return fprintf(stderr, "sitedump: -i: not a positive number of minutes: %s\n", arg), 2;
+		break;
+	case 'H': case 'S': case 'O':
+		if (add_header(c == 'H' ? &o->hh : c == 'S' ? &o->sh : &o->oh, arg) < 0)
+			return fprintf(stderr, "sitedump: -%c: a header is one line 'Name: value': %s\n", c, arg), 2;
+		break;
+	case 'o':
+		if (!*arg)
+			return fprintf(stderr, "sitedump: -o: empty file name\n"), 2;
+		o->outpath = arg;
+		break;
+	case 'k': o->key = arg; break;
+	case O_FORMAT:
+		if (!strcmp(arg, "checkresult")) o->fmt = WRITER_CHECKRESULT;
+		else if (!strcmp(arg, "json")) o->fmt = WRITER_JSON;
+		else if (!strcmp(arg, "json-columns")) o->fmt = WRITER_JSON, o->wo.json_columns = 1;
+		else if (!strcmp(arg, "json-blocks")) o->fmt = WRITER_JSON, o->wo.json_blocks = 1;
+		else if (!strcmp(arg, "nagios")) o->fmt = WRITER_NAGIOS;
+		else if (!strcmp(arg, "icinga2")) o->fmt = WRITER_ICINGA2;
+		else
+			return fprintf(stderr, "sitedump: --format: unknown format '%s'\n", arg), 2;
+		o->fmt_given = 1;
+		break;
+	case O_ALL: o->all = 1; break;
+	case O_STATUS: o->status_file = arg; break;
+	case O_SNAPSHOT: o->snapshot = arg; break;
+	case O_OBJECTS: o->objects_cache = arg; break;
+	case O_TIMEOUT:
+		if (parse_num(arg, 1, 86400, &secs) < 0)
+			return fprintf(stderr, "sitedump: --timeout: not a number of seconds: %s\n", arg), 2;
+		o->lo.timeout_ms = secs * 1000;
+		break;
+	case O_SITE: o->site = arg; break;
+	case O_COMPRESS:
+		if (!strcmp(arg, "gzip")) o->compress = BUNDLE_GZIP;
+		else if (!strcmp(arg, "zstd")) o->compress = BUNDLE_ZSTD;
+		else if (!strcmp(arg, "none")) o->compress = BUNDLE_NONE;
+		else
+			return fprintf(stderr, "sitedump: --compress: gzip, zstd or none, not '%s'\n", arg), 2;
+		break;
+	case O_STATEDIR: o->state_dir = arg; break;
+	case O_ENCRYPT: o->encrypt_to = arg; break;
+	case O_MAILTO: o->mail_to = arg; break;
+	case O_MAILFROM: o->mail_from = arg; break;
+	case O_SENDMAIL: o->sendmail = arg; break;
+	case O_SENDCMD: o->send_cmd = arg; break;
+	case O_QUEUE:
+		if (!*arg)
+			return fprintf(stderr, "sitedump: --queue: empty directory name\n"), 2;
+		o->queue_dir = arg;
+		break;
+	case O_QUEUEMAX:
+		if (parse_num(arg, 1, 1000000, &o->queue_max_given) < 0)
+			return fprintf(stderr, "sitedump: --queue-max: want a number of bundles (1 or more): %s\n", arg), 2;
+		break;
+	case O_SENDTIMEOUT:
+		if (parse_num(arg, 0, 86400, &o->tr.timeout_s) < 0)
+			return fprintf(stderr, "sitedump: --send-timeout: want seconds (0: no limit): %s\n", arg), 2;
+		o->send_timeout_set = 1;
+		break;
+	case 'h': usage(stdout); return 0;
+	case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
+	default: usage(stderr); return 2;
+	}
+	return -1;
+}
+
+/* The command line into o, each option checked on its own; -1: go on,
+ * else the exit code. */
+static int opts_parse(struct opts *o, int argc, char **argv)
+{
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1)
+		if ((rc = opts_take(o, c, optarg)) >= 0)
+			return rc;
+	if (optind < argc) {
+		fprintf(stderr, "sitedump: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* The options of a bundle and its delivery, and the one transport they
+ * make; 0 or 2. */
+static int opts_check_delivery(struct opts *o)
+{
+	struct stat qst, ost;
+	int outdir;
+
+	if (o->encrypt_to && !o->key)
+		return fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n"), 2;
+	if (o->key && (o->fmt_given || o->mark || o->wo.templates))
+		return fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n"), 2;
+	/* delivery: one transport; --queue puts the bundle in front of it */
+	if ((o->mail_to || o->mail_from || o->sendmail || o->send_cmd || o->queue_dir || o->queue_max_given >= 0) && !o->key)
+		return fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n"), 2;
+	if (o->mail_to && o->send_cmd)
+		return fprintf(stderr, "sitedump: give one transport: --mail-to or --send-command\n"), 2;
+	if ((o->mail_from || o->sendmail) && !o->mail_to)
+		return fprintf(stderr, "sitedump: --mail-from and --sendmail go with --mail-to\n"), 2;
+	if ((o->mail_to && !mail_addr_ok(o->mail_to)) || (o->mail_from && !mail_addr_ok(o->mail_from)))
+		return fprintf(stderr, "sitedump: --mail-to/--mail-from: an address is one line of printable ASCII\n"), 2;
+	if ((o->send_cmd && !*o->send_cmd) || (o->sendmail && !*o->sendmail))
+		return fprintf(stderr, "sitedump: --send-command/--sendmail: empty command\n"), 2;
+	if (o->queue_max_given >= 0 && !o->queue_dir)
+		return fprintf(stderr, "sitedump: --queue-max goes with --queue\n"), 2;
+	if ((o->mail_to || o->send_cmd) && o->outpath)
+		return fprintf(stderr, "sitedump: -o and --mail-to/--send-command: give one transport\n"), 2;
+	outdir = o->outpath && strcmp(o->outpath, "-") &&
+		 (o->outpath[strlen(o->outpath) - 1] == '/' || (stat(o->outpath, &qst) == 0 && S_ISDIR(qst.st_mode)));
+	if (o->queue_dir && !o->mail_to && !o->send_cmd && !outdir)
+		return fprintf(stderr, "sitedump: --queue needs a transport: --send-command CMD, --mail-to ADDR or -o DIR/\n"), 2;
+	if (o->queue_dir && outdir && stat(o->outpath, &qst) == 0 && stat(o->queue_dir, &ost) == 0 &&
+	    qst.st_dev == ost.st_dev && qst.st_ino == ost.st_ino)
+		return fprintf(stderr, "sitedump: --queue and -o DIR/ must be different directories\n"), 2;
+	o->queue_max = o->queue_max_given >= 0 ? o->queue_max_given : QUEUE_MAX_DEFAULT;
+	if (o->send_timeout_set && !o->send_cmd && !o->mail_to)
+		return fprintf(stderr, "sitedump: --send-timeout is for --send-command and --mail-to\n"), 2;
+	if (!o->send_timeout_set)
+		o->tr.timeout_s = QUEUE_SEND_TIMEOUT_DEFAULT;
+	if (o->send_cmd) {
+		o->tr.via = QUEUE_VIA_COMMAND;
+		o->tr.command = o->send_cmd;
+	} else if (o->mail_to) {
+		o->tr.via = QUEUE_VIA_MAIL;
+		o->tr.mail_to = o->mail_to;
+		o->tr.mail_from = o->mail_from;
+		o->tr.sendmail = o->sendmail;
+	} else if (o->queue_dir) {
+		o->tr.via = QUEUE_VIA_DIR;
+		o->tr.dir = o->outpath;
+	}
+	o->has_tr = o->send_cmd || o->mail_to || o->queue_dir;
+	return 0;
+}
+
+/* The format, what it implies for -C, and the parts asked of the source; 0 or 2. */
+static int opts_check_format(struct opts *o)
+{
+	if (!o->fmt_given)
+		o->fmt = o->config ? WRITER_NAGIOS : WRITER_CHECKRESULT;
+	if (o->fmt == WRITER_NAGIOS || o->fmt == WRITER_ICINGA2)
+		o->config = 1;
+	if (!o->key && o->fmt == WRITER_CHECKRESULT && o->config)
+		return fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n"), 2;
+	if (o->all && !o->key && o->fmt != WRITER_JSON)
+		return fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n"), 2;
+	o->wo.parts = o->all ? SD_PART_STATE | SD_PART_CONFIG : o->config ? SD_PART_CONFIG : SD_PART_STATE;
+	if (!o->key && o->fmt == WRITER_CHECKRESULT)
+		o->wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
+	return 0;
+}
+
+/* One source: --snapshot, --status-file or Livestatus (the default socket
+ * when none is given); 0 or 2. */
+static int opts_select_source(struct opts *o)
+{
+	int ls_opts = o->hh || o->sh || o->oh || o->lo.spec;
+
+	if (!!o->status_file != !!o->objects_cache)
+		return fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n"), 2;
+	if (o->snapshot && (o->status_file || ls_opts))
+		return fprintf(stderr, "sitedump: --snapshot is a source of its own: no -s/-H/-S/-O/--status-file with it\n"), 2;
+	if (o->snapshot && !strcmp(o->snapshot, "-") && o->all && o->key)
+		return fprintf(stderr, "sitedump: --all reads the snapshot twice: give a file, not -\n"), 2;
+	if (o->status_file && o->all && !o->key)
+		return fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n"), 2;
+	if (o->status_file && ls_opts)
+		return fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n"), 2;
+	if (!o->snapshot && !o->status_file && !o->lo.spec && !(o->lo.spec = ls_default_spec())) {
+		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
+				"or --status-file and --objects-cache\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* What the options left open: site, state dir, headers, the time and the
+ * source's name stamped on the output. */
+static void opts_fill_defaults(struct opts *o)
+{
+	static char hostname[256] = "localhost";
+
+	if (!o->site && !(o->site = getenv("OMD_SITE"))) {
+		gethostname(hostname, sizeof(hostname) - 1);
+		o->site = hostname;
+	}
+	if (!o->state_dir)
+		o->state_dir = seq_default_dir();
+	o->lo.host_headers = o->hh ? o->hh : "";
+	o->lo.service_headers = o->sh ? o->sh : "";
+	o->lo.host_only_headers = o->oh ? o->oh : "";
+	o->wo.now = (time_t)sd_now();
+	if (o->snapshot)
+		snprintf(o->source, sizeof(o->source), "snapshot:%s", o->snapshot);
+	else if (o->status_file)
+		snprintf(o->source, sizeof(o->source), "statusdat:%s", o->status_file);
+	else
+		snprintf(o->source, sizeof(o->source), "livestatus:%s", o->lo.spec);
+}
+
+/* ---- main -------------------------------------------------------------- */
+
 int main(int argc, char **argv)
 {
-	enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
-	       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT };
-	static const struct option longopts[] = {
-		{ "socket", required_argument, 0, 's' },
-		{ "config", no_argument, 0, 'C' },
-		{ "dump-templates", no_argument, 0, 'T' },
-		{ "include-groups", no_argument, 0, 'G' },
-		{ "mark-mode", no_argument, 0, 'M' },
-		{ "prefix", required_argument, 0, 'p' },
-		{ "interval", required_argument, 0, 'i' },
-		{ "host-header", required_argument, 0, 'H' },
-		{ "service-header", required_argument, 0, 'S' },
-		{ "host-only-header", required_argument, 0, 'O' },
-		{ "output", required_argument, 0, 'o' },
-		{ "key", required_argument, 0, 'k' },
-		{ "format", required_argument, 0, O_FORMAT },
-		{ "all", no_argument, 0, O_ALL },
-		{ "status-file", required_argument, 0, O_STATUS },
-		{ "snapshot", required_argument, 0, O_SNAPSHOT },
-		{ "objects-cache", required_argument, 0, O_OBJECTS },
-		{ "timeout", required_argument, 0, O_TIMEOUT },
-		{ "site", required_argument, 0, O_SITE },
-		{ "compress", required_argument, 0, O_COMPRESS },
-		{ "state-dir", required_argument, 0, O_STATEDIR },
-		{ "encrypt-to", required_argument, 0, O_ENCRYPT },
-		{ "mail-to", required_argument, 0, O_MAILTO },
-		{ "mail-from", required_argument, 0, O_MAILFROM },
-		{ "sendmail", required_argument, 0, O_SENDMAIL },
-		{ "send-command", required_argument, 0, O_SENDCMD },
-		{ "queue", required_argument, 0, O_QUEUE },
-		{ "queue-max", required_argument, 0, O_QUEUEMAX },
-		{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
-		{ "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' },
-		{ 0, 0, 0, 0 },
-	};
-	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" } };
-	char *hh = NULL, *sh = NULL, *oh = NULL, hostname[256] = "localhost";
-	const char *mail_to = NULL, *mail_from = NULL, *sendmail = NULL, *send_cmd = NULL;
-	int c, secs, rc, queue_max = -1, outdir, send_timeout_set = 0;
-	struct stat qst, ost;
+	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" }, .queue_max_given = -1 };
+	int rc;
 
 	/* libsodium only for keys and bundles: its start-up costs a plain
 	 * export a few milliseconds, a third of its whole budget at 5k services */
@@ -671,236 +945,19 @@ int main(int argc, char **argv)
 		}
 		return keygen_main(argc - 1, argv + 1);
 	}
-	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 's': o.lo.spec = optarg; break;
-		case 'C': o.config = 1; break;
-		case 'T': o.wo.templates = 1; break;
-		case 'G': o.wo.contact_groups = 1; break;
-		case 'M': o.mark = 1; break;
-		case 'p': o.wo.prefix = optarg; break;
-		case 'i':
-			if (parse_num(optarg, 1, 1000000, &o.wo.check_interval) < 0) {
-				fprintf(stderr, "sitedump: -i: not a positive number of minutes: %s\n", optarg);
-				return 2;
-			}
-			break;
-		case 'H': case 'S': case 'O':
-			if (add_header(c == 'H' ? &hh : c == 'S' ? &sh : &oh, optarg) < 0) {
-				fprintf(stderr, "sitedump: -%c: a header is one line 'Name: value': %s\n", c, optarg);
-				return 2;
-			}
-			break;
-		case 'o':
-			if (!*optarg) {
-				fprintf(stderr, "sitedump: -o: empty file name\n");
-				return 2;
-			}
-			o.outpath = optarg;
-			break;
-		case 'k': o.key = optarg; break;
-		case O_FORMAT:
-			if (!strcmp(optarg, "checkresult")) o.fmt = WRITER_CHECKRESULT;
-			else if (!strcmp(optarg, "json")) o.fmt = WRITER_JSON;
-			else if (!strcmp(optarg, "json-columns")) o.fmt = WRITER_JSON, o.wo.json_columns = 1;
-			else if (!strcmp(optarg, "json-blocks")) o.fmt = WRITER_JSON, o.wo.json_blocks = 1;
-			else if (!strcmp(optarg, "nagios")) o.fmt = WRITER_NAGIOS;
-			else if (!strcmp(optarg, "icinga2")) o.fmt = WRITER_ICINGA2;
-			else {
-				fprintf(stderr, "sitedump: --format: unknown format '%s'\n", optarg);
-				return 2;
-			}
-			o.fmt_given = 1;
-			break;
-		case O_ALL: o.all = 1; break;
-		case O_STATUS: o.status_file = optarg; break;
-		case O_SNAPSHOT: o.snapshot = optarg; break;
-		case O_OBJECTS: o.objects_cache = optarg; break;
-		case O_TIMEOUT:
-			if (parse_num(optarg, 1, 86400, &secs) < 0) {
-				fprintf(stderr, "sitedump: --timeout: not a number of seconds: %s\n", optarg);
-				return 2;
-			}
-			o.lo.timeout_ms = secs * 1000;
-			break;
-		case O_SITE: o.site = optarg; break;
-		case O_COMPRESS:
-			if (!strcmp(optarg, "gzip")) o.compress = BUNDLE_GZIP;
-			else if (!strcmp(optarg, "zstd")) o.compress = BUNDLE_ZSTD;
-			else if (!strcmp(optarg, "none")) o.compress = BUNDLE_NONE;
-			else {
-				fprintf(stderr, "sitedump: --compress: gzip, zstd or none, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case O_STATEDIR: o.state_dir = optarg; break;
-		case O_ENCRYPT: o.encrypt_to = optarg; break;
-		case O_MAILTO: mail_to = optarg; break;
-		case O_MAILFROM: mail_from = optarg; break;
-		case O_SENDMAIL: sendmail = optarg; break;
-		case O_SENDCMD: send_cmd = optarg; break;
-		case O_QUEUE:
-			if (!*optarg) {
-				fprintf(stderr, "sitedump: --queue: empty directory name\n");
-				return 2;
-			}
-			o.queue_dir = optarg;
-			break;
-		case O_QUEUEMAX:
-			if (parse_num(optarg, 1, 1000000, &queue_max) < 0) {
-				fprintf(stderr, "sitedump: --queue-max: want a number of bundles (1 or more): %s\n", optarg);
-				return 2;
-			}
-			break;
-		case O_SENDTIMEOUT:
-			if (parse_num(optarg, 0, 86400, &o.tr.timeout_s) < 0) {
-				fprintf(stderr, "sitedump: --send-timeout: want seconds (0: no limit): %s\n", optarg);
-				return 2;
-			}
-			send_timeout_set = 1;
-			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "sitedump: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (o.encrypt_to && !o.key) {
-		fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n");
-		return 2;
-	}
-	if (o.key && (o.fmt_given || o.mark || o.wo.templates)) {
-		fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n");
-		return 2;
-	}
-	/* delivery: one transport; --queue puts the bundle in front of it */
-	if ((mail_to || mail_from || sendmail || send_cmd || o.queue_dir || queue_max >= 0) && !o.key) {
-		fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n");
-		return 2;
-	}
-	if (mail_to && send_cmd) {
-		fprintf(stderr, "sitedump: give one transport: --mail-to or --send-command\n");
-		return 2;
-	}
-	if ((mail_from || sendmail) && !mail_to) {
-		fprintf(stderr, "sitedump: --mail-from and --sendmail go with --mail-to\n");
-		return 2;
-	}
-	if ((mail_to && !mail_addr_ok(mail_to)) || (mail_from && !mail_addr_ok(mail_from))) {
-		fprintf(stderr, "sitedump: --mail-to/--mail-from: an address is one line of printable ASCII\n");
-		return 2;
-	}
-	if ((send_cmd && !*send_cmd) || (sendmail && !*sendmail)) {
-		fprintf(stderr, "sitedump: --send-command/--sendmail: empty command\n");
-		return 2;
-	}
-	if (queue_max >= 0 && !o.queue_dir) {
-		fprintf(stderr, "sitedump: --queue-max goes with --queue\n");
-		return 2;
-	}
-	if ((mail_to || send_cmd) && o.outpath) {
-		fprintf(stderr, "sitedump: -o and --mail-to/--send-command: give one transport\n");
-		return 2;
-	}
-	outdir = o.outpath && strcmp(o.outpath, "-") &&
-		 (o.outpath[strlen(o.outpath) - 1] == '/' || (stat(o.outpath, &qst) == 0 && S_ISDIR(qst.st_mode)));
-	if (o.queue_dir && !mail_to && !send_cmd && !outdir) {
-		fprintf(stderr, "sitedump: --queue needs a transport: --send-command CMD, --mail-to ADDR or -o DIR/\n");
-		return 2;
-	}
-	if (o.queue_dir && outdir && stat(o.outpath, &qst) == 0 && stat(o.queue_dir, &ost) == 0 &&
-	    qst.st_dev == ost.st_dev && qst.st_ino == ost.st_ino) {
-		fprintf(stderr, "sitedump: --queue and -o DIR/ must be different directories\n");
-		return 2;
-	}
-	o.queue_max = queue_max >= 0 ? queue_max : QUEUE_MAX_DEFAULT;
-	if (send_timeout_set && !send_cmd && !mail_to) {
-		fprintf(stderr, "sitedump: --send-timeout is for --send-command and --mail-to\n");
-		return 2;
-	}
-	if (!send_timeout_set)
-		o.tr.timeout_s = QUEUE_SEND_TIMEOUT_DEFAULT;
-	if (send_cmd) {
-		o.tr.via = QUEUE_VIA_COMMAND;
-		o.tr.command = send_cmd;
-	} else if (mail_to) {
-		o.tr.via = QUEUE_VIA_MAIL;
-		o.tr.mail_to = mail_to;
-		o.tr.mail_from = mail_from;
-		o.tr.sendmail = sendmail;
-	} else if (o.queue_dir) {
-		o.tr.via = QUEUE_VIA_DIR;
-		o.tr.dir = o.outpath;
-	}
-	o.has_tr = send_cmd || mail_to || o.queue_dir;
-	if (!o.fmt_given)
-		o.fmt = o.config ? WRITER_NAGIOS : WRITER_CHECKRESULT;
-	if (o.fmt == WRITER_NAGIOS || o.fmt == WRITER_ICINGA2)
-		o.config = 1;
-	if (!o.key && o.fmt == WRITER_CHECKRESULT && o.config) {
-		fprintf(stderr, "sitedump: checkresult output carries state; drop -C or choose another --format\n");
-		return 2;
-	}
-	if (o.all && !o.key && o.fmt != WRITER_JSON) {
-		fprintf(stderr, "sitedump: --all is for --format json and bundles (-k)\n");
-		return 2;
-	}
-	o.wo.parts = o.all ? SD_PART_STATE | SD_PART_CONFIG : o.config ? SD_PART_CONFIG : SD_PART_STATE;
-	if (!o.key && o.fmt == WRITER_CHECKRESULT)
-		o.wo.parts = SD_PART_RESULT;    /* ask the core only for what the text carries */
-	if (!!o.status_file != !!o.objects_cache) {
-		fprintf(stderr, "sitedump: --status-file and --objects-cache go together\n");
-		return 2;
-	}
-	if (o.snapshot && (o.status_file || hh || sh || oh || o.lo.spec)) {
-		fprintf(stderr, "sitedump: --snapshot is a source of its own: no -s/-H/-S/-O/--status-file with it\n");
-		return 2;
-	}
-	if (o.snapshot && !strcmp(o.snapshot, "-") && o.all && o.key) {
-		fprintf(stderr, "sitedump: --all reads the snapshot twice: give a file, not -\n");
-		return 2;
-	}
-	if (o.status_file && o.all && !o.key) {
-		fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n");
-		return 2;
-	}
-	if (o.status_file && (hh || sh || oh || o.lo.spec)) {
-		fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n");
-		return 2;
-	}
-	if (!o.snapshot && !o.status_file && !o.lo.spec && !(o.lo.spec = ls_default_spec())) {
-		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
-				"or --status-file and --objects-cache\n");
-		return 2;
-	}
-	if (!o.site && !(o.site = getenv("OMD_SITE"))) {
-		gethostname(hostname, sizeof(hostname) - 1);
-		o.site = hostname;
-	}
-	if (!o.state_dir)
-		o.state_dir = seq_default_dir();
-	o.lo.host_headers = hh ? hh : "";
-	o.lo.service_headers = sh ? sh : "";
-	o.lo.host_only_headers = oh ? oh : "";
-	o.wo.now = (time_t)sd_now();
-	if (o.snapshot)
-		snprintf(o.source, sizeof(o.source), "snapshot:%s", o.snapshot);
-	else if (o.status_file)
-		snprintf(o.source, sizeof(o.source), "statusdat:%s", o.status_file);
-	else
-		snprintf(o.source, sizeof(o.source), "livestatus:%s", o.lo.spec);
-
+	if ((rc = opts_parse(&o, argc, argv)) >= 0 || (rc = opts_check_delivery(&o)) ||
+	    (rc = opts_check_format(&o)) || (rc = opts_select_source(&o)))
+		goto out;
+	opts_fill_defaults(&o);
 	if (o.key && sodium_init() < 0) {
 		fprintf(stderr, "sitedump: libsodium failed to initialise\n");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	rc = o.key ? run_bundle(&o) : run_plain(&o);
-	free(hh);
-	free(sh);
-	free(oh);
+out:
+	free(o.hh);
+	free(o.sh);
+	free(o.oh);
 	return rc;
 }
