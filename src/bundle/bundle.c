@@ -938,6 +938,195 @@ struct bundle_reader *bundle_read_trusted(int fd, bundle_key_fn keyfor, void *ke
 	return read_impl(fd, NULL, keyfor, keyctx, lim, tmpdir, verify_failed, err);
 }
 
+/*
+ * Reading a bundle. The order of the steps is the security of it: the
+ * manifest and its signature are taken as raw bytes (read_head), the
+ * signature is verified over those bytes before the manifest is parsed
+ * (read_verify), the container is held to the signed manifest
+ * (read_check_frame), and only then is any member unpacked
+ * (read_members) and the rest of the stream checked (read_tail). Each
+ * step fails with *verify_failed set where the bundle is at fault.
+ */
+
+/* the first two members, as raw bytes, and their tar times */
+struct rhead {
+	char *manifest, *sig;
+	size_t mlen, slen;
+	time_t mtime0, mtime1;
+};
+
+/* 1: the manifest, 2: its signature; read before anything else, parsed
+ * not at all here: only the signature's fixed form is checked */
+static int read_head(struct archive *a, const struct rctx *rc, struct rhead *h, int *vf, sd_error *err)
+{
+	struct archive_entry *e;
+	size_t k, nl = 0;
+
+	if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		bad_archive(rc, a, vf, err, "not a bundle");
+		return -1;
+	}
+	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST))
+		return bad(vf, err, "bundle: first member is not " BUNDLE_MANIFEST "%s", "");
+	h->mtime0 = archive_entry_mtime(e);
+	if (!(h->manifest = read_small(a, e, MANIFEST_MAX, &h->mlen, vf, err)))
+		return -1;
+	if (archive_read_next_header(a, &e) != ARCHIVE_OK || strcmp(archive_entry_pathname(e), BUNDLE_SIGNATURE))
+		return bad(vf, err, "bundle: second member is not " BUNDLE_SIGNATURE "%s", "");
+	h->mtime1 = archive_entry_mtime(e);
+	if (!(h->sig = read_small(a, e, SIGNATURE_MAX, &h->slen, vf, err)))
+		return -1;
+	/* minisign leaves the first line unsigned; ours is fixed, so nothing
+	 * in an uncompressed bundle can change unnoticed */
+	if (h->slen < strlen(MS_SIG_UNTRUSTED) || memcmp(h->sig, MS_SIG_UNTRUSTED, strlen(MS_SIG_UNTRUSTED)))
+		return bad(vf, err, "bundle: %s does not start with sitedump's line", BUNDLE_SIGNATURE);
+	/* exactly the four LF-terminated lines ms_sign writes: nothing after,
+	 * no CR (the minisign reader would skip either without a word) */
+	for (k = 0; k < h->slen; k++)
+		nl += h->sig[k] == '\n';
+	if (nl != 4 || h->sig[h->slen - 1] != '\n' || memchr(h->sig, '\r', h->slen))
+		return bad(vf, err, "bundle: %s is not in the form sitedump writes", BUNDLE_SIGNATURE);
+	return 0;
+}
+
+/* bundle_read_trusted: the key of the site the (not yet verified)
+ * signature names; read_verify then holds the bundle to it */
+static int read_pick_key(const struct rhead *h, bundle_key_fn keyfor, void *keyctx, struct ms_pubkey *pk,
+			 int *vf, sd_error *err)
+{
+	char site[256];
+
+	if (sig_site(h->sig, h->slen, site, sizeof(site)) < 0)
+		return bad(vf, err, "bundle: %s names no valid site", BUNDLE_SIGNATURE);
+	if (keyfor(keyctx, site, pk, err) < 0) {
+		*vf = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The signature over the raw bytes first: nothing unauthenticated is
+ * parsed when a key is given. Then the manifest, and the trusted comment
+ * against it. Without a key (inspect) the manifest is parsed unverified. */
+static int read_verify(struct bundle_reader *r, const struct rhead *h, const struct ms_pubkey *pk,
+		       int *vf, sd_error *err)
+{
+	char tc[MS_TRUSTED_MAX];
+
+	if (pk && ms_verify(pk, h->manifest, h->mlen, h->sig, h->slen, tc, sizeof(tc), err) < 0) {
+		char msg[SD_ERRLEN];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return bad(vf, err, "bundle: %s", msg);
+	}
+	if (parse_manifest(r, h->manifest, vf, err) < 0)
+		return -1;
+	if (pk) {
+		if (check_trusted(r, tc, vf, err) < 0)
+			return -1;
+		r->info.signature_checked = 1;
+		ms_keyid_hex(pk->keynum, r->info.keyid);
+	}
+	return 0;
+}
+
+/* the file must be what the signed manifest says: no stripped or
+ * swapped compression (that would drop the outer signature), and the
+ * first two members' times its creation time */
+static int read_check_frame(const struct bundle_reader *r, const struct rctx *rc, const struct rhead *h,
+			    int *vf, sd_error *err)
+{
+	enum zs_kind k = zs_reader_kind(rc->zr);
+	const char *got = k == ZS_GZIP ? "gzip" : k == ZS_ZSTD ? "zstd" : "none";
+
+	if (strcmp(got, r->info.compression)) {
+		sd_fail(err, "bundle: the manifest says %s but the file is %s", r->info.compression, got);
+		*vf = 1;
+		return -1;
+	}
+	if (h->mtime0 != r->info.created || h->mtime1 != r->info.created)
+		return bad(vf, err, "bundle: member times differ from the manifest's creation time%s", "");
+	return 0;
+}
+
+/* One member's tar header against the manifest, before a byte of it is
+ * unpacked; its entry in r->m on success. */
+static struct expect *read_member_header(struct bundle_reader *r, struct archive_entry *e, int *vf, sd_error *err)
+{
+	const char *name = archive_entry_pathname(e);
+	struct expect *x = NULL;
+	int i;
+
+	if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e)) {
+		bad(vf, err, "bundle: %s is not a regular file", name);
+		return NULL;
+	}
+	if (!name_ok(name)) {   /* never print an attacker's bytes as they are */
+		bad(vf, err, "bundle: a member has a bad name%s", "");
+		return NULL;
+	}
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->m[i].name, name))
+			x = &r->m[i];
+	if (!x) {
+		bad(vf, err, "bundle: member %s is not in the manifest", name);
+		return NULL;
+	}
+	if (x->seen || x->fd >= 0) {
+		bad(vf, err, "bundle: member %s appears twice", name);
+		return NULL;
+	}
+	if (archive_entry_mtime(e) != r->info.created) {
+		bad(vf, err, "bundle: %s: time differs from the manifest's creation time", name);
+		return NULL;
+	}
+	if (archive_entry_size(e) != x->size) {
+		bad(vf, err, "bundle: %s: size differs from the manifest", name);
+		return NULL;
+	}
+	return x;
+}
+
+/* the members after the signature, each checked and unpacked in turn,
+ * up to the tar's end; the member count is capped before the header is
+ * looked at */
+static int read_members(struct bundle_reader *r, struct archive *a, const struct rctx *rc,
+			const struct bundle_limits *lim, int *vf, sd_error *err)
+{
+	struct archive_entry *e;
+	struct expect *x;
+	long long total = 0, entries = 2;
+	int rc_;
+
+	while ((rc_ = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (++entries > lim->max_members + 2)
+			return bad(vf, err, "bundle: more members than the limit%s", "");
+		if (!(x = read_member_header(r, e, vf, err)))
+			return -1;
+		if (extract(r, a, rc, x, lim, &total, vf, err) < 0)
+			return -1;
+	}
+	if (rc_ != ARCHIVE_EOF) {
+		bad_archive(rc, a, vf, err, "truncated or corrupt archive");
+		return -1;
+	}
+	return 0;
+}
+
+/* after the tar: the stream's end, and every manifest entry seen */
+static int read_tail(const struct bundle_reader *r, struct rctx *rc, const struct ms_pubkey *pk,
+		     int *vf, sd_error *err)
+{
+	int i;
+
+	/* what follows the tar's end marker must be zeros, then the stream's end */
+	if (zs_reader_drain(rc->zr, pk, &rc->corrupt, &rc->err) < 0)
+		return bad(vf, err, "%s", rc->err.msg);
+	for (i = 0; i < r->n; i++)
+		if (!r->m[i].seen)
+			return bad(vf, err, "bundle: member %s is missing", r->m[i].name);
+	return 0;
+}
+
 static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundle_key_fn keyfor, void *keyctx,
 				       const struct bundle_limits *lim, const char *tmpdir,
 				       int *verify_failed, sd_error *err)
@@ -945,13 +1134,8 @@ static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundl
 	struct ms_pubkey lookedup;
 	struct bundle_reader *r = NULL;
 	struct archive *a = NULL;
-	struct archive_entry *e;
-	char *manifest = NULL, *sig = NULL, tc[MS_TRUSTED_MAX];
-	size_t mlen, slen;
-	long long total = 0, entries = 0;
+	struct rhead h = { 0 };
 	struct rctx rc_ = { 0 };
-	time_t mtime0 = 0, mtime1 = 0;
-	int i, rc;
 
 	*verify_failed = 0;
 	if (!lim)
@@ -976,150 +1160,32 @@ static struct bundle_reader *read_impl(int fd, const struct ms_pubkey *pk, bundl
 		bad_archive(&rc_, a, verify_failed, err, "not a bundle");
 		goto fail;
 	}
-	/* 1: the manifest, 2: its signature; verified before anything else */
-	if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
-		bad_archive(&rc_, a, verify_failed, err, "not a bundle");
+	/* each step only once the one before it has passed: the order is what
+	 * keeps unauthenticated bytes from being parsed (see above read_head) */
+	if (read_head(a, &rc_, &h, verify_failed, err) < 0)
 		goto fail;
-	}
-	if (strcmp(archive_entry_pathname(e), BUNDLE_MANIFEST)) {
-		bad(verify_failed, err, "bundle: first member is not " BUNDLE_MANIFEST "%s", "");
-		goto fail;
-	}
-	mtime0 = archive_entry_mtime(e);
-	if (!(manifest = read_small(a, e, MANIFEST_MAX, &mlen, verify_failed, err)))
-		goto fail;
-	if (archive_read_next_header(a, &e) != ARCHIVE_OK || strcmp(archive_entry_pathname(e), BUNDLE_SIGNATURE)) {
-		bad(verify_failed, err, "bundle: second member is not " BUNDLE_SIGNATURE "%s", "");
-		goto fail;
-	}
-	mtime1 = archive_entry_mtime(e);
-	if (!(sig = read_small(a, e, SIGNATURE_MAX, &slen, verify_failed, err)))
-		goto fail;
-	/* minisign leaves the first line unsigned; ours is fixed, so nothing
-	 * in an uncompressed bundle can change unnoticed */
-	if (slen < strlen(MS_SIG_UNTRUSTED) || memcmp(sig, MS_SIG_UNTRUSTED, strlen(MS_SIG_UNTRUSTED))) {
-		bad(verify_failed, err, "bundle: %s does not start with sitedump's line", BUNDLE_SIGNATURE);
-		goto fail;
-	}
-	/* exactly the four LF-terminated lines ms_sign writes: nothing after,
-	 * no CR (the minisign reader would skip either without a word) */
-	{
-		size_t k, nl = 0;
-		for (k = 0; k < slen; k++)
-			nl += sig[k] == '\n';
-		if (nl != 4 || sig[slen - 1] != '\n' || memchr(sig, '\r', slen)) {
-			bad(verify_failed, err, "bundle: %s is not in the form sitedump writes", BUNDLE_SIGNATURE);
-			goto fail;
-		}
-	}
 	if (keyfor) {
-		char site[256];
-		if (sig_site(sig, slen, site, sizeof(site)) < 0) {
-			bad(verify_failed, err, "bundle: %s names no valid site", BUNDLE_SIGNATURE);
+		if (read_pick_key(&h, keyfor, keyctx, &lookedup, verify_failed, err) < 0)
 			goto fail;
-		}
-		if (keyfor(keyctx, site, &lookedup, err) < 0) {
-			*verify_failed = 1;
-			goto fail;
-		}
 		pk = &lookedup;
 	}
-	/* the signature over the raw bytes first: nothing unauthenticated is
-	 * parsed when a key is given */
-	if (pk && ms_verify(pk, manifest, mlen, sig, slen, tc, sizeof(tc), err) < 0) {
-		char msg[SD_ERRLEN];
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		bad(verify_failed, err, "bundle: %s", msg);
+	if (read_verify(r, &h, pk, verify_failed, err) < 0 ||
+	    read_check_frame(r, &rc_, &h, verify_failed, err) < 0 ||
+	    read_members(r, a, &rc_, lim, verify_failed, err) < 0 ||
+	    read_tail(r, &rc_, pk, verify_failed, err) < 0)
 		goto fail;
-	}
-	if (parse_manifest(r, manifest, verify_failed, err) < 0)
-		goto fail;
-	if (pk) {
-		if (check_trusted(r, tc, verify_failed, err) < 0)
-			goto fail;
-		r->info.signature_checked = 1;
-		ms_keyid_hex(pk->keynum, r->info.keyid);
-	}
-	/* the file must be what the signed manifest says: no stripped or
-	 * swapped compression (that would drop the outer signature) */
-	{
-		enum zs_kind k = zs_reader_kind(rc_.zr);
-		const char *got = k == ZS_GZIP ? "gzip" : k == ZS_ZSTD ? "zstd" : "none";
-		if (strcmp(got, r->info.compression)) {
-			sd_fail(err, "bundle: the manifest says %s but the file is %s", r->info.compression, got);
-			*verify_failed = 1;
-			goto fail;
-		}
-	}
-	if (mtime0 != r->info.created || mtime1 != r->info.created) {
-		bad(verify_failed, err, "bundle: member times differ from the manifest's creation time%s", "");
-		goto fail;
-	}
-	entries = 2;
-	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = archive_entry_pathname(e);
-		struct expect *x = NULL;
-
-		if (++entries > lim->max_members + 2) {
-			bad(verify_failed, err, "bundle: more members than the limit%s", "");
-			goto fail;
-		}
-		if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) || archive_entry_symlink(e)) {
-			bad(verify_failed, err, "bundle: %s is not a regular file", name);
-			goto fail;
-		}
-		if (!name_ok(name)) {   /* never print an attacker's bytes as they are */
-			bad(verify_failed, err, "bundle: a member has a bad name%s", "");
-			goto fail;
-		}
-		for (i = 0; i < r->n; i++)
-			if (!strcmp(r->m[i].name, name))
-				x = &r->m[i];
-		if (!x) {
-			bad(verify_failed, err, "bundle: member %s is not in the manifest", name);
-			goto fail;
-		}
-		if (x->seen || x->fd >= 0) {
-			bad(verify_failed, err, "bundle: member %s appears twice", name);
-			goto fail;
-		}
-		if (archive_entry_mtime(e) != r->info.created) {
-			bad(verify_failed, err, "bundle: %s: time differs from the manifest's creation time", name);
-			goto fail;
-		}
-		if (archive_entry_size(e) != x->size) {
-			bad(verify_failed, err, "bundle: %s: size differs from the manifest", name);
-			goto fail;
-		}
-		if (extract(r, a, &rc_, x, lim, &total, verify_failed, err) < 0)
-			goto fail;
-	}
-	if (rc != ARCHIVE_EOF) {
-		bad_archive(&rc_, a, verify_failed, err, "truncated or corrupt archive");
-		goto fail;
-	}
-	/* what follows the tar's end marker must be zeros, then the stream's end */
-	if (zs_reader_drain(rc_.zr, pk, &rc_.corrupt, &rc_.err) < 0) {
-		bad(verify_failed, err, "%s", rc_.err.msg);
-		goto fail;
-	}
-	for (i = 0; i < r->n; i++)
-		if (!r->m[i].seen) {
-			bad(verify_failed, err, "bundle: member %s is missing", r->m[i].name);
-			goto fail;
-		}
 	archive_read_free(a);
 	zs_reader_free(rc_.zr);
-	free(manifest);
-	free(sig);
+	free(h.manifest);
+	free(h.sig);
 	r->names[r->n] = NULL;
 	return r;
 fail:
 	if (a)
 		archive_read_free(a);
 	zs_reader_free(rc_.zr);
-	free(manifest);
-	free(sig);
+	free(h.manifest);
+	free(h.sig);
 	bundle_reader_free(r);
 	return NULL;
 }

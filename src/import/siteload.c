@@ -319,219 +319,303 @@ static int handoff_import(const struct handoff *h, char *const *paths, int n, sd
 	return import_run(&io, paths, n, err);
 }
 
-static int import_main(int argc, char **argv)
-{
-	enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
-	       O_CHECKRESULTS, O_CMDFILE, O_LIVESTATUS, O_STATUS, O_OBJECTS, O_DRY, O_TIMEOUT,
-	       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET,
-	       O_SPOOL };
-	enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
-	enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
-	static const struct option longopts[] = {
-		{ "trust", required_argument, 0, O_TRUST },
-		{ "state-dir", required_argument, 0, O_STATEDIR },
-		{ "max-age", required_argument, 0, O_MAXAGE },
-		{ "prefix", required_argument, 0, O_PREFIX },
-		{ "core", required_argument, 0, O_CORE },
-		{ "config-dir", required_argument, 0, O_CONFDIR },
-		{ "config-format", required_argument, 0, O_CONFFMT },
-		{ "reload-command", required_argument, 0, O_RELOAD },
-		{ "checkresults", required_argument, 0, O_CHECKRESULTS },
-		{ "command-file", required_argument, 0, O_CMDFILE },
-		{ "livestatus", required_argument, 0, O_LIVESTATUS },
-		{ "status-file", required_argument, 0, O_STATUS },
-		{ "objects-cache", required_argument, 0, O_OBJECTS },
-		{ "dry-run", no_argument, 0, O_DRY },
-		{ "timeout", required_argument, 0, O_TIMEOUT },
-		{ "reload-wait", required_argument, 0, O_RELOADWAIT },
-		{ "reap-wait", required_argument, 0, O_REAPWAIT },
-		{ "stale-after", required_argument, 0, O_STALE },
-		{ "site", required_argument, 0, O_SITE },
-		{ "decrypt-key", required_argument, 0, O_DECRYPT },
-		{ "max-members", required_argument, 0, O_MAXM },
-		{ "max-member-size", required_argument, 0, O_MAXS },
-		{ "max-total-size", required_argument, 0, O_MAXT },
-		{ "quiet", no_argument, 0, O_QUIET },
-		{ "mail", required_argument, 0, O_MAIL },
-		{ "maildir", required_argument, 0, O_MAILDIR },
-		{ "spool", required_argument, 0, O_SPOOL },
-		{ "contacts", required_argument, 0, O_CONTACTS },
-		{ "contact-groups", required_argument, 0, O_CONTACTGROUPS },
-		{ "check-command", required_argument, 0, O_CHECKCMD },
-		{ 0, 0, 0, 0 },
-	};
-	struct import_opts o = { 0 };
-	struct handoff h;
-	const char *core = NULL, *fmt = NULL, *spool = NULL;
-	char self[PATH_MAX], *abs_state = NULL;
-	const char *mail = NULL, *maildir = NULL;
-	long long v;
-	sd_error err = { "" };
-	int c, rc, quiet = 0;
-	ssize_t n;
+/*
+ * siteload [import]: import_main parses the options (import_parse_opts),
+ * checks them together (import_check_sources, import_pick_cores,
+ * import_check_sinks), prepares the state directory (import_prepare) and
+ * runs the import from where the bundles come (import_dispatch). Usage
+ * errors exit 2 before anything is created or read.
+ */
+enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFFMT, O_RELOAD,
+       O_CHECKRESULTS, O_CMDFILE, O_LIVESTATUS, O_STATUS, O_OBJECTS, O_DRY, O_TIMEOUT,
+       O_RELOADWAIT, O_REAPWAIT, O_STALE, O_SITE, O_DECRYPT, O_MAXM, O_MAXS, O_MAXT, O_QUIET,
+       O_SPOOL };
+enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
+enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
 
-	o.state_dir = seq_default_dir();
-	o.prefix = "";
-	o.max_age = 86400;
-	o.timeout_ms = 30000;
-	o.reload_wait_ms = 60000;
-	o.reap_wait_ms = 60000;
-	o.stale_after = 1800;
-	o.lim = bundle_default_limits;
+/* the first 25 in the order of the O_ values from 256: the seconds
+ * options' message names its option as import_longopts[c - 256] */
+static const struct option import_longopts[] = {
+	{ "trust", required_argument, 0, O_TRUST },
+	{ "state-dir", required_argument, 0, O_STATEDIR },
+	{ "max-age", required_argument, 0, O_MAXAGE },
+	{ "prefix", required_argument, 0, O_PREFIX },
+	{ "core", required_argument, 0, O_CORE },
+	{ "config-dir", required_argument, 0, O_CONFDIR },
+	{ "config-format", required_argument, 0, O_CONFFMT },
+	{ "reload-command", required_argument, 0, O_RELOAD },
+	{ "checkresults", required_argument, 0, O_CHECKRESULTS },
+	{ "command-file", required_argument, 0, O_CMDFILE },
+	{ "livestatus", required_argument, 0, O_LIVESTATUS },
+	{ "status-file", required_argument, 0, O_STATUS },
+	{ "objects-cache", required_argument, 0, O_OBJECTS },
+	{ "dry-run", no_argument, 0, O_DRY },
+	{ "timeout", required_argument, 0, O_TIMEOUT },
+	{ "reload-wait", required_argument, 0, O_RELOADWAIT },
+	{ "reap-wait", required_argument, 0, O_REAPWAIT },
+	{ "stale-after", required_argument, 0, O_STALE },
+	{ "site", required_argument, 0, O_SITE },
+	{ "decrypt-key", required_argument, 0, O_DECRYPT },
+	{ "max-members", required_argument, 0, O_MAXM },
+	{ "max-member-size", required_argument, 0, O_MAXS },
+	{ "max-total-size", required_argument, 0, O_MAXT },
+	{ "quiet", no_argument, 0, O_QUIET },
+	{ "mail", required_argument, 0, O_MAIL },
+	{ "maildir", required_argument, 0, O_MAILDIR },
+	{ "spool", required_argument, 0, O_SPOOL },
+	{ "contacts", required_argument, 0, O_CONTACTS },
+	{ "contact-groups", required_argument, 0, O_CONTACTGROUPS },
+	{ "check-command", required_argument, 0, O_CHECKCMD },
+	{ 0, 0, 0, 0 },
+};
+
+/* what the options say that is not struct import_opts yet: names
+ * resolved by the checks, and where the bundles come from */
+struct import_cli {
+	const char *core, *fmt;
+	const char *spool, *mail, *maildir;
+	int quiet;              /* imp_info's ctx: it must live through the run */
+};
+
+/* one value of --timeout, --reload-wait, --reap-wait or --stale-after */
+static int import_seconds_opt(int c, const char *arg, struct import_opts *o)
+{
+	long long v;
+
+	if (seconds_arg(arg, "value", &v) < 0 || v < 1 || v > 86400 * 365) {
+		fprintf(stderr, "siteload: --%s: want 1 or more seconds\n", import_longopts[c - 256].name);
+		return -1;
+	}
+	if (c == O_TIMEOUT) o->timeout_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+	else if (c == O_RELOADWAIT) o->reload_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+	else if (c == O_REAPWAIT) o->reap_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
+	else o->stale_after = (int)v;
+	return 0;
+}
+
+/* the defaults, then each option as it comes: only a value's own form is
+ * checked here (a number, a limit); how the options go together is
+ * import_check_*'s. 0, or 2 after the message. */
+static int import_parse_opts(int argc, char **argv, struct import_opts *o, struct import_cli *cli)
+{
+	long long v;
+	int c;
+
+	o->state_dir = seq_default_dir();
+	o->prefix = "";
+	o->max_age = 86400;
+	o->timeout_ms = 30000;
+	o->reload_wait_ms = 60000;
+	o->reap_wait_ms = 60000;
+	o->stale_after = 1800;
+	o->lim = bundle_default_limits;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", import_longopts, NULL)) != -1) {
 		switch (c) {
-		case O_TRUST: o.trust_dir = optarg; break;
-		case O_STATEDIR: o.state_dir = optarg; break;
-		case O_MAXAGE: if (seconds_arg(optarg, "--max-age", &o.max_age) < 0) return 2; break;
-		case O_PREFIX: o.prefix = optarg; break;
-		case O_CORE: core = optarg; break;
-		case O_CONFDIR: o.config_dir = optarg; break;
-		case O_CONFFMT: fmt = optarg; break;
-		case O_RELOAD: o.reload_command = optarg; break;
-		case O_CHECKRESULTS: o.checkresults = optarg; break;
-		case O_CMDFILE: o.command_file = optarg; break;
-		case O_LIVESTATUS: o.livestatus = optarg; break;
-		case O_STATUS: o.status_file = optarg; break;
-		case O_OBJECTS: o.objects_cache = optarg; break;
-		case O_DRY: o.dry_run = stdout; break;
-		case O_SITE: o.only_site = optarg; break;
-		case O_DECRYPT: o.decrypt_key = optarg; break;
+		case O_TRUST: o->trust_dir = optarg; break;
+		case O_STATEDIR: o->state_dir = optarg; break;
+		case O_MAXAGE: if (seconds_arg(optarg, "--max-age", &o->max_age) < 0) return 2; break;
+		case O_PREFIX: o->prefix = optarg; break;
+		case O_CORE: cli->core = optarg; break;
+		case O_CONFDIR: o->config_dir = optarg; break;
+		case O_CONFFMT: cli->fmt = optarg; break;
+		case O_RELOAD: o->reload_command = optarg; break;
+		case O_CHECKRESULTS: o->checkresults = optarg; break;
+		case O_CMDFILE: o->command_file = optarg; break;
+		case O_LIVESTATUS: o->livestatus = optarg; break;
+		case O_STATUS: o->status_file = optarg; break;
+		case O_OBJECTS: o->objects_cache = optarg; break;
+		case O_DRY: o->dry_run = stdout; break;
+		case O_SITE: o->only_site = optarg; break;
+		case O_DECRYPT: o->decrypt_key = optarg; break;
 		case O_TIMEOUT: case O_RELOADWAIT: case O_REAPWAIT: case O_STALE:
-			if (seconds_arg(optarg, "value", &v) < 0 || v < 1 || v > 86400 * 365) {
-				fprintf(stderr, "siteload: --%s: want 1 or more seconds\n", longopts[c - 256].name);
+			if (import_seconds_opt(c, optarg, o) < 0)
 				return 2;
-			}
-			if (c == O_TIMEOUT) o.timeout_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
-			else if (c == O_RELOADWAIT) o.reload_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
-			else if (c == O_REAPWAIT) o.reap_wait_ms = (int)(v * 1000 > 2000000000 ? 2000000000 : v * 1000);
-			else o.stale_after = (int)v;
 			break;
 		case O_MAXM: case O_MAXS: case O_MAXT:
 			if (parse_size(optarg, &v) < 0) {
 				fprintf(stderr, "siteload: bad limit '%s'\n", optarg);
 				return 2;
 			}
-			if (c == O_MAXM) o.lim.max_members = v;
-			else if (c == O_MAXS) o.lim.max_member_size = v;
-			else o.lim.max_total_size = v;
+			if (c == O_MAXM) o->lim.max_members = v;
+			else if (c == O_MAXS) o->lim.max_member_size = v;
+			else o->lim.max_total_size = v;
 			break;
-		case 'q': case O_QUIET: quiet = 1; break;
-		case O_MAIL: mail = optarg; break;
-		case O_MAILDIR: maildir = optarg; break;
-		case O_SPOOL: spool = optarg; break;
-		case O_CONTACTS: o.notify_contacts = optarg; break;
-		case O_CONTACTGROUPS: o.notify_contact_groups = optarg; break;
-		case O_CHECKCMD: o.check_command = optarg; break;
+		case 'q': case O_QUIET: cli->quiet = 1; break;
+		case O_MAIL: cli->mail = optarg; break;
+		case O_MAILDIR: cli->maildir = optarg; break;
+		case O_SPOOL: cli->spool = optarg; break;
+		case O_CONTACTS: o->notify_contacts = optarg; break;
+		case O_CONTACTGROUPS: o->notify_contact_groups = optarg; break;
+		case O_CHECKCMD: o->check_command = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!o.trust_dir) {
+	return 0;
+}
+
+/* the trust directory, and exactly one place the bundles come from:
+ * paths (or -), --spool, --mail or --maildir */
+static int import_check_sources(int argc, const struct import_opts *o, const struct import_cli *cli)
+{
+	if (!o->trust_dir) {
 		fprintf(stderr, "siteload: --trust DIR is required (one SITE.pub per site)\n");
 		return 2;
 	}
-	if (spool && optind < argc) {
+	if (cli->spool && optind < argc) {
 		fprintf(stderr, "siteload: --spool DIR imports the bundles in DIR: give no bundle besides\n");
 		return 2;
 	}
-	if ((mail || maildir) && (optind < argc || spool || (mail && maildir))) {
+	if ((cli->mail || cli->maildir) && (optind < argc || cli->spool || (cli->mail && cli->maildir))) {
 		fprintf(stderr, "siteload: --mail and --maildir take the bundles from mail: give one of them, "
 			"no --spool and no bundle besides\n");
 		return 2;
 	}
-	if (!spool && !mail && !maildir && optind >= argc) {
+	if (!cli->spool && !cli->mail && !cli->maildir && optind >= argc) {
 		fprintf(stderr, "siteload: no bundle given (a file, or - for stdin)\n");
 		return 2;
 	}
-	if (!core)
-		o.core = o.livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
-	else if (!strcmp(core, "nagios"))
-		o.core = CORE_NAGIOS;
-	else if (!strcmp(core, "icinga2"))
-		o.core = CORE_ICINGA2;
+	return 0;
+}
+
+/* --core (by default Icinga 2 with --livestatus, else Nagios) and
+ * --config-format (by default the core's) */
+static int import_pick_cores(struct import_opts *o, const struct import_cli *cli)
+{
+	if (!cli->core)
+		o->core = o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
+	else if (!strcmp(cli->core, "nagios"))
+		o->core = CORE_NAGIOS;
+	else if (!strcmp(cli->core, "icinga2"))
+		o->core = CORE_ICINGA2;
 	else {
-		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", core);
+		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", cli->core);
 		return 2;
 	}
-	if (!fmt)
-		o.config_format = o.core;
-	else if (!strcmp(fmt, "nagios"))
-		o.config_format = CORE_NAGIOS;
-	else if (!strcmp(fmt, "icinga2"))
-		o.config_format = CORE_ICINGA2;
+	if (!cli->fmt)
+		o->config_format = o->core;
+	else if (!strcmp(cli->fmt, "nagios"))
+		o->config_format = CORE_NAGIOS;
+	else if (!strcmp(cli->fmt, "icinga2"))
+		o->config_format = CORE_ICINGA2;
 	else {
-		fprintf(stderr, "siteload: --config-format: want nagios or icinga2, got '%s'\n", fmt);
+		fprintf(stderr, "siteload: --config-format: want nagios or icinga2, got '%s'\n", cli->fmt);
 		return 2;
 	}
-	if (names_arg("--contacts", o.config_format, &o.notify_contacts) < 0 ||
-	    names_arg("--contact-groups", o.config_format, &o.notify_contact_groups) < 0)
+	return 0;
+}
+
+/* the config's names and commands, and the channels to the central:
+ * which go together and which exclude each other */
+static int import_check_sinks(struct import_opts *o)
+{
+	if (names_arg("--contacts", o->config_format, &o->notify_contacts) < 0 ||
+	    names_arg("--contact-groups", o->config_format, &o->notify_contact_groups) < 0)
 		return 2;
-	if (o.check_command && !*o.check_command) {
+	if (o->check_command && !*o->check_command) {
 		fprintf(stderr, "siteload: --check-command: empty command\n");
 		return 2;
 	}
-	if (!!o.status_file != !!o.objects_cache) {
+	if (!!o->status_file != !!o->objects_cache) {
 		fprintf(stderr, "siteload: --status-file and --objects-cache go together\n");
 		return 2;
 	}
-	if (o.checkresults && o.core != CORE_NAGIOS) {
+	if (o->checkresults && o->core != CORE_NAGIOS) {
 		fprintf(stderr, "siteload: --checkresults is Nagios's spool (Icinga 2's reader keeps one result per file): "
 			"use --livestatus or --command-file with --core icinga2\n");
 		return 2;
 	}
-	if (o.checkresults && !o.command_file && !o.livestatus) {
+	if (o->checkresults && !o->command_file && !o->livestatus) {
 		fprintf(stderr, "siteload: --checkresults carries check results only: give --command-file too "
 			"(acknowledgements, downtimes, comments)\n");
 		return 2;
 	}
-	if ((o.checkresults || o.command_file) && !o.livestatus && !o.status_file && !o.dry_run) {
+	if ((o->checkresults || o->command_file) && !o->livestatus && !o->status_file && !o->dry_run) {
 		fprintf(stderr, "siteload: to send only the difference siteload reads the central first: "
 			"give --livestatus or --status-file/--objects-cache\n");
 		return 2;
 	}
-	if (o.livestatus && o.status_file) {
+	if (o->livestatus && o->status_file) {
 		fprintf(stderr, "siteload: --livestatus and --status-file both read the central: give one\n");
 		return 2;
 	}
-	if (!seq_site_ok(o.only_site ? o.only_site : "x")) {
+	if (!seq_site_ok(o->only_site ? o->only_site : "x")) {
 		fprintf(stderr, "siteload: --site: bad site name\n");
 		return 2;
 	}
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0) {
+	return 0;
+}
+
+/* The first things done rather than checked: our own path (o->self, in
+ * self[PATH_MAX]) and the state directory, made if need be and made
+ * absolute (*abs_state, the caller frees it). 0, or 2 after the message. */
+static int import_prepare(struct import_opts *o, char *self, char **abs_state)
+{
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, PATH_MAX - 1)) < 0) {
 		fprintf(stderr, "siteload: /proc/self/exe: %s\n", strerror(errno));
 		return 2;
 	}
 	self[n] = 0;
-	o.self = self;
-	if (mkdir(o.state_dir, 0711) == 0)
-		chmod(o.state_dir, 0711);       /* not narrowed by the caller's umask: the core's stale check reads it */
+	o->self = self;
+	if (mkdir(o->state_dir, 0711) == 0)
+		chmod(o->state_dir, 0711);       /* not narrowed by the caller's umask: the core's stale check reads it */
 	else if (errno != EEXIST) {
-		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+		fprintf(stderr, "siteload: %s: %s\n", o->state_dir, strerror(errno));
 		return 2;
 	}
-	if (!(abs_state = realpath(o.state_dir, NULL))) {
-		fprintf(stderr, "siteload: %s: %s\n", o.state_dir, strerror(errno));
+	if (!(*abs_state = realpath(o->state_dir, NULL))) {
+		fprintf(stderr, "siteload: %s: %s\n", o->state_dir, strerror(errno));
 		return 2;
 	}
-	o.state_dir = abs_state;
-	o.report = imp_report;
-	o.info = imp_info;
-	o.ctx = &quiet;
+	o->state_dir = *abs_state;
+	return 0;
+}
+
+/* the import itself, from mail, the spool or the paths left in argv;
+ * its exit code */
+static int import_dispatch(int argc, char **argv, struct import_opts *o, struct import_cli *cli)
+{
+	struct handoff h;
+	sd_error err = { "" };
+	int rc;
+
+	o->report = imp_report;
+	o->info = imp_info;
+	o->ctx = &cli->quiet;
 	/* what siteload writes is its own (0600) unless a file says otherwise:
 	 * the core's config and check results get their modes explicitly */
 	umask(077);
-	h = (struct handoff){ handoff_import, &o, o.dry_run != NULL, o.report, o.info, o.outcome, o.ctx };
-	if (mail || maildir)    /* transports/mail.c */
-		rc = maildir ? mail_import_maildir(&h, maildir, &err) : mail_import_message(&h, mail, &err);
-	else if (spool)      /* files each bundle by its outcome (transports/spool.c) */
-		rc = spool_import(spool, &h, NULL, &err);
+	h = (struct handoff){ handoff_import, o, o->dry_run != NULL, o->report, o->info, o->outcome, o->ctx };
+	if (cli->mail || cli->maildir)    /* transports/mail.c */
+		rc = cli->maildir ? mail_import_maildir(&h, cli->maildir, &err) : mail_import_message(&h, cli->mail, &err);
+	else if (cli->spool)      /* files each bundle by its outcome (transports/spool.c) */
+		rc = spool_import(cli->spool, &h, NULL, &err);
 	else
-		rc = import_run(&o, argv + optind, argc - optind, &err);
+		rc = import_run(o, argv + optind, argc - optind, &err);
 	if (rc == 2 && err.msg[0])
 		fprintf(stderr, "siteload: %s\n", err.msg);
 	/* an MTA keeps a message whose pipe command exits 75 (EX_TEMPFAIL) and tries again later */
-	if (mail && rc == 2)
+	if (cli->mail && rc == 2)
 		rc = 75;
+	return rc;
+}
+
+static int import_main(int argc, char **argv)
+{
+	struct import_opts o = { 0 };
+	struct import_cli cli = { 0 };
+	char self[PATH_MAX], *abs_state = NULL;
+	int rc;
+
+	if ((rc = import_parse_opts(argc, argv, &o, &cli)) ||
+	    (rc = import_check_sources(argc, &o, &cli)) ||
+	    (rc = import_pick_cores(&o, &cli)) ||
+	    (rc = import_check_sinks(&o)) ||
+	    (rc = import_prepare(&o, self, &abs_state)))
+		return rc;
+	rc = import_dispatch(argc, argv, &o, &cli);
 	free(abs_state);
 	return rc;
 }
