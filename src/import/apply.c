@@ -143,6 +143,7 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 		if (a->res->ops->result(a->res, &r, err) < 0)
 			return -1;
 		a->st.results++;
+		a->st.files = a->res->files;
 		return 0;
 	}
 	if (extcmd_result(&a->line, ts, host, svc, rc, output) < 0)
@@ -214,8 +215,12 @@ static int send_queue(struct applier *a, sd_error *err)
 
 int apply_finish(struct applier *a, sd_error *err)
 {
-	if (a->res && a->res->ops->flush(a->res, err) < 0)
-		return -1;
+	if (a->res) {
+		int rc = a->res->ops->flush(a->res, err);
+		a->st.files = a->res->files;
+		if (rc < 0)
+			return -1;
+	}
 	if (a->queue && send_queue(a, err) < 0)
 		return -1;
 	if (a->cmd && a->cmd->ops->flush(a->cmd, err) < 0)
