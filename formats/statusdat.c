@@ -1684,3 +1684,31 @@ int statusdat_read(const char *status_path, const char *objects_path, unsigned p
 	fclose(ob);
 	return rc;
 }
+
+int statusdat_version(FILE *f, const char *name, char *out, size_t len, sd_error *err)
+{
+	char line[512];
+	int n, in_info = 0;
+
+	if (!name)
+		name = "status.dat";
+	for (n = 0; n < 64 && fgets(line, sizeof(line), f); n++) {
+		char *p = line + strspn(line, " \t"), *q;
+		if (!in_info) {
+			in_info = !strncmp(p, "info", 4) && p[4 + strspn(p + 4, " \t")] == '{';
+			continue;
+		}
+		if (*p == '}')
+			break;
+		if (strncmp(p, "version=", 8))
+			continue;
+		p += 8;
+		p[strcspn(p, "\r\n")] = 0;
+		for (q = p; *q; q++)
+			if ((unsigned char)*q < 0x20)
+				*q = ' ';
+		snprintf(out, len, "%s", p);
+		return 0;
+	}
+	return sd_fail(err, "%s: no version in an info block at its head", name);
+}

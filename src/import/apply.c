@@ -85,7 +85,8 @@ static struct channel *cmd_channel(const struct apply_opts *o, sd_error *err)
 	if (o->command_file)
 		return channel_fifo_open(o->command_file, o->timeout_ms, err);
 	if (o->livestatus)
-		return channel_livestatus_open(o->livestatus, o->timeout_ms, err);
+		return channel_livestatus_open(o->livestatus, o->profile ? o->profile : core_profile(o->core),
+					       o->timeout_ms, err);
 	return NULL;
 }
 

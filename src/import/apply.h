@@ -17,6 +17,7 @@
 
 struct apply_opts {
 	enum sd_core core;
+	const struct core_profile *profile;     /* the central core; NULL: core's family */
 	const char *checkresults;       /* spool dir, or NULL */
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */

@@ -1810,6 +1810,7 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	if (!owned.n)
 		report(c, site, "owns no hosts yet: import a config bundle of this site first (sitedump -C)");
 	ao.core = o->core;
+	ao.profile = o->profile;
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
@@ -1993,6 +1994,7 @@ static void link_only(struct ctx *c, const struct bundle_info *bi, const char *w
 	sd_error e;
 
 	ao.core = o->core;
+	ao.profile = o->profile;
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
