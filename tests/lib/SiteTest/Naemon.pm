@@ -67,7 +67,7 @@ sub _find_prefix {
 
 # The uid and gid the daemon runs as: $USER when we are root, else our own.
 sub _ids {
-    return ($<, $() if $< != 0;
+    return ($<, (split " ", $()[0]) if $< != 0;
     my ($uid, $gid) = (getpwnam($USER))[2, 3];
     croak "SiteTest::Naemon: no user '$USER' (SITETEST_NAEMON_USER) to run naemon as" unless defined $uid;
     croak "SiteTest::Naemon: SITETEST_NAEMON_USER=$USER is root; naemon refuses root" if $uid == 0;
