@@ -229,6 +229,19 @@ int apply_finish(struct applier *a, sd_error *err)
 	return 0;
 }
 
+enum core_text apply_text(const struct applier *a)
+{
+	const struct core_profile *p = a->o.profile ? a->o.profile : core_profile(a->o.core);
+
+	if (a->o.checkresults)
+		return p->text_spool;
+	if (a->o.command_file)
+		return p->text_fifo;
+	if (a->o.livestatus)
+		return p->text_livestatus;
+	return a->o.core == CORE_ICINGA2 ? TEXT_ICINGA2 : TEXT_NAGIOS;
+}
+
 const struct apply_stats *apply_get_stats(const struct applier *a)
 {
 	return &a->st;

@@ -64,6 +64,9 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */
 int apply_finish(struct applier *a, sd_error *err);
+/* How the core will read a result's text on the channel results take
+ * (extcmd_encode_result_text). */
+enum core_text apply_text(const struct applier *a);
 const struct apply_stats *apply_get_stats(const struct applier *a);
 void apply_free(struct applier *a);             /* NULL ok; removes unfinished temp files */
 #endif

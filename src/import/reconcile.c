@@ -615,6 +615,7 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 			const struct central_obj *c, int host_problem, int *final_state, int *cleared)
 {
 	struct replay_step steps[REPLAY_MAX];
+	enum core_text text = apply_text(r->a);
 	int n, i, altered, is_host = o->type == SD_HOST;
 	unsigned cut;
 	char *out;
@@ -629,8 +630,8 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 	n = reconcile_plan(r->o->core, is_host, o, c, host_problem, r->o->now, steps);
 	if (!n)
 		return 0;
-	if (!(out = extcmd_encode_result(r->o->core, is_host, o->plugin_output, o->perf_data,
-					 o->long_plugin_output, &altered, &cut)))
+	if (!(out = extcmd_encode_result_text(text, is_host, o->plugin_output, o->perf_data,
+					      o->long_plugin_output, &altered, &cut)))
 		return sd_fail(r->err, "out of memory");
 	for (i = 0; i < n; i++) {
 		if (steps[i].state == 0 || steps[i].state != c->state)
@@ -646,8 +647,10 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 	r->out->st.objects_updated++;
 	*final_state = steps[n - 1].state;
 	if (altered)
-		report(r, what, is_host && r->o->core == CORE_ICINGA2 && *o->long_plugin_output
+		report(r, what, text == TEXT_ICINGA2 && is_host && *o->long_plugin_output
 		       ? "long output left out (Icinga 2 host results cannot carry it)"
+		       : text == TEXT_FLAT && *o->long_plugin_output
+		       ? "long output left out (Naemon's command FIFO cannot carry it: give --checkresults or --livestatus)"
 		       : "output altered to be carried safely ('|' as U+00A6, or backslash-n)");
 	if (cut)
 		report_output_cut(r, what, cut);

@@ -505,9 +505,11 @@ static int put(struct ls_cmd *c, const char *s, size_t n)
 	return 0;
 }
 
-/* The command's text; naemon-livestatus takes "\\x" as x ("\\n" as a line
- * break) before the core sees it, so each backslash goes doubled and the
- * core gets exactly the text the FIFO would carry. */
+/* The command's text; naemon-livestatus takes "\\x" as x and "\\n" as a
+ * line break before the core sees it. A backslash goes doubled, so the
+ * core gets it; "\\n" goes as it is: the result text for this server
+ * (TEXT_LINES, formats/extcmd.c) writes line breaks so and a literal
+ * backslash-n otherwise. */
 static int put_text(struct ls_cmd *c, const char *line)
 {
 	const char *b;
@@ -515,7 +517,7 @@ static int put_text(struct ls_cmd *c, const char *line)
 	if (c->dialect != LS_DIALECT_NAEMON)
 		return put(c, line, strlen(line));
 	while ((b = strchr(line, '\\'))) {
-		if (put(c, line, (size_t)(b - line) + 1) < 0 || put(c, "\\", 1) < 0)
+		if (put(c, line, (size_t)(b - line) + 1) < 0 || (b[1] != 'n' && put(c, "\\", 1) < 0))
 			return -1;
 		line = b + 1;
 	}

@@ -46,7 +46,8 @@ enum ls_dialect {
 	LS_DIALECT_ICINGA2,     /* fixed16 on each COMMAND, 200/452 per command */
 	LS_DIALECT_MK,          /* bare COMMANDs, a status query after each (Checkmk) */
 	LS_DIALECT_NAEMON,      /* the same, and the server unescapes a backslash and the next
-				 * character in the text (\\n: line break): each backslash sent doubled */
+				 * character in the text (\\n: line break): backslashes sent
+				 * doubled but in \\n */
 };
 typedef void (*ls_report_fn)(void *ctx, const char *line, const char *why);
 struct ls_cmd;

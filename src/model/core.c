@@ -23,8 +23,12 @@ static const struct core_profile profiles[] = {
 	{ NAGIOS_PLAN, .name = "nagios", .title = "Nagios 4" },
 	{ .core = CORE_ICINGA2, .name = "icinga2", .title = "Icinga 2", .host_results_hard = 0,
 	  .services_of_failed_host_hard = 0, .state_change_at_hardening = 0, .pending_is_problem = 1,
-	  .drops_older_results = 1, .host_state_max = 1, .flexible_needs_duration = 0 },
-	{ NAGIOS_PLAN, .name = "naemon", .title = "Naemon", .livestatus_mk = 1, .livestatus_unescapes = 1 },
+	  .drops_older_results = 1, .host_state_max = 1, .flexible_needs_duration = 0,
+	  .text_spool = TEXT_ICINGA2, .text_fifo = TEXT_ICINGA2, .text_livestatus = TEXT_ICINGA2 },
+	/* Naemon's FIFO takes a result's text raw, its spool reader and
+	 * naemon-livestatus undo \n only (tests/0026-naemon.t) */
+	{ NAGIOS_PLAN, .name = "naemon", .title = "Naemon", .livestatus_mk = 1, .livestatus_unescapes = 1,
+	  .text_spool = TEXT_LINES, .text_fifo = TEXT_FLAT, .text_livestatus = TEXT_LINES },
 	{ NAGIOS_PLAN, .name = "checkmk", .title = "Checkmk (Nagios core)", .livestatus_mk = 1 },
 };
 #define NPROFILES (sizeof(profiles) / sizeof(*profiles))

@@ -14,6 +14,15 @@
 
 enum sd_core { CORE_NAGIOS = 0, CORE_ICINGA2 = 1 };
 
+/* How a core reads the text of a check result on one channel: which
+ * escapes it undoes (formats/extcmd.c writes each). */
+enum core_text {
+	TEXT_NAGIOS,            /* \\ and \n undone (Nagios 4: FIFO, Livestatus, spool) */
+	TEXT_ICINGA2,           /* \n undone in service results only (Icinga 2) */
+	TEXT_LINES,             /* \n undone, a backslash kept (Naemon's spool; naemon-livestatus) */
+	TEXT_FLAT,              /* nothing undone: no long output (Naemon's FIFO) */
+};
+
 struct core_profile {
 	enum sd_core core;              /* the family: how its commands and config are written */
 	const char *name;               /* --core NAME */
@@ -23,6 +32,8 @@ struct core_profile {
 	 * command; and whether the server unescapes backslash-n and double
 	 * backslashes in a command's text (naemon-livestatus) */
 	int livestatus_mk, livestatus_unescapes;
+	/* the result text per channel */
+	enum core_text text_spool, text_fifo, text_livestatus;
 	/* a passive host result is hard at once (Nagios:
 	 * passive_host_checks_are_soft=0), and so is a service problem while
 	 * its host is down */

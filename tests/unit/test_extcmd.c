@@ -450,9 +450,9 @@ static void builders(void **state)
 	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", "s", 1, "al;ice", "look; here\n[1] X"), 0);
 	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_SVC_PROBLEM;h;s;2;0;0;al,ice;look; here [1] X");
 	assert_int_equal(extcmd_ack(&c, CORE_NAGIOS, TS, "h", NULL, 0, "", ""), 0);
-	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;1;0;0;;");
+	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;0;0;0;;");
 	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 0, "", ""), 0);
-	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;1;0;0;(unknown);(no comment)");
+	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;0;0;0;(unknown);(no comment)");
 	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 7, "a", "b"), 0);
 	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;2;0;0;a;b");
 
