@@ -112,17 +112,22 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata)
 	return buf_add(x, p, n) == 0 ? n : 0;
 }
 
-/* Icinga's error replies are {"error": CODE, "status": "TEXT"}: the text, one line */
+/* Icinga's error replies are {"error": CODE, "status": "TEXT"}, a failed
+ * action's {"results": [{"code": 400, "status": "TEXT"}, ...]}: the
+ * (first) text, one line */
 static void reply_status_text(const char *body, char *out, size_t outlen)
 {
-	static const char *path[] = { "status", NULL };
-	yajl_val v, s;
+	static const char *status[] = { "status", NULL }, *results[] = { "results", NULL };
+	yajl_val v, s, r;
 	size_t i;
 
 	out[0] = '\0';
 	if (!body || !(v = yajl_tree_parse(body, NULL, 0)))
 		return;
-	if ((s = yajl_tree_get(v, path, yajl_t_string)))
+	if (!(s = yajl_tree_get(v, status, yajl_t_string)) && (r = yajl_tree_get(v, results, yajl_t_array))
+	    && YAJL_GET_ARRAY(r)->len > 0)
+		s = yajl_tree_get(YAJL_GET_ARRAY(r)->values[0], status, yajl_t_string);
+	if (s)
 		snprintf(out, outlen, "%s", YAJL_GET_STRING(s));
 	yajl_tree_free(v);
 	for (i = 0; out[i]; i++)
@@ -145,14 +150,31 @@ static void status_fail(struct api *h, long status, const char *body, sd_error *
 		sd_fail(err, "%s: HTTP %ld%s%s", h->url, status, *text ? ": " : "", text);
 }
 
+/* the handshake failed in the certificate check: OpenSSL may report it as
+ * a handshake error ("invalid padding" when another CA of the same name
+ * signed it), so the verification result is asked too */
+static int verify_failed(struct api *h, CURLcode rc)
+{
+	long v = 0;
+
+	if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		return 1;
+	return rc == CURLE_SSL_CONNECT_ERROR && curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &v) == CURLE_OK
+		&& v != 0;
+}
+
 static void curl_fail(struct api *h, CURLcode rc, const char *ca, sd_error *err)
 {
 	const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
+	long v = 0;
 
+	if (verify_failed(h, rc)) {
+		curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &v);
+		sd_fail(err, "%s: TLS verification of the server's certificate failed (against %s, X509 error %ld): %s",
+			h->url, ca, v, why);
+		return;
+	}
 	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-		sd_fail(err, "%s: TLS verification of the server failed: %s", h->url, why);
-		break;
 	case CURLE_SSL_CACERT_BADFILE:
 		sd_fail(err, "%s: cannot use the CA file %s: %s", h->url, ca, why);
 		break;
@@ -173,6 +195,8 @@ static int never_connected(struct api *h, CURLcode rc)
 {
 	curl_off_t t = 0;
 
+	if (verify_failed(h, rc))
+		return 0;
 	if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT || rc == CURLE_SSL_CONNECT_ERROR)
 		return 1;
 	if (rc != CURLE_OPERATION_TIMEDOUT)
