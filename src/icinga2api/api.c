@@ -146,6 +146,11 @@ static void status_fail(struct api *h, long status, const char *body, sd_error *
 	else if (status == 403)
 		sd_fail(err, "%s: 403 Forbidden: the ApiUser lacks the permission%s%s", h->url,
 			*text ? ": " : "", text);
+	else if (status == 404)
+		/* Icinga 2.13 answers a missing permission with 404 too, never 403
+		 * (tests/0027-icinga2-api.t) */
+		sd_fail(err, "%s: HTTP 404%s%s (no such object, or the ApiUser lacks the permission)", h->url,
+			*text ? ": " : "", text);
 	else
 		sd_fail(err, "%s: HTTP %ld%s%s", h->url, status, *text ? ": " : "", text);
 }

@@ -88,7 +88,9 @@ static int pcr(struct api *h, const struct ia_target *t, const struct ia_check_r
 	free(body);
 	if (!quiet && st >= 0)
 		printf("status %ld\n", st);
-	if (st >= 0 && ia_read_results(rep.body, rep.len, quiet ? NULL : print_result, &failed, err) < 0)
+	/* the results of a refused action are read too; its error stays the client's */
+	if (st >= 0 && ia_read_results(rep.body, rep.len, quiet ? NULL : print_result, &failed,
+				       st < 300 ? err : &(sd_error){ "" }) < 0)
 		failed = 1;
 	api_reply_free(&rep);
 	if (st < 0)
