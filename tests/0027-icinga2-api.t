@@ -10,7 +10,8 @@
 #   - failures are one line naming the URL and the cause: wrong password (401), a CA that did
 #     not sign the server's certificate (TLS verification), a closed port (connection failed),
 #     a server that accepts and says nothing (timeout, bounded);
-#   - failover: a dead first URL, the second answers and is the one named;
+#   - failover: a dead first URL or one answering 503 (openssl s_server), the second answers and
+#     is the one named; a 500 is not failed over;
 #   - a restricted ApiUser: objects outside its filter are "No objects found" (404), types
 #     without a permission 403; a client certificate user.
 # And the rate of sequential process-check-results over one keep-alive connection (diag only).
@@ -22,6 +23,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use IO::Socket::INET;
 use JSON::PP;
+use POSIX ();
 use SiteTest qw(:DEFAULT);
 use SiteTest::Icinga2Api;
 
@@ -60,6 +62,32 @@ sub one_line_ok {
 }
 
 my $json = JSON::PP->new->utf8;
+
+# fake_https(STATUS) -> (port, pid): openssl s_server with the API's certificate answering one
+# connection with STATUS and an Icinga-style error body; kill -pid when done
+sub fake_https {
+    my ($code) = @_;
+    my $port = free_port();
+    my $body = qq({"error":$code,"status":"every object failed."});
+    my $reply = "HTTP/1.1 $code Fake\r\nContent-Type: application/json\r\nContent-Length: " . length($body)
+              . "\r\n\r\n$body";
+    my $pid = fork() // die "fork: $!";
+    if (!$pid) {
+        setpgrp(0, 0);
+        open(STDOUT, '>', '/dev/null');
+        open(STDERR, '>', '/dev/null');
+        open(my $in, '|-', 'timeout', '60', 'openssl', 's_server', '-quiet', '-naccept', '1',
+             '-accept', "127.0.0.1:$port", '-cert', $A->{server_cert}, '-key', $A->{server_key}) or POSIX::_exit(127);
+        $in->autoflush(1);
+        print $in $reply;
+        sleep 60;
+        POSIX::_exit(0);
+    }
+    # listening once the port cannot be bound (a test connection would use up its one accept)
+    my $up = wait_for(sub { !IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $port, Listen => 1) }, 20, 0.1);
+    die "openssl s_server not listening on $port" unless $up;
+    return ($port, $pid);
+}
 
 # ---- status, stream ------------------------------------------------------------------------
 {
@@ -174,6 +202,21 @@ my $closed = free_port();
 
     $r = probe('-u', "https://localhost:$closed", '-u', $A->{url}, @ROOT, 'bench', 20, 'web-1', 'http');
     is($r->{rc}, 0, 'failover: 20 requests after it, all answered');
+
+    # a gateway status on a fresh connection fails over; 500 (Icinga's "every object failed")
+    # does not: the request reached a core
+    for my $case ([ 503, 0, $A->{url} ], [ 500, 1, undef ]) {
+        my ($code, $rc, $url) = @$case;
+        my ($port, $pid) = fake_https($code);
+        $url //= "https://localhost:$port";
+        $r = probe('-u', "https://localhost:$port", '-u', $A->{url}, @ROOT, 'get', '/v1/status/IcingaApplication');
+        is($r->{rc}, $rc, "first URL answers $code: exit $rc");
+        is($r->{url}, $url, "first URL answers $code: " . ($rc ? 'no failover' : 'failover to the second'));
+        one_line_ok($r, qr{^api_probe: https://localhost:$port/v1/status/IcingaApplication: HTTP 500: every object failed\.$},
+                    '500: named with its text') if $rc;
+        kill 'TERM', -$pid;
+        waitpid($pid, 0);
+    }
 
     $r = probe('-u', "https://localhost:$closed", '-u', "https://localhost:$closed", @ROOT, 'get', '/v1/status');
     is($r->{rc}, 2, 'both dead: exit 2');
