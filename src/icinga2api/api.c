@@ -264,8 +264,9 @@ static long api_perform(struct api *h, const char *method, const char *path, con
 		rc = curl_easy_perform(h->curl);
 		if (x->feed_failed)
 			return -1;
-		if (rc == CURLE_WRITE_ERROR && x->too_big)
-			return sd_fail(err, "%s: reply larger than %zu bytes", h->url, x->limit);
+		if (rc == CURLE_WRITE_ERROR)    /* on_data refused: too big or no memory */
+			return x->too_big ? sd_fail(err, "%s: reply larger than %zu bytes", h->url, x->limit)
+				: sd_fail(err, "%s: out of memory for the reply", h->url);
 		if (rc != CURLE_OK) {
 			curl_fail(h, rc, h->ca_file, err);
 			if (!never_connected(h, rc) || x->fed || last)
