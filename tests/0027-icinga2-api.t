@@ -200,8 +200,16 @@ my $closed = free_port();
     is($r->{url}, $A->{url}, 'failover: the second URL is the one in use');
     is($r->{err}, '', 'failover: nothing on stderr');
 
-    $r = probe('-u', "https://localhost:$closed", '-u', $A->{url}, @ROOT, 'bench', 20, 'web-1', 'http');
+    # the URL that answered is kept: the dead one is tried once, not once per request, and
+    # the 20 requests share one connection (connect(2) counted by strace)
+    my $trace = "$ic->{dir}/connect.trace";
+    $r = run([ 'strace', '-f', '-e', 'trace=connect', '-o', $trace, $PROBE, '-u', "https://localhost:$closed",
+               '-u', $A->{url}, @ROOT, 'bench', 20, 'web-1', 'http' ], timeout => 120);
     is($r->{rc}, 0, 'failover: 20 requests after it, all answered');
+    # (IPv4 only: localhost is also tried at ::1, where nothing listens)
+    my @conn = grep { /connect\(.*AF_INET,.*htons\(\d+\)/ } split /\n/, (SiteTest::slurp($trace) // '');
+    is(scalar(grep { /htons\($closed\)/ } @conn), 1, 'failover: the dead URL tried once for 20 requests');
+    is(scalar(grep { /htons\($A->{port}\)/ } @conn), 1, 'failover: one connection to the live one for 20 requests');
 
     # a gateway status on a fresh connection fails over; 500 (Icinga's "every object failed")
     # does not: the request reached a core
