@@ -22,7 +22,7 @@ VERSION   ?= 0.1.0
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-PKGS      := yajl zlib libzstd libsodium libdeflate libarchive
+PKGS      := yajl zlib libzstd libsodium libdeflate libarchive libcurl
 CC        ?= cc
 FUZZ_CC   ?= clang
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
@@ -85,14 +85,17 @@ FUZZ_SECONDS ?= 60
 # links the layers both use (libsitedump.a) and its own top layer only:
 # sitedump carries no importer code, siteload no exporter-only code.
 MAINS     := src/export/sitedump.c src/import/siteload.c
-CORE_SRC  := $(wildcard src/base/*.c src/model/*.c formats/*.c src/livestatus/*.c src/bundle/*.c transports/*.c)
+CORE_SRC  := $(wildcard src/base/*.c src/model/*.c formats/*.c src/livestatus/*.c src/icinga2api/*.c \
+               src/bundle/*.c transports/*.c)
 EXPORT_SRC := $(filter-out $(MAINS),$(wildcard src/export/*.c))
 IMPORT_SRC := $(filter-out $(MAINS),$(wildcard src/import/*.c))
 LIB_SRC   := $(CORE_SRC) $(EXPORT_SRC) $(IMPORT_SRC)
 BINS      := $(notdir $(basename $(wildcard $(MAINS))))
 LIBS      := libimport.a libexport.a libsitedump.a
-# readers only the unit tests and fuzz targets need (tests/support/readers.h)
-SUPPORT_SRC := $(wildcard tests/support/*.c)
+# readers only the unit tests and fuzz targets need (tests/support/readers.h);
+# the probes are programs the TAP tests run (a main each: not in libsupport.a)
+PROBE_BIN := tests/support/api_probe
+SUPPORT_SRC := $(filter-out $(PROBE_BIN:=.c),$(wildcard tests/support/*.c))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:.c=)
 BENCH_BIN := tests/bench/lsfloor tests/bench/lscmdfloor
@@ -106,7 +109,7 @@ FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(F)/%.o)
 
 .PHONY: all check layering unit integration bench fuzz install clean FORCE
 
-all: $(BINS)
+all: $(BINS) $(PROBE_BIN)
 
 # ---- the variant's build directory ----------------------------------------------------------
 # $(B)/flags holds the variant's compile and link flags; it changes (and every
@@ -156,6 +159,10 @@ $(B)/tests/bench/lscmdfloor: $(B)/tests/bench/lscmdfloor.o
 $(B)/tests/bench/lsfloor: $(B)/tests/bench/lsfloor.o $(B)/libsitedump.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# the Icinga 2 API client driven by tests/0027-icinga2-api.t
+$(PROBE_BIN:%=$(B)/%): $(B)/%: $(B)/%.o $(B)/libsitedump.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # libFuzzer targets: built with clang regardless of CC, in build-fuzz/
 $(F)/%.o: %.c $(F)/flags
 	@mkdir -p $(@D)
@@ -164,7 +171,7 @@ $(F)/%.o: %.c $(F)/flags
 $(FUZZ_BIN:%=$(F)/%): $(F)/%: $(F)/%.o $(F)/libsupport.a $(LIBS:%=$(F)/%)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(SD_LDLIBS)
 
--include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(B)/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) \
+-include $(LIB_OBJ:.o=.d) $(MAINS:%.c=$(B)/%.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:%=$(B)/%.d) $(PROBE_BIN:%=$(B)/%.d) \
 	 $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
 
 # ---- the paths everything runs: a hard link to the variant built last -----------------------
@@ -174,7 +181,7 @@ define place
 	@[ $< -ef $@ ] || cmp -s $< $@ 2>/dev/null || { rm -f $@ && { ln $< $@ 2>/dev/null || cp -p $< $@; } && echo "ln $< $@"; }
 endef
 
-$(BINS) $(UNIT_BIN) $(BENCH_BIN): %: $(B)/% FORCE
+$(BINS) $(UNIT_BIN) $(BENCH_BIN) $(PROBE_BIN): %: $(B)/% FORCE
 	$(place)
 
 $(FUZZ_BIN): %: $(F)/% FORCE
@@ -184,7 +191,7 @@ $(FUZZ_BIN): %: $(F)/% FORCE
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "# $$t"; ./$$t; done
 
-integration: $(BINS)
+integration: $(BINS) $(PROBE_BIN)
 	prove -v tests/*.t
 
 # the include rule of the layers (docs/hacking.md): checked first, it takes no time
@@ -207,7 +214,7 @@ fuzz: $(FUZZ_BIN)
 	  echo "# $$f ($(FUZZ_SECONDS)s)"; ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(F)/artifacts/$$n- $(F)/corpus/$$n $$seeds; done
 
-install: $(BINS)
+install: $(BINS) $(PROBE_BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man5
@@ -217,5 +224,5 @@ install: $(BINS)
 # all variants; also the objects of the in-tree builds before build directories
 clean:
 	rm -rf build build-san build-fuzz
-	rm -f $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(FUZZ_BIN) \
+	rm -f $(BINS) $(UNIT_BIN) $(BENCH_BIN) $(PROBE_BIN) $(FUZZ_BIN) \
 	  libsitedump.a src/*.o src/*/*.o formats/*.o transports/*.o

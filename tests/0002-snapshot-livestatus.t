@@ -12,7 +12,7 @@
 #   - host comments/downtimes have service_description null;
 #   - custom_variables: Livestatus' [[name, value], ...] is the object {name: value}.
 # Also: counts, names with UTF-8 and spaces byte-exact, ack comments, both downtimes, exit
-# code, valid JSON, -o FILE, and -H 'Filter: host_name = ...'.
+# code, valid JSON, -o FILE (and -o on a device or FIFO), and -H 'Filter: host_name = ...'.
 use strict;
 use warnings;
 use utf8;
@@ -332,6 +332,30 @@ if ($DOC{all} && $DOC{state} && $DOC{config}) {
         or diag "file " . length($file // '') . " bytes, stdout " . length($r2->{out}) . " bytes";
     opendir(my $dh, $dir); my @left = sort grep { !/^\.\.?$/ } readdir $dh; closedir $dh;
     is_deeply(\@left, ['snap.json'], '-o: no temporary file left next to it');
+}
+
+# ---- -o on a device or FIFO writes into it (a regression of the security review, session 1):
+# renaming a temp file over it replaced /dev/null with a regular file once (a private node
+# here, so a regression cannot break the machine's own /dev/null)
+{
+    my $dir = tempdir('sitedump-odev-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    is(run([$BIN, 'keygen', '-o', "$dir/r1"])->{rc}, 0, 'keygen');
+    SKIP: {
+        skip 'mknod needs root', 4 if $>;
+        system('mknod', "$dir/null", 'c', '1', '3') == 0 or skip 'mknod failed', 4;
+        is(run_sitedump('-s', $spec, '-o', "$dir/null")->{rc}, 0, '-o device: plain export written');
+        ok(-c "$dir/null", '-o device: still a character device');
+        is(run_sitedump('-s', $spec, '-k', "$dir/r1.key", '--site', 'r1', '--state-dir', "$dir/state", '-o', "$dir/null")->{rc}, 0,
+           '-o device: bundle written');
+        ok(-c "$dir/null", '-o device: still a character device after a bundle');
+    }
+    system('mkfifo', "$dir/fifo") == 0 or die;
+    my $pid = fork // die;
+    if (!$pid) { open my $f, '<', "$dir/fifo" or exit 1; local $/; my $x = <$f>; exit(length($x // '') > 100 ? 0 : 1) }
+    is(run_sitedump('-s', $spec, '-o', "$dir/fifo")->{rc}, 0, '-o FIFO: written');
+    waitpid $pid, 0;
+    is($?, 0, '-o FIFO: the reader got the output');
+    ok(-p "$dir/fifo", '-o FIFO: still a FIFO');
 }
 
 # ---- -H 'Filter: host_name = X' restricts hosts, services, comments and downtimes

@@ -3,7 +3,7 @@
 # exit code 2, and no output file. Truncated and malformed replies cannot be
 # produced on demand by a real core, so a scripted unix-socket server plays
 # the Livestatus side here (the only mock in the suite); server errors and
-# unknown columns from the real Icinga 2 are tested in 0002.
+# unknown columns from the real Icinga 2 are tested in 0002. Also: -o "" and -o DIRECTORY.
 use strict;
 use warnings;
 use Test::More;
@@ -12,7 +12,7 @@ use IO::Socket::UNIX;
 use POSIX ':sys_wait_h';
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use SiteTest qw(run guard);
+use SiteTest qw(run guard repo_root);
 
 my $sitedump = './sitedump';
 my $dir = tempdir(CLEANUP => 1);
@@ -99,6 +99,18 @@ for my $bad (['-C', '--format', 'checkresult'], ['--format', 'xml'], ['--all'], 
              ['--status-file', 'x'], ['-i', 'abc']) {
     ($rc, $err) = run_o('-s', 'unix:/nonexistent', @$bad);
     is($rc, 2, "usage error @$bad: exit 2");
+}
+
+# -o that is not a file to write (regressions of the security review, session 1). The source
+# is the committed status.dat fixture, good input, so the exit 2 is the -o argument's doing.
+my @src = ('--status-file', repo_root() . '/tests/data/statusdat/nagios4/status.dat',
+           '--objects-cache', repo_root() . '/tests/data/statusdat/nagios4/objects.cache');
+# -o "" read before the buffer
+is(run([$sitedump, @src, '-o', ''])->{rc}, 2, 'sitedump -o "": usage error');
+{
+    my $r = run([$sitedump, @src, '-o', $dir]);
+    is($r->{rc}, 2, '-o DIRECTORY for a plain export: exit 2');
+    like($r->{err}, qr/is a directory/, '-o DIRECTORY: reason');
 }
 
 done_testing();

@@ -13,7 +13,11 @@
 #   - crafted tars (perl): ../x, /etc/x, symlink, hard link, fifo, devices, duplicates, wrong
 #     first member, and a 1 GB member streamed through a pipe (never on disk) that must be
 #     refused early;
-#   - the limit options reject a normal bundle when set below its sizes (and accept it at them).
+#   - the limit options reject a normal bundle when set below its sizes (and accept it at them);
+#   - regressions of the security review (session 1), each accepted or crashed before its fix:
+#     a deeply nested manifest, a gzip or zstd bundle decompressed to a plain tar (the outer
+#     signature must not be removable), a none bundle's pinned header fields (mode, uname,
+#     mtime, size spelling) and a signature file with CRLF line ends and trailing text.
 use strict;
 use warnings;
 use utf8;
@@ -103,6 +107,15 @@ sub accepted {
     @args = ('verify', '-p', "$dir/keys/r1.pub") unless @args;
     my ($rc, $err, $left) = siteload($file, @args);
     return ok($rc == 0 && $err eq '' && !@$left, $name) || diag "exit $rc, stderr: $err" . (@$left ? "left: @$left" : '');
+}
+
+# The review's regressions (session 1) check exit 1 and the reason as two assertions each.
+sub refused {
+    my ($what, $file, $re, @cmd) = @_;
+    @cmd = ('verify', '-p', "$dir/keys/r1.pub") unless @cmd;
+    my $r = run([$SITELOAD, @cmd, $file]);
+    is($r->{rc}, 1, "$what: exit 1") or diag "stderr: $r->{err}";
+    like($r->{err}, $re, "$what: reason");
 }
 
 sub keygen {
@@ -349,6 +362,15 @@ rejected("gzip: A's manifest with B's state.json, tar | gzip -n: exit 1, gzip he
 rejected('A.tar.zst unpacked and repacked unchanged (tar | zstd): exit 1, signature frame',
          repack(unpack_to($A{zstd}, "$dir/uaz"), "$dir/A-repack.tar.zst", 'zstd'), qr/zstd stream does not start with sitedump's signature frame/);
 
+# gzip stripped: the outer signature must not be removable (a regression of the security review)
+{
+    is(run([$SITELOAD, 'verify', '-p', "$dir/keys/r1.pub", $A{gzip}])->{rc}, 0, 'control: gzip bundle verifies');
+    system("gzip -dc < $A{gzip} > $dir/strip.tar") == 0 or die;
+    refused('gzip decompressed to plain tar', "$dir/strip.tar", qr/manifest says gzip but the file is none/);
+    system("zstd -q -dc < $A{zstd} > $dir/strip2.tar") == 0 or die;
+    refused('zstd decompressed to plain tar', "$dir/strip2.tar", qr/manifest says zstd but the file is none/);
+}
+
 # the manifest re-signed with a foreign key (same trusted comment)
 my ($tc) = slurp("$ua/manifest.json.minisig") =~ /^trusted comment: (.*)$/m;
 like($tc, qr/^sitedump-bundle site:r1 seq:\d+ kind:state created:\d+ compression:none$/, "A's trusted comment: $tc");
@@ -442,6 +464,44 @@ for my $c (@crafted) {
 }
 ok(!-e "$dir/cwd/x" && !-e "$dir/x" && !-e "$ltmp/x" && !-e "$dir/cwd/../x", 'no ../x written anywhere');
 ok($etc_x_before || !-e '/etc/x', 'no /etc/x written');
+
+# Regressions of the security review (session 1).
+# A deeply nested manifest: crashed siteload (stack) before any signature check
+{
+    my $m = ('[' x 524278) . (']' x 524278);
+    my $sig = "untrusted comment: signature from sitedump secret key\nAAAA\ntrusted comment: x\nAAAA\n";
+    spew("$dir/deep.tar", tar_member('manifest.json', $m) . tar_member('manifest.json.minisig', $sig) . tar_end());
+    refused('deep manifest, inspect', "$dir/deep.tar", qr/nested too deeply/, 'inspect');
+    refused('deep manifest, verify', "$dir/deep.tar", qr/signature/);
+}
+# uncompressed bundles: header fields and the signature file are pinned
+{
+    my $t = $RAW;
+    is(run([$SITELOAD, 'verify', '-p', "$dir/keys/r1.pub", $A{none}])->{rc}, 0, 'control: plain bundle verifies');
+    my %cases = (
+        'mode 4777'       => sub { my $h = shift; substr($h, 100, 8) = "004777 \0"; $h },
+        'uname attacker'  => sub { my $h = shift; substr($h, 265, 8) = "attacker"; $h },
+        'mtime 0'         => sub { my $h = shift; substr($h, 136, 12) = sprintf('%011o ', 0); $h },
+        'size with +'     => sub { my $h = shift; my $s = oct(substr($h, 124, 11)); substr($h, 124, 12) = sprintf('+%010o ', $s); $h },
+        'size in spaces'  => sub { my $h = shift; my $s = oct(substr($h, 124, 11)); substr($h, 124, 12) = sprintf('%11o ', $s); $h },
+    );
+    for my $c (sort keys %cases) {
+        spew("$dir/m.tar", tar_edit($t, 'state.json', $cases{$c}));
+        refused("state.json header: $c", "$dir/m.tar", qr/not in the form sitedump writes|octal digits|time differs/);
+    }
+    # the signature file with CRLF line ends and text after the fourth line
+    my ($e) = grep { $_->[0] eq 'manifest.json.minisig' } tar_list($t);
+    my $sig = $e->[4];
+    my @l = split /\n/, $sig;
+    my $new = "$l[0]\n$l[1]\r\n$l[2]\r\n$l[3]\r\nextra junk\n";
+    my @parts;
+    for my $x (tar_list($t)) {
+        my $mt = oct(substr($t, $x->[3] + 136, 11));
+        push @parts, tar_member($x->[0], $x->[0] eq 'manifest.json.minisig' ? $new : $x->[4], mtime => $mt);
+    }
+    spew("$dir/crlf.tar", join('', @parts) . tar_end());
+    refused('signature with CRLF and trailing text', "$dir/crlf.tar", qr/not in the form sitedump writes/);
+}
 
 # ======================================================================================
 # 4. the bomb: manifest + signature of a real bundle, then a state.json whose header says

@@ -9,6 +9,7 @@
 #     free-running pairs; a run killed while it waits for the lock uses no number;
 #   - the number is taken when a run starts: a run whose Livestatus answers late (a proxy holds
 #     its first reply back) and so finishes after a later one still has the lower number.
+#   - a state file holding -1 is refused (exit 2), no bundle.
 # Leftovers of killed runs (hidden temp files, private temp dirs) are reported with note().
 use strict;
 use warnings;
@@ -336,6 +337,17 @@ is(state_value(), $maxseen, 'state file holds the highest number');
     is($rc, 0, 'the held-back run ends well') or diag slurp("$loga.err");
     ok($ok && @$seqs == 1 && defined $seq_a && $seqs->[0] == $seq_a && $seq_a < $seq_b,
        "its bundle has the number it took first ($seq_a), below the later run's ($seq_b)") or diag "@$seqs @$bad";
+}
+
+# a state file that does not hold a sequence number: "-1", which strtoull made ULLONG_MAX (a
+# regression of the security review, session 1): refused, no bundle
+{
+    make_path("$dir/bad");
+    spew("$dir/bad/r1.seq", "-1\n");
+    my $r = run([$SITEDUMP, '-s', $spec, '-k', "$K/r1.key", '--site', 'r1', '--state-dir', "$dir/bad", '-o', "$dir/x.tgz"]);
+    is($r->{rc}, 2, 'sequence file -1: exit 2');
+    like($r->{err}, qr/not a sequence number/, 'sequence file -1: reason');
+    ok(!-e "$dir/x.tgz", 'sequence file -1: no bundle');
 }
 
 note sprintf 'total %.1fs', time - $T0;
