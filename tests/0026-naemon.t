@@ -12,7 +12,10 @@
 #   (c) its --all bundle imported by siteload into a Naemon central through --checkresults +
 #       --command-file (the spool + FIFO channel of Nagios 4): scripts/sitediff, remote against
 #       the central's Livestatus and against its status.dat, reports 0 differences; then changes
-#       through the FIFO alone (no spool).
+#       through the FIFO alone (no spool), then a bundle with nothing changed.
+# Where the result is not yet what it should be because of sitedump/siteload code or of what
+# Naemon does (%KNOWN_B, %KNOWN_C, $CHURN: each with its reason), the check is a TODO test, so
+# the difference shows in every run; any difference not listed there fails.
 use strict;
 use warnings;
 use utf8;

@@ -38,7 +38,7 @@ $Carp::Internal{$_}++ for qw(SiteTest::Naemon SiteTest::Naemon::Instance);
 
 # naemon_prefix(build => 0) -> PREFIX, or undef; in list context (PREFIX, WHY).
 # SITETEST_NAEMON_PREFIX overrides. Otherwise scripts/build-naemon --print; with build => 1 a
-# missing build is made (about 3-5 minutes, once per machine). WHY says why there is none:
+# missing build is made (4 to 7 minutes on 2 cores, once per machine). WHY says why there is none:
 # no vendor tarballs (build-naemon exit 3), not built, or the build's error.
 sub naemon_prefix {
     my (%o) = @_;
