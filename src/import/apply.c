@@ -25,6 +25,7 @@ struct applier {
 	FILE *queue;                    /* commands held back until the spool is read */
 	struct extcmd line;
 	int sent;                       /* first_send called */
+	char *last;                     /* verify: the last object reported */
 };
 
 /* ---- --dry-run: commands printed, one per line ---- */
@@ -99,6 +100,8 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 		return NULL;
 	}
 	a->o = *o;
+	if (o->verify)
+		return a;
 	if (o->checkresults && !(a->res = channel_spool_open(o->checkresults, o->dry_run, o->reap_wait_ms, err)))
 		goto fail;
 	if ((o->dry_run || o->command_file || o->livestatus) && !(a->cmd = cmd_channel(o, err)))
@@ -132,6 +135,24 @@ static int send_now(struct applier *a, const char *line, const struct apply_cmd 
 	return a->cmd->ops->command(a->cmd, line, c, err);
 }
 
+/* verify: one line per object that did not take its result */
+static int not_taken(struct applier *a, const char *host, const char *svc, int rc, long long ts, sd_error *err)
+{
+	char what[600], why[128];
+
+	a->st.results++;
+	snprintf(what, sizeof(what), "%s '%s%s%s'", svc ? "service" : "host", host, svc ? ";" : "", svc ? svc : "");
+	if (a->last && !strcmp(a->last, what))
+		return 0;
+	free(a->last);
+	if (!(a->last = strdup(what)))
+		return sd_fail(err, "out of memory");
+	snprintf(why, sizeof(why), "the central core has not taken the result (state %d at %lld) it was sent", rc, ts);
+	if (a->o.report)
+		a->o.report(a->o.report_ctx, what, why);
+	return 0;
+}
+
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err)
 {
@@ -139,6 +160,8 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 
 	if (extcmd_name_problem(host) || (svc && extcmd_name_problem(svc)))
 		return sd_fail(err, "internal: unchecked name");
+	if (a->o.verify)
+		return not_taken(a, host, svc, rc, ts, err);
 	if (a->res) {
 		about_to_send(a);
 		if (a->res->ops->result(a->res, &r, err) < 0)
@@ -183,6 +206,12 @@ int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err)
 		return sd_fail(err, "out of memory");
 	if (strpbrk(a->line.buf, "\n\r"))
 		return sd_fail(err, "internal: line break inside a command");
+	if (a->o.verify) {
+		a->st.commands++;
+		if (a->o.report)
+			a->o.report(a->o.report_ctx, a->line.buf, "the central core has not taken this command");
+		return 0;
+	}
 	if (!a->res || a->o.dry_run)
 		return send_now(a, a->line.buf, c, err);
 	/* held back until the core has read the spool */
@@ -262,5 +291,6 @@ void apply_free(struct applier *a)
 	channel_free(a->res);
 	channel_free(a->cmd);
 	extcmd_free(&a->line);
+	free(a->last);
 	free(a);
 }

@@ -22,6 +22,10 @@ struct apply_opts {
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */
 	FILE *dry_run;                  /* print here instead of delivering */
+	/* deliver nothing: each object a result would go to and each command
+	 * is reported as not taken (reading the central back after a run:
+	 * what a new run would still send did not arrive) */
+	int verify;
 	int timeout_ms;                 /* every wait on a socket or FIFO */
 	int reap_wait_ms;               /* how long the core may take to read the spool */
 	/* a command the core refused (Livestatus 452): reported, not fatal */
