@@ -1,8 +1,8 @@
 /*
  * apply.h - deliver what reconciliation decided to the central core.
  *
- * Three channels, chosen per run: a Nagios checkresult spool directory
- * (results only), the core's command FIFO, a Livestatus socket (COMMAND).
+ * Three channels (channel.h), chosen per run: a Nagios checkresult spool
+ * directory (results only), the core's command FIFO, a Livestatus socket.
  * Check results go to the spool when one is given, else as commands; every
  * other command (acks, downtimes, comments) goes to the FIFO or Livestatus.
  * Results always reach the core before the commands that depend on them:
@@ -34,6 +34,23 @@ struct apply_stats {
 	long long results, commands, files, refused;
 };
 
+/* A command for the core, as fields; apply.c builds the line each core
+ * takes (extcmd.c), a channel that speaks something else uses the fields. */
+enum apply_verb {
+	APPLY_ACK, APPLY_REMOVE_ACK, APPLY_DOWNTIME, APPLY_DEL_DOWNTIME, APPLY_COMMENT, APPLY_DEL_COMMENT
+};
+struct apply_cmd {
+	enum apply_verb verb;
+	long long ts;                   /* the command's time (entry time of a comment) */
+	const char *host, *svc;         /* svc NULL: the host; for deletions only is_service counts */
+	int is_service;                 /* deletions */
+	const char *author, *comment;   /* ack, downtime, comment; cleaned by extcmd.c */
+	int sticky;                     /* ack */
+	int fixed, persistent;          /* downtime / comment */
+	long long start, end, duration; /* downtime */
+	long long id;                   /* deletions: the central's id */
+};
+
 struct applier;
 /* Opens the channels (a FIFO nobody reads is an error here, not a hang). */
 struct applier *apply_open(const struct apply_opts *o, sd_error *err);
@@ -42,8 +59,8 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err);
  * core through the spool. */
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err);
-/* Any other command, "[ts] VERB;..." (one line). */
-int apply_command(struct applier *a, const char *line, sd_error *err);
+/* Any other command. */
+int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */
 int apply_finish(struct applier *a, sd_error *err);
 const struct apply_stats *apply_get_stats(const struct applier *a);

@@ -47,6 +47,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		   const struct central_obj *c, int host_problem, long long now,
 		   struct replay_step *steps)
 {
+	const struct core_profile *p = core_profile(core);
 	long long lc, t0, floor_ts = 0, prev;
 	int n = 0, s, m, k, cur = 0, hard = 0, cs = 0, chk = 0, i, need;
 
@@ -59,7 +60,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		return 0;               /* the central has this result or a newer one */
 	/* (a stale central is a real UNKNOWN, soft or hard: counted as one
 	 * below; only the "newer" test above is waived for it) */
-	if (c && core == CORE_ICINGA2 && c->last_check > 0) {
+	if (c && p->drops_older_results && c->last_check > 0) {
 		/* Icinga drops results that start before its current one. Its
 		 * Livestatus shows last_check in whole seconds; our own results
 		 * start on a whole second, but the stale check ran at a fraction
@@ -69,8 +70,8 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 			floor_ts = now + 1;     /* a central result from the future: ours overrides it */
 	}
 	s = r->state;
-	if (is_host && core == CORE_ICINGA2 && s > 1)
-		s = 1;                  /* Icinga takes host codes 0 and 1 only */
+	if (is_host && s > p->host_state_max)
+		s = p->host_state_max;  /* Icinga takes host codes 0 and 1 only */
 	if (s < 0 || s > 3)
 		s = 3;
 	t0 = r->last_state_change;
@@ -89,14 +90,14 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		step(steps, &n, 0, lc);
 		goto clamp;
 	}
-	if (core == CORE_NAGIOS && (is_host || host_problem)) {
+	if ((is_host && p->host_results_hard) || (host_problem && p->services_of_failed_host_hard)) {
 		/* hard at once: one result, the state change at t0 */
 		step(steps, &n, s, chk && cs == s ? lc : t0);
 		if (steps[0].ts != lc)
 			step(steps, &n, s, lc);
 		goto clamp;
 	}
-	if (core == CORE_ICINGA2 && !chk) {
+	if (p->pending_is_problem && !chk) {
 		/* Icinga counts pending as a soft problem at attempt 1, and a
 		 * pending host (1) or service (3) in that same state sees no state
 		 * change: recover it first, so the count and last_state_change
@@ -120,7 +121,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 				need = 1;
 			for (i = 0; i < need; i++) {
 				long long ts = lc;
-				if (core == CORE_NAGIOS)
+				if (p->state_change_at_hardening)
 					ts = t0;        /* Nagios sets last_state_change when it hardens */
 				else if (i == 0 && (cur == 0 || cs != s))
 					ts = t0;
@@ -197,7 +198,6 @@ struct run {
 	void *host_states;              /* tree of hoststate: the remote's hosts */
 	void *reported;                 /* hosts already reported as not owned/unknown */
 	struct ilist dts, cms;
-	struct extcmd cmd;
 	char *name;                     /* central host name buffer */
 	size_t namecap;
 	size_t ledgercap;               /* of out->ledger */
@@ -503,7 +503,7 @@ static int p1_downtime(void *ctx, const struct sd_downtime *sd, sd_error *err)
 			       : "starts after it ends");
 		return 0;
 	}
-	if (!sd->fixed && duration <= 0 && r->o->core == CORE_NAGIOS) {
+	if (!sd->fixed && duration <= 0 && core_profile(r->o->core)->flexible_needs_duration) {
 		r->out->st.refused++;
 		report(r, what, "flexible with duration 0: Nagios refuses it");
 		return 0;
@@ -577,16 +577,15 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		free(cc);
 	}
 	if (live) {
-		if (extcmd_remove_ack(&r->cmd, now, host, o->description) < 0 ||
-		    apply_command(r->a, r->cmd.buf, r->err) < 0)
+		struct apply_cmd rm = { .verb = APPLY_REMOVE_ACK, .ts = now, .host = host, .svc = o->description };
+		if (apply_cmd(r->a, &rm, r->err) < 0)
 			return -1;
 		r->out->st.acks_removed++;
 	}
 	if (want) {
-		if (extcmd_ack(&r->cmd, r->o->core, now, host, o->description, o->acknowledgement_type == 2,
-			       author, comment) < 0)
-			return sd_fail(r->err, "out of memory");
-		if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+		struct apply_cmd ack = { .verb = APPLY_ACK, .ts = now, .host = host, .svc = o->description,
+					 .sticky = o->acknowledgement_type == 2, .author = author, .comment = comment };
+		if (apply_cmd(r->a, &ack, r->err) < 0)
 			return -1;
 		r->out->st.acks_set++;
 	}
@@ -701,7 +700,8 @@ static int p2_object(void *ctx, const struct sd_object *o, sd_error *err)
 		struct hoststate key = { (char *)host, 0 }, *const *found = tfind(&key, &r->host_states, hs_cmp);
 		host_problem = found ? (*found)->problem : 0;
 	}
-	final_state = c->has_been_checked ? c->state : (r->o->core == CORE_ICINGA2 ? 1 : 0);
+	/* pending: a problem to Icinga 2 (acks stay), OK to Nagios */
+	final_state = c->has_been_checked ? c->state : core_profile(r->o->core)->pending_is_problem;
 	if (send_results(r, o, host, what, c, host_problem, &final_state, &cleared) < 0)
 		return -1;
 	return send_ack(r, o, host, c, final_state, cleared);
@@ -835,18 +835,22 @@ static int group_ours(const struct run *r, const struct ilist *l, size_t i, size
 static int send_add(struct run *r, const struct ditem *d, int downtimes)
 {
 	long long now = r->o->now;
-	int rc;
+	struct apply_cmd c = { .host = d->host, .svc = d->svc, .is_service = d->is_service,
+			       .author = d->author, .comment = d->comment };
 
-	if (downtimes)
-		rc = extcmd_downtime(&r->cmd, r->o->core, now, d->host, d->svc, d->start, d->end,
-				     d->fixed, d->duration, d->author, d->comment);
-	else
-		rc = extcmd_comment(&r->cmd, r->o->core,
-				    d->entry_time >= EXTCMD_TIME_MIN && d->entry_time < now ? d->entry_time : now,
-				    d->host, d->svc, d->persistent, d->author, d->comment);
-	if (rc < 0)
-		return sd_fail(r->err, "out of memory");
-	if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+	if (downtimes) {
+		c.verb = APPLY_DOWNTIME;
+		c.ts = now;
+		c.start = d->start;
+		c.end = d->end;
+		c.fixed = d->fixed;
+		c.duration = d->duration;
+	} else {
+		c.verb = APPLY_COMMENT;
+		c.ts = d->entry_time >= EXTCMD_TIME_MIN && d->entry_time < now ? d->entry_time : now;
+		c.persistent = d->persistent;
+	}
+	if (apply_cmd(r->a, &c, r->err) < 0)
 		return -1;
 	if (downtimes)
 		r->out->st.downtimes_added++;
@@ -857,13 +861,10 @@ static int send_add(struct run *r, const struct ditem *d, int downtimes)
 
 static int send_del(struct run *r, const struct ditem *d, int downtimes)
 {
-	long long now = r->o->now;
-	int rc = downtimes ? extcmd_del_downtime(&r->cmd, now, d->is_service, d->id)
-			   : extcmd_del_comment(&r->cmd, now, d->is_service, d->id);
+	struct apply_cmd c = { .verb = downtimes ? APPLY_DEL_DOWNTIME : APPLY_DEL_COMMENT, .ts = r->o->now,
+			       .host = d->host, .svc = d->svc, .is_service = d->is_service, .id = d->id };
 
-	if (rc < 0)
-		return sd_fail(r->err, "out of memory");
-	if (apply_command(r->a, r->cmd.buf, r->err) < 0)
+	if (apply_cmd(r->a, &c, r->err) < 0)
 		return -1;
 	if (downtimes)
 		r->out->st.downtimes_deleted++;
@@ -957,7 +958,6 @@ out:
 	tdestroy(r.reported, free);
 	ilist_free(&r.dts);
 	ilist_free(&r.cms);
-	extcmd_free(&r.cmd);
 	free(r.name);
 	return rc;
 }
