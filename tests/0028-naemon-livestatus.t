@@ -106,6 +106,9 @@ system('cp', "$d/alpha.pub", "$d/trust/") == 0 or die;
 my $cen = naemon_start(objects => "define host {\n\tuse\tsitetest-host\n\thost_name\tcentral-own\n}\n",
                        name => 'nl-central', extra_cfg => { cfg_dir => "$d/cfg" });
 my $CLS = 'unix:' . $cen->livestatus;
+# siteload tells a reloaded core by GET status program_start (whole seconds) and nagios_pid (the
+# same after a HUP): a reload within the second the core started is not seen
+sleep 1.1;
 my $n = 0;
 sub bundle {
     my $f = "$d/b/b" . ++$n;
@@ -116,15 +119,21 @@ sub bundle {
 }
 sub load {
     my ($ls, @more) = @_;
-    return run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", '--config-dir', "$d/cfg",
-                '--reload-command', "kill -HUP $cen->{pid}", '--livestatus', $ls, '--reap-wait', 30, @more]);
+    my $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", '--config-dir', "$d/cfg",
+                 '--reload-command', "kill -HUP $cen->{pid}", '--livestatus', $ls, '--reap-wait', 30, @more]);
+    note u($r->{err});
+    return $r;
 }
 sub seq_of { my $s = slurp("$d/state/alpha.imported") // ''; $s =~ /(\d{6,})/ ? $1 : '' }
 # Naemon sets a host's last_state_change to the time it processes a passive host result, not the
 # result's time: no command can set it (docs/core-behaviour.md, Naemon).
+# After a reload without retention Naemon shows a hard problem at its max attempts (seen here:
+# attempt 1 -> 4 on SIGHUP); the diffs after the central was reloaded behind siteload's back
+# leave attempts out (after_reload => 1).
 sub diff0 {
-    my ($label) = @_;
-    my $r = run([$SITEDIFF, '--a-livestatus', $RLS, '--b-livestatus', $CLS, '--ignore', 'host:last_state_change']);
+    my ($label, %o) = @_;
+    my $ign = 'host:last_state_change' . ($o{after_reload} ? ',current_attempt' : '');
+    my $r = run([$SITEDIFF, '--a-livestatus', $RLS, '--b-livestatus', $CLS, '--ignore', $ign]);
     like(u($r->{out}), qr/^sitediff: 0 differences/m, "$label: sitediff remote vs central: 0 differences")
         or diag u($r->{out}) . $r->{err};
 }
@@ -133,7 +142,7 @@ sub diff0 {
 my $b1 = bundle();
 $r = load($CLS, $b1);
 is($r->{rc}, 0, 'first import over Livestatus: exit 0') or diag $r->{err};
-unlike($r->{err}, qr/not a core siteload knows|refused|not taken/, 'no refusal, the core known') or diag $r->{err};
+unlike($r->{err}, qr/not a core siteload knows|400:|not take/, 'no refusal, the core known') or diag $r->{err};
 like($r->{err}, qr/acks 3 set 0 removed, downtimes 1 added 0 deleted, comments 2 added 0 deleted/,
      'acks, downtime and comments sent') or diag $r->{err};
 $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", '--livestatus', $CLS, '--core', 'nonesuch', $b1]);
@@ -175,10 +184,14 @@ sub relay {
     my $pid = fork() // die;
     if (!$pid) {
         my $hooked = 0;
+        $SIG{CHLD} = 'IGNORE';
         while (my $c = $srv->accept) {
             my $buf = '';
             while ($buf !~ /\n\n/) { my $k = sysread($c, $buf, 65536, length $buf) or last }
             if ($buf =~ /^COMMAND / && $o{hook} && !$hooked++) { $o{hook}->() }
+            # each connection served by a child of its own: siteload keeps its command
+            # connection open while it reads the central back on another
+            if (fork()) { close $c; next }
             my $up = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $cen->livestatus) or die "relay up: $!";
             my $sel = IO::Select->new($c, $up);
             my $out = $buf;
@@ -189,14 +202,20 @@ sub relay {
                     syswrite($up, substr($out, 0, $cut));
                     substr($out, 0, $cut) = '';
                 }
-                for my $h ($sel->can_read(60)) {
+                my @ready = $sel->can_read(60) or last OUTER;
+                for my $h (@ready) {
                     my $k = sysread($h, my $chunk, 65536);
-                    last OUTER unless $k;
+                    if (!$k) {
+                        last OUTER if $h == $up;        # the server is done
+                        $sel->remove($c);               # the client is: let the server answer
+                        next;
+                    }
                     if ($h == $c) { $out .= $chunk } else { syswrite($c, $chunk) }
                 }
             }
             close $up;
             close $c;
+            POSIX::_exit(0);
         }
         POSIX::_exit(0);
     }
@@ -221,11 +240,13 @@ my ($rp, $rpid) = relay(hook => sub {
     $cut =~ s/define service \{(?:(?!\}).)*service_description\s+backup\n(?:(?!\}).)*\}\n//s or die 'no backup service';
     spew($cfgfile, $cut);
     kill 'HUP', $cen->{pid};
-    wait_for(sub { !eval { @{ $cen->query("GET services\nColumns: description\nFilter: description = backup") } } }, 30);
+    wait_for(sub { my $x = eval { $cen->query("GET services\nColumns: description\nFilter: description = backup") };
+                   $x && !@$x }, 30) or die 'the central did not drop the service';
 });
 $r = load("unix:$rp", '--core', 'naemon', $b5);
 kill 'TERM', $rpid;
 waitpid $rpid, 0;
+note $r->{err};
 is($r->{rc}, 1, 'a command Naemon refused: exit 1') or diag $r->{err};
 like(u($r->{err}), qr/^siteload: .*db01;backup.*: .*400: .*$/m, 'one line naming the object and Naemon\'s reason')
     or diag $r->{err};
@@ -237,7 +258,7 @@ ok(wait_for(sub { eval { @{ $cen->query("GET services\nColumns: description\nFil
 $r = load($CLS, $b5);
 is($r->{rc}, 0, 'the next run with the config back: exit 0') or diag $r->{err};
 isnt(seq_of(), $seq0, 'sequence recorded');
-diff0('after the refused command was applied');
+diff0('after the refused command was applied', after_reload => 1);
 
 # ---- a Livestatus that swallows commands -------------------------------------------------------
 $ts = int(time) - 1;
@@ -250,11 +271,12 @@ $seq0 = seq_of();
 $r = load("unix:$rp", '--core', 'checkmk', '--reap-wait', 3, $b6);
 kill 'TERM', $rpid;
 waitpid $rpid, 0;
+note $r->{err};
 is($r->{rc}, 1, 'commands swallowed silently: exit 1') or diag $r->{err};
 like(u($r->{err}), qr/^siteload: .*db01;mysql.*not taken/m, 'the read-back names the object') or diag $r->{err};
 is(seq_of(), $seq0, 'sequence not recorded');
 $r = load($CLS, $b6);
 is($r->{rc}, 0, 'through the real socket: exit 0') or diag $r->{err};
-diff0('after the swallowed commands');
+diff0('after the swallowed commands', after_reload => 1);
 
 done_testing;
