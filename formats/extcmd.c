@@ -385,16 +385,16 @@ static void textf(struct extcmd *c, char *cleaned)
 }
 
 int extcmd_ack(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
-	       int sticky, const char *author, const char *comment)
+	       int sticky, int persistent, const char *author, const char *comment)
 {
 	target(c, ts, "ACKNOWLEDGE_HOST_PROBLEM", "ACKNOWLEDGE_SVC_PROBLEM", host, svc);
 	/* sticky is 2 and normal 0: Nagios 4 and Icinga 2 take any value but
 	 * 2 as normal, Naemon any value but 0 as sticky (docs/core-behaviour.md
-	 * §3); no notification; not persistent, so removing the ack removes
-	 * its comment on every core */
+	 * §3, §9); no notification; persistent as the remote's ack comment
+	 * (removing a persistent ack leaves its comment, on every core) */
 	numf(c, sticky ? 2 : 0);
 	numf(c, 0);
-	numf(c, 0);
+	numf(c, persistent ? 1 : 0);
 	textf(c, extcmd_clean_author(core, author, NULL));
 	textf(c, extcmd_clean_comment(core, comment, 0, NULL));
 	return done(c);

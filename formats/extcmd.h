@@ -97,7 +97,7 @@ void extcmd_free(struct extcmd *c);
 int extcmd_result(struct extcmd *c, long long ts, const char *host, const char *svc, int rc,
 		  const char *encoded_output);
 int extcmd_ack(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
-	       int sticky, const char *author, const char *comment);
+	       int sticky, int persistent, const char *author, const char *comment);
 int extcmd_remove_ack(struct extcmd *c, long long ts, const char *host, const char *svc);
 int extcmd_downtime(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
 		    long long start, long long end, int fixed, long long duration,

@@ -184,7 +184,7 @@ static int build_line(struct applier *a, const struct apply_cmd *c)
 
 	switch (c->verb) {
 	case APPLY_ACK:
-		return extcmd_ack(&a->line, core, c->ts, c->host, c->svc, c->sticky, c->author, c->comment);
+		return extcmd_ack(&a->line, core, c->ts, c->host, c->svc, c->sticky, c->persistent, c->author, c->comment);
 	case APPLY_REMOVE_ACK:
 		return extcmd_remove_ack(&a->line, c->ts, c->host, c->svc);
 	case APPLY_DOWNTIME:

@@ -165,6 +165,7 @@ struct ackc {                           /* the remote's ack comment of an object
 	char *host, *svc;
 	char *author, *comment;         /* cut to their limits */
 	long long time;
+	int persistent;                 /* the comment stays when the ack goes */
 	int cut_author, cut_comment;    /* reported with the object */
 };
 
@@ -416,6 +417,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 			return sd_fail(err, "out of memory");
 		}
 		a->time = sc->entry_time;
+		a->persistent = sc->persistent;
 		a->cut_author = cut_a;
 		a->cut_comment = cut_c;
 		if (!(found = tsearch(a, &r->acks, ackc_cmp))) {
@@ -429,6 +431,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 				t = old->author; old->author = a->author; a->author = t;
 				t = old->comment; old->comment = a->comment; a->comment = t;
 				old->time = a->time;
+				old->persistent = a->persistent;
 				old->cut_author = a->cut_author;
 				old->cut_comment = a->cut_comment;
 			}
@@ -583,8 +586,11 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		r->out->st.acks_removed++;
 	}
 	if (want) {
+		/* persistent as the remote's: its comment then outlives the ack
+		 * on the central as on the remote */
 		struct apply_cmd ack = { .verb = APPLY_ACK, .ts = now, .host = host, .svc = o->description,
-					 .sticky = o->acknowledgement_type == 2, .author = author, .comment = comment };
+					 .sticky = o->acknowledgement_type == 2, .persistent = ra && ra->persistent,
+					 .author = author, .comment = comment };
 		if (apply_cmd(r->a, &ack, r->err) < 0)
 			return -1;
 		r->out->st.acks_set++;
