@@ -85,6 +85,8 @@ my $cts = int(time) - 1;
 for my $c ('ACKNOWLEDGE_SVC_PROBLEM;web01;http;2;0;0;alice;sticky, looking',
            'ACKNOWLEDGE_SVC_PROBLEM;häst-ü;ssh;0;0;0;bob;normal ack',
            'ACKNOWLEDGE_HOST_PROBLEM;häst-ü;0;0;0;carol;power',
+           # persistent: its comment stays when the ack is removed (below)
+           'ACKNOWLEDGE_SVC_PROBLEM;db01;backup;2;0;1;frank;persistent ack',
            'SCHEDULE_SVC_DOWNTIME;db01;mysql;' . ($now - 1800) . ';' . ($now + 3600) . ';1;0;0;dave;DB work',
            'ADD_SVC_COMMENT;web01;load;1;erin;check tomorrow \\\\ C:\\\\tmp',
            'ADD_HOST_COMMENT;db01;1;zoë;Größe prüfen') {
@@ -92,7 +94,7 @@ for my $c ('ACKNOWLEDGE_SVC_PROBLEM;web01;http;2;0;0;alice;sticky, looking',
     is($ans, '', 'remote: ' . substr($c, 0, 40)) if $ans ne '';
 }
 ok(wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: entry_type = 1") } == 2
-                  && @{ $rem->query("GET services\nColumns: description\nFilter: acknowledged = 1") } == 2 }, 30),
+                  && @{ $rem->query("GET services\nColumns: description\nFilter: acknowledged = 1") } == 3 }, 30),
    'remote: acks, downtime, comments applied');
 
 # ---- keys, dirs, the central ------------------------------------------------------------------
@@ -143,7 +145,7 @@ my $b1 = bundle();
 $r = load($CLS, $b1);
 is($r->{rc}, 0, 'first import over Livestatus: exit 0') or diag $r->{err};
 unlike($r->{err}, qr/not a core siteload knows|400:|not take/, 'no refusal, the core known') or diag $r->{err};
-like($r->{err}, qr/acks 3 set 0 removed, downtimes 1 added 0 deleted, comments 2 added 0 deleted/,
+like($r->{err}, qr/acks 4 set 0 removed, downtimes 1 added 0 deleted, comments 2 added 0 deleted/,
      'acks, downtime and comments sent') or diag $r->{err};
 $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", '--livestatus', $CLS, '--core', 'nonesuch', $b1]);
 is($r->{rc}, 2, '--core nonesuch: usage error');
@@ -157,6 +159,7 @@ diff0('first import');
 
 my $ts = int(time) - 2;
 $rem->ls_command('REMOVE_SVC_ACKNOWLEDGEMENT;häst-ü;ssh', $ts);
+$rem->ls_command('REMOVE_SVC_ACKNOWLEDGEMENT;db01;backup', $ts);
 $rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;web01;load;0;LOAD OK\nall fine', $ts + 1);
 $rem->ls_command('ADD_HOST_COMMENT;web01;1;ivan;new comment', $ts);
 my $dt = $rem->query("GET downtimes\nColumns: id");
@@ -166,8 +169,11 @@ ok(wait_for(sub { !@{ $rem->query("GET downtimes\nColumns: id") }
    'remote: changes applied');
 $r = load($CLS, bundle());
 is($r->{rc}, 0, 'changes: exit 0') or diag $r->{err};
-like($r->{err}, qr/acks 0 set 1 removed, downtimes 0 added 1 deleted, comments 1 added 0 deleted/,
-     'changes: one ack removed, one downtime deleted, one comment added') or diag $r->{err};
+like($r->{err}, qr/acks 0 set 2 removed, downtimes 0 added 1 deleted, comments 1 added 0 deleted/,
+     'changes: two acks removed, one downtime deleted, one comment added') or diag $r->{err};
+my $pc = $cen->query("GET comments\nColumns: author comment entry_type persistent\nFilter: service_description = backup");
+is_deeply($pc, [['frank', 'persistent ack', 4, 1]], 'the persistent ack\'s comment stays on the central, as on the remote')
+    or diag explain $pc;
 diff0('after the changes');
 $r = load($CLS, bundle());
 is($r->{rc}, 0, 'unchanged newer bundle: exit 0') or diag $r->{err};
