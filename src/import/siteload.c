@@ -512,28 +512,18 @@ fail:
 	return -1;
 }
 
-/* --core, or the core detected from the core itself (Nagios 4 when it
- * cannot be asked, as in a --dry-run without a central) */
+/* --core; without it a provisional profile from the channel (the one
+ * before detection existed: Icinga 2 with --livestatus, else Nagios 4) so
+ * the option checks can run before the core is asked (import_detect) */
 static int pick_core(struct import_opts *o, const struct import_cli *cli)
 {
-	char pv[128], lv[128];
-	int known;
-
 	if (cli->core) {
 		if (!(o->profile = core_profile_named(cli->core))) {
 			fprintf(stderr, "siteload: --core: want %s, got '%s'\n", CORE_NAMES, cli->core);
 			return 2;
 		}
-	} else if (!o->livestatus && !o->status_file) {
-		o->profile = core_profile(CORE_NAGIOS);
 	} else {
-		if (detect_core(o, pv, sizeof(pv), lv, sizeof(lv)) < 0)
-			return 2;
-		o->profile = core_profile_detect(pv, lv, &known);
-		if (!known)
-			fprintf(stderr, "siteload: the central core says it is '%s'%s%s%s: not a core siteload knows, "
-				"treated as Nagios 4 (--core to choose)\n", pv, *lv ? " (Livestatus '" : "", lv,
-				*lv ? "')" : "");
+		o->profile = core_profile(o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS);
 	}
 	o->core = o->profile->core;
 	return 0;
@@ -656,6 +646,31 @@ static int import_dispatch(int argc, char **argv, struct import_opts *o, struct 
 	return rc;
 }
 
+/* Without --core: the core the central says it is (Nagios 4 when there is
+ * no way to ask, as in a --dry-run without a central); the option checks
+ * again if that changes the family. */
+static int import_detect(struct import_opts *o, const struct import_cli *cli)
+{
+	char pv[128], lv[128];
+	enum sd_core before = o->core;
+	int known;
+
+	if (cli->core || (!o->livestatus && !o->status_file))
+		return 0;
+	if (detect_core(o, pv, sizeof(pv), lv, sizeof(lv)) < 0)
+		return 2;
+	o->profile = core_profile_detect(pv, lv, &known);
+	if (!known)
+		fprintf(stderr, "siteload: the central core says it is '%s'%s%s%s: not a core siteload knows, "
+			"treated as Nagios 4 (--core to choose)\n", pv, *lv ? " (Livestatus '" : "", lv, *lv ? "')" : "");
+	o->core = o->profile->core;
+	if (o->core == before)
+		return 0;
+	if (!cli->fmt)
+		o->config_format = o->core;
+	return import_check_sinks(o);
+}
+
 static int import_main(int argc, char **argv)
 {
 	struct import_opts o = { 0 };
@@ -667,6 +682,7 @@ static int import_main(int argc, char **argv)
 	    (rc = import_check_sources(argc, &o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
 	    (rc = import_check_sinks(&o)) ||
+	    (rc = import_detect(&o, &cli)) ||
 	    (rc = import_prepare(&o, self, &abs_state)))
 		return rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
