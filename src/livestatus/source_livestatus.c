@@ -302,6 +302,10 @@ static int object_row(void *ctx, const struct ls_row *row, sd_error *err)
 	if (!*o.host_name) {
 		bad = "name";
 	}
+	/* the schema's 0 when not acknowledged: naemon-livestatus keeps the
+	 * type of an ack that was removed (status.dat says 0) */
+	if (!o.acknowledged)
+		o.acknowledgement_type = 0;
 	if (bad) {
 		sd_object_label(&o, label, sizeof(label));
 		if (c->sink->skipped)
