@@ -43,12 +43,32 @@ static void step(struct replay_step *s, int *n, int state, long long ts)
 	}
 }
 
+/* The steps' times: not before floor_ts, never going back, never in the
+ * future; the one exception is Icinga's floor, at most one second ahead
+ * (a stale check that ran this second), which Icinga lets the next result
+ * override anyway. */
+static void clamp_steps(struct replay_step *steps, int n, long long floor_ts, long long now)
+{
+	long long prev = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (steps[i].ts < floor_ts)
+			steps[i].ts = floor_ts;
+		if (steps[i].ts > now && steps[i].ts > floor_ts)
+			steps[i].ts = now > floor_ts ? now : floor_ts;
+		if (steps[i].ts < prev)
+			steps[i].ts = prev;
+		prev = steps[i].ts;
+	}
+}
+
 int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		   const struct central_obj *c, int host_problem, long long now,
 		   struct replay_step *steps)
 {
 	const struct core_profile *p = core_profile(core);
-	long long lc, t0, floor_ts = 0, prev;
+	long long lc, t0, floor_ts = 0;
 	int n = 0, s, m, k, cur = 0, hard = 0, cs = 0, chk = 0, i, need;
 
 	if (!r->has_been_checked || r->last_check < (double)EXTCMD_TIME_MIN)
@@ -143,19 +163,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 	if (steps[n - 1].ts != lc && n < REPLAY_MAX)
 		steps[n - 1].ts = lc;   /* the last result carries last_check */
 clamp:
-	prev = 0;
-	for (i = 0; i < n; i++) {
-		if (steps[i].ts < floor_ts)
-			steps[i].ts = floor_ts;
-		/* never in the future; the one exception is Icinga's floor, at
-		 * most one second ahead (a stale check that ran this second),
-		 * which Icinga lets the next result override anyway */
-		if (steps[i].ts > now && steps[i].ts > floor_ts)
-			steps[i].ts = now > floor_ts ? now : floor_ts;
-		if (steps[i].ts < prev)
-			steps[i].ts = prev;
-		prev = steps[i].ts;
-	}
+	clamp_steps(steps, n, floor_ts, now);
 	return n;
 }
 
