@@ -15,8 +15,10 @@
 /* 1 if the central can be read (--livestatus or --status-file) */
 int corewait_have_central(const struct import_opts *o);
 /* c->central, read if not yet (after status.dat caught up with our last
- * send; without either source: an empty central) */
-int corewait_central(struct runctx *c, sd_error *err);
+ * send; without either source: an empty central). site: only that site's
+ * objects are needed (Livestatus reads only what carries its mark, and
+ * the whole central when one of its owned hosts does not); NULL: all. */
+int corewait_central(struct runctx *c, const char *site, sd_error *err);
 /* the applier's first_send callback (ctx: the runctx): marks the time of
  * a send for corewait_central */
 void corewait_sent(void *ctx);

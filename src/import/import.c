@@ -247,7 +247,7 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 
 	if ((fd = bundle_reader_fd(in->r, "state.json")) < 0)
 		return sd_fail(err, "bundle has no state.json");
-	if (corewait_central(c, err) < 0)
+	if (corewait_central(c, site, err) < 0)
 		return -1;
 	if (!(hostsp = sitestate_path(o->state_dir, site, ".hosts")) ||
 	    !(ledgerp = sitestate_path(o->state_dir, site, ".ledger"))) {
@@ -442,7 +442,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 	struct applier *a;
 	sd_error e;
 
-	if (!corewait_have_central(o) || corewait_central(c, &e) < 0 || !(a = state_applier(c, &e))) {
+	if (!corewait_have_central(o) || corewait_central(c, bi->site, &e) < 0 || !(a = state_applier(c, &e))) {
 		if (corewait_have_central(o))
 			runctx_note(c, what, e.msg);
 	} else {
