@@ -108,13 +108,25 @@ static struct central *read_central(struct runctx *c, const char *site, sd_error
 	return central_new();
 }
 
+void corewait_changed(struct runctx *c, const char *site)
+{
+	if (c->central && !*c->central_site && c->o->status_file && site && lines_add(&c->changed_sites, site) == 0) {
+		lines_sort(&c->changed_sites);
+		return;
+	}
+	central_free(c->central);
+	c->central = NULL;
+}
+
 int corewait_central(struct runctx *c, const char *site, sd_error *err)
 {
 	const struct import_opts *o = c->o;
 	int k;
 
-	if (c->central && (!*c->central_site || (site && !strcmp(c->central_site, site))))
+	if (c->central && (!*c->central_site || (site && !strcmp(c->central_site, site))) &&
+	    !(site ? lines_has(&c->changed_sites, site) : c->changed_sites.n > 0))
 		return 0;
+	lines_free(&c->changed_sites);
 	central_free(c->central);
 	c->central = NULL;
 	if (o->status_file)
