@@ -24,13 +24,10 @@ use Cwd qw(abs_path);
 use Encode ();
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
-use IO::Socket::UNIX;
-use IO::Select;
-use POSIX ();
-use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp spew);
 use SiteTest::Naemon;
+use SiteTest::Relay;
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
@@ -180,53 +177,11 @@ is($r->{rc}, 0, 'unchanged newer bundle: exit 0') or diag $r->{err};
 like($r->{err}, qr/0 results for 0 objects, acks 0 set 0 removed, downtimes 0 added 0 deleted, comments 0 added 0 deleted/,
      'unchanged newer bundle: nothing sent but the link') or diag $r->{err};
 
-# ---- a relay in front of the central's socket --------------------------------------------------
-# Byte-transparent (the real Naemon answers everything); on the first COMMAND it runs $hook
-# first, or with drop => 1 it swallows every COMMAND request.
-sub relay {
+# ---- a relay in front of the central's socket (tests/lib/SiteTest/Relay.pm) ---------------------
+sub relay_to_central {
     my (%o) = @_;
     my $path = "$d/relay-" . ++$n;
-    my $srv = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $path, Listen => 16) or die "relay: $!";
-    my $pid = fork() // die;
-    if (!$pid) {
-        my $hooked = 0;
-        $SIG{CHLD} = 'IGNORE';
-        while (my $c = $srv->accept) {
-            my $buf = '';
-            while ($buf !~ /\n\n/) { my $k = sysread($c, $buf, 65536, length $buf) or last }
-            if ($buf =~ /^COMMAND / && $o{hook} && !$hooked++) { $o{hook}->() }
-            # each connection served by a child of its own: siteload keeps its command
-            # connection open while it reads the central back on another
-            if (fork()) { close $c; next }
-            my $up = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $cen->livestatus) or die "relay up: $!";
-            my $sel = IO::Select->new($c, $up);
-            my $out = $buf;
-            OUTER: while (1) {
-                if ($o{drop}) { $out =~ s/COMMAND [^\n]*\n\n//g }
-                if (length $out && $out =~ /\n\n/) {
-                    my $cut = rindex($out, "\n\n") + 2;
-                    syswrite($up, substr($out, 0, $cut));
-                    substr($out, 0, $cut) = '';
-                }
-                my @ready = $sel->can_read(60) or last OUTER;
-                for my $h (@ready) {
-                    my $k = sysread($h, my $chunk, 65536);
-                    if (!$k) {
-                        last OUTER if $h == $up;        # the server is done
-                        $sel->remove($c);               # the client is: let the server answer
-                        next;
-                    }
-                    if ($h == $c) { $out .= $chunk } else { syswrite($c, $chunk) }
-                }
-            }
-            close $up;
-            close $c;
-            POSIX::_exit(0);
-        }
-        POSIX::_exit(0);
-    }
-    close $srv;
-    return ($path, $pid);
+    return ($path, relay(upstream => $cen->livestatus, path => $path, %o));
 }
 
 # ---- a command Naemon refuses ------------------------------------------------------------------
@@ -240,7 +195,7 @@ ok(wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: description
    'remote: backup CRITICAL');
 my $b5 = bundle();
 my $seq0 = seq_of();
-my ($rp, $rpid) = relay(hook => sub {
+my ($rp, $rpid) = relay_to_central(hook => sub {
     # the service db01;backup removed from the central's config behind siteload's back
     my $cut = $orig;
     $cut =~ s/define service \{(?:(?!\}).)*service_description\s+backup\n(?:(?!\}).)*\}\n//s or die 'no backup service';
@@ -273,7 +228,7 @@ ok(wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: description
    'remote: mysql CRITICAL');
 my $b6 = bundle();
 $seq0 = seq_of();
-($rp, $rpid) = relay(drop => 1);
+($rp, $rpid) = relay_to_central(drop => 1);
 $r = load("unix:$rp", '--core', 'checkmk', '--reap-wait', 3, $b6);
 kill 'TERM', $rpid;
 waitpid $rpid, 0;

@@ -4,7 +4,10 @@
 #   (a) Icinga 2 remote (remote_fixture) -> Naemon central over naemon-livestatus alone;
 #   (b) Naemon remote -> Icinga 2 central over Icinga 2's Livestatus;
 # each: scripts/sitediff shows only the documented differences between the two cores' counting
-# (docs/fidelity.md), then an unchanged newer bundle sends nothing but the link result.
+# (docs/fidelity.md), then an unchanged newer bundle sends nothing but the link result;
+#   (c) each central is read only for the importing site's objects (a Livestatus filter on the
+#       mark siteload's config puts on the site's hosts), seen through a logging relay; where an
+#       owned host lacks the mark (config not written by siteload), the whole central is read.
 use strict;
 use warnings;
 use utf8;
@@ -18,6 +21,7 @@ use File::Temp qw(tempdir);
 use Time::HiRes qw(time sleep);
 use SiteTest qw(:DEFAULT slurp);
 use SiteTest::Naemon;
+use SiteTest::Relay;
 
 binmode($_, ':encoding(UTF-8)') for Test::More->builder->output, Test::More->builder->failure_output,
     Test::More->builder->todo_output;
@@ -48,9 +52,10 @@ for my $k (qw(alpha beta)) {
 }
 my $n = 0;
 sub bundle {
-    my ($site, $ls) = @_;
+    my ($site, $ls, $state_only) = @_;
     my $f = "$d/b/b" . ++$n;
-    my $r = run([$SITEDUMP, '--all', '-k', "$d/$site.key", '--site', $site, '--state-dir', "$d/sdstate", '-s', $ls, '-o', $f]);
+    my $r = run([$SITEDUMP, $state_only ? () : '--all', '-k', "$d/$site.key", '--site', $site, '--state-dir', "$d/sdstate",
+                 '-s', $ls, '-o', $f]);
     is($r->{rc}, 0, "bundle $n ($site)") or diag $r->{err};
     return $f;
 }
@@ -128,5 +133,45 @@ $r = run([@LB, bundle('beta', $NRLS)]);
 is($r->{rc}, 0, 'Naemon -> Icinga 2, unchanged: exit 0') or diag $r->{err};
 like($r->{err}, qr/0 results for 0 objects, acks 0 set 0 removed, downtimes 0 added 0 deleted, comments 0 added 0 deleted/,
      'Naemon -> Icinga 2, unchanged: nothing sent but the link') or diag $r->{err};
+
+# ---- (c) the central read filtered to the site ------------------------------------------------
+sub logged_import {
+    my ($label, $cen, $load, $site, $ls) = @_;
+    my ($path, $log) = ("$d/relay-$label", "$d/relay-$label.log");
+    my $pid = relay(upstream => $cen->livestatus, path => $path, log => $log);
+    my @argv = map { $_ eq $cen->livestatus || $_ eq "unix:" . $cen->livestatus ? "unix:$path" : $_ } @$load;
+    # a state bundle (what cron sends): a config bundle reads the whole central, to see the
+    # names the central and the other sites hold
+    my $r = run([@argv, bundle($site, $ls, 1)]);
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    is($r->{rc}, 0, "$label: exit 0") or diag $r->{err};
+    return [ split /\n/, slurp($log) // '' ];
+}
+my $lg = logged_import('naemon', $ncen, \@LA, 'alpha', $IRLS);
+my @gets = grep { /^GET (hosts|services|comments|downtimes)\b/ } @$lg;
+ok(@gets >= 4 && !grep({ !/Filter: (host_)?custom_variables = SITEDUMP_SITE alpha/ } @gets),
+   'Naemon central: every read of hosts, services, comments and downtimes filtered to the site')
+    or diag join("\n", @$lg);
+$lg = logged_import('icinga2', $icen, \@LB, 'beta', $NRLS);
+@gets = grep { /^GET (hosts|services|comments|downtimes)\b/ } @$lg;
+ok(@gets >= 4 && !grep({ !/Filter: (host_)?custom_variable_values >= beta/ } @gets),
+   'Icinga 2 central: every read filtered to the site') or diag join("\n", @$lg);
+# the mark removed from the site's config behind siteload's back: the whole central is read
+my $cf = "$d/cfgA/sitedump-alpha.cfg";
+my $text = slurp($cf);
+(my $unmarked = $text) =~ s/^\s*_SITEDUMP_SITE\s.*\n//mg;
+SiteTest::spew($cf, $unmarked);
+kill 'HUP', $ncen->{pid};
+ok(wait_for(sub { my $x = eval { $ncen->query("GET hosts\nColumns: name\nFilter: custom_variables = SITEDUMP_SITE alpha") };
+                  $x && @$x <= 1 }, 30), 'Naemon central: the site\'s hosts lost their mark');
+sleep 1;
+$lg = logged_import('naemon-unmarked', $ncen, \@LA, 'alpha', $IRLS);
+ok((grep { /^GET hosts \| Filter: custom_variables = SITEDUMP_SITE alpha$/ } @$lg)
+   && (grep { /^GET hosts$/ } @$lg), 'an owned host without the mark: the filtered read, then the whole central')
+    or diag join("\n", @$lg);
+diff('Icinga 2 -> Naemon, after the unmarked read', $IRLS, $NCLS, 'current_attempt,last_state_change',
+     qr/^downtime only on B: service 'db01;mysql' \d+-\d+ fixed author 'dave' comment 'DB maintenance, fixed'$/,
+     qr/^downtime only on A: service 'db01;mysql' \d+-\d+ fixed author 'dave' comment 'DB maintenance; fixed'$/);
 
 done_testing;

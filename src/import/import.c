@@ -247,7 +247,7 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 
 	if ((fd = bundle_reader_fd(in->r, "state.json")) < 0)
 		return sd_fail(err, "bundle has no state.json");
-	if (corewait_central(c, err) < 0)
+	if (corewait_central(c, site, err) < 0)
 		return -1;
 	if (!(hostsp = sitestate_path(o->state_dir, site, ".hosts")) ||
 	    !(ledgerp = sitestate_path(o->state_dir, site, ".ledger"))) {
@@ -285,9 +285,8 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 	state_summary(c, in, &rout.st, apply_get_stats(a));
 	rc = state_taken(c, site, fd, &ro, &rout, apply_get_stats(a), err);
 out:
-	/* what we sent changed the central: read it again next time */
-	central_free(c->central);
-	c->central = NULL;
+	/* what we sent changed the central: read it again for this site */
+	corewait_changed(c, site);
 	apply_free(a);
 	reconcile_out_free(&rout);
 	lines_free(&owned);
@@ -442,7 +441,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 	struct applier *a;
 	sd_error e;
 
-	if (!corewait_have_central(o) || corewait_central(c, &e) < 0 || !(a = state_applier(c, &e))) {
+	if (!corewait_have_central(o) || corewait_central(c, bi->site, &e) < 0 || !(a = state_applier(c, &e))) {
 		if (corewait_have_central(o))
 			runctx_note(c, what, e.msg);
 	} else {
@@ -450,8 +449,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 			runctx_note(c, what, e.msg);
 		apply_free(a);
 	}
-	central_free(c->central);
-	c->central = NULL;
+	corewait_changed(c, bi->site);
 }
 
 /* May this bundle be imported: newer than the site's last, not too old,
@@ -618,6 +616,7 @@ out:
 	seal_sec_free(dk);
 	central_free(c.central);
 	lines_free(&c.dry_owned);
+	lines_free(&c.changed_sites);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(lockp);

@@ -50,7 +50,7 @@ static long long pass(struct runctx *c, int fd, const struct reconcile_opts *ro0
 	ro.report = NULL;       /* the sending run reported cuts and skips */
 	central_free(c->central);
 	c->central = NULL;
-	if (corewait_central(c, err) < 0 || !(a = apply_open(&ao, err)))
+	if (corewait_central(c, ro0->site, err) < 0 || !(a = apply_open(&ao, err)))
 		return -1;
 	if (reconcile_run(fd, c->central, &ro, a, &out, err) == 0)
 		left = apply_get_stats(a)->results + apply_get_stats(a)->commands;

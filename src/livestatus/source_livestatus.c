@@ -443,8 +443,9 @@ static int build_queries(const struct ls_source_opts *o, struct query q[6])
 	q[n++] = (struct query){ Q_SERVICES, cols ? request("services", cols, o->host_headers, o->service_headers) : NULL, object_row };
 	free(cols);
 	if (o->parts & (SD_PART_STATE | SD_PART_CENTRAL)) {
-		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ""), comment_row };
-		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ""), downtime_row };
+		const char *ih = o->item_headers ? o->item_headers : "";
+		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ih), comment_row };
+		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ih), downtime_row };
 	}
 	for (i = 0; i < n; i++)
 		if (!q[i].request) {
