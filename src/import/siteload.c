@@ -733,11 +733,14 @@ static int import_main(int argc, char **argv)
 	if ((rc = import_parse_opts(argc, argv, &o, &cli)) ||
 	    (rc = import_check_sources(argc, &o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
-	    (rc = import_check_sinks(&o)) ||
-	    (rc = import_check_paths(&o)) ||
+	    (rc = import_check_sinks(&o)))
+		return rc;
+	if ((rc = import_check_paths(&o)) ||
 	    (rc = import_detect(&o, &cli)) ||
 	    (rc = import_prepare(&o, self, &abs_state)))
-		return rc;
+		/* through an MTA (--mail): a central that cannot be used now keeps
+		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
+		return rc == 2 && cli.mail ? 75 : rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
 	free(abs_state);
 	return rc;
