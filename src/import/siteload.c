@@ -590,6 +590,58 @@ static int import_check_sinks(struct import_opts *o)
 	return 0;
 }
 
+/* One path an option names: what it must be (S_IFDIR, S_IFIFO, S_IFREG)
+ * and whether siteload writes there. 0, or -1 after the message. */
+static int path_is(const char *opt, const char *path, mode_t type, int writable)
+{
+	struct stat st;
+	const char *want = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO (the core's command pipe)" : "a file";
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "siteload: %s %s: %s%s\n", opt, path, strerror(errno),
+			type == S_IFIFO && errno == ENOENT ? " (the core makes it when it runs with check_external_commands)" : "");
+		return -1;
+	}
+	if ((st.st_mode & S_IFMT) != type) {
+		fprintf(stderr, "siteload: %s %s: not %s\n", opt, path, want);
+		return -1;
+	}
+	if (access(path, writable ? W_OK : R_OK) < 0) {
+		fprintf(stderr, "siteload: %s %s: not %s by this user: %s\n", opt, path,
+			writable ? "writable" : "readable", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What the options name, checked before any bundle is read or anything
+ * written: a misconfigured central is a usage error (exit 2, the bundle
+ * stays with the sender for the next try), never a refused bundle. */
+static int import_check_paths(const struct import_opts *o)
+{
+	sd_error e = { 0 };
+
+	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->config_dir) {
+		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --command-file "
+			"(with --checkresults) or --config-dir (or --dry-run)\n");
+		return 2;
+	}
+	if (o->livestatus && ls_spec_check(o->livestatus, &e) < 0) {
+		fprintf(stderr, "siteload: --livestatus: %s\n", e.msg);
+		return 2;
+	}
+	if ((o->status_file && (path_is("--status-file", o->status_file, S_IFREG, 0) < 0 ||
+				path_is("--objects-cache", o->objects_cache, S_IFREG, 0) < 0)) ||
+	    (o->config_dir && path_is("--config-dir", o->config_dir, S_IFDIR, !o->dry_run) < 0))
+		return 2;
+	if (o->dry_run)
+		return 0;
+	if ((o->checkresults && path_is("--checkresults", o->checkresults, S_IFDIR, 1) < 0) ||
+	    (o->command_file && path_is("--command-file", o->command_file, S_IFIFO, 1) < 0))
+		return 2;
+	return 0;
+}
+
 /* The first things done rather than checked: our own path (o->self, in
  * self[PATH_MAX]) and the state directory, made if need be and made
  * absolute (*abs_state, the caller frees it). 0, or 2 after the message. */
@@ -681,10 +733,14 @@ static int import_main(int argc, char **argv)
 	if ((rc = import_parse_opts(argc, argv, &o, &cli)) ||
 	    (rc = import_check_sources(argc, &o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
-	    (rc = import_check_sinks(&o)) ||
+	    (rc = import_check_sinks(&o)))
+		return rc;
+	if ((rc = import_check_paths(&o)) ||
 	    (rc = import_detect(&o, &cli)) ||
 	    (rc = import_prepare(&o, self, &abs_state)))
-		return rc;
+		/* through an MTA (--mail): a central that cannot be used now keeps
+		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
+		return rc == 2 && cli.mail ? 75 : rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
 	free(abs_state);
 	return rc;
