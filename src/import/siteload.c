@@ -49,6 +49,24 @@ static void usage(FILE *f)
 		"See siteload(1).\n");
 }
 
+/* One subcommand's usage (--help, or a usage error there). */
+#define USAGE_VERIFY "usage: siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_INSPECT "usage: siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_KEYGEN "usage: siteload keygen -o NAME [-f]   (encryption key pair for sitedump --encrypt-to)\n"
+#define USAGE_STALE "usage: siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 static int load_pub(const char *path, struct ms_pubkey *pk)
 {
 	sd_error err = { "" };
@@ -171,6 +189,8 @@ static int check_main(int argc, char **argv, int inspect)
 	int c, json = 0, fd, vf;
 	sd_error err = { "" };
 
+	if (wants_help(argc, argv))
+		return fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stdout), 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -188,11 +208,14 @@ static int check_main(int argc, char **argv, int inspect)
 			else lim.max_total_size = v;
 			break;
 		}
-		default: usage(stderr); return 2;
+		default: fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stderr); return 2;
 		}
 	}
 	if (optind != argc - 1 || (!inspect && !pub) || (json && !inspect)) {
-		usage(stderr);
+		fprintf(stderr, "siteload: %s: %s\n%s", inspect ? "inspect" : "verify",
+			optind >= argc ? "no bundle given (a file, or - for stdin)" : optind < argc - 1 ? "one bundle only"
+			: !pub && !inspect ? "-p SITE.pub missing (the sending site's public key)" : "--json is inspect's",
+			inspect ? USAGE_INSPECT : USAGE_VERIFY);
 		return 2;
 	}
 	path = argv[optind];
@@ -777,6 +800,21 @@ static int stale_main(int argc, char **argv)
 	return rc;
 }
 
+/* A first argument that reads as a command word but is none: not an
+ * option, not "-", no such file (a bundle may be called anything). */
+static int unknown_command(const char *a)
+{
+	struct stat st;
+	size_t i;
+
+	if (!*a || stat(a, &st) == 0)
+		return 0;
+	for (i = 0; a[i]; i++)
+		if (a[i] < 'a' || a[i] > 'z')
+			return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -787,6 +825,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "keygen") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_KEYGEN, stdout), 0;
+	if (!strcmp(argv[1], "stale") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_STALE, stdout), 0;
 	if (!strcmp(argv[1], "keygen")) {
 		const char *name = NULL;
 		char msg[1024];
@@ -800,10 +842,11 @@ int main(int argc, char **argv)
 			else if (c == 'f')
 				force = 1;
 			else
-				return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+				return fputs(USAGE_KEYGEN, stderr), 2;
 		}
 		if (!name || optind < argc - 1)
-			return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+			return fprintf(stderr, "siteload: keygen: %s\n" USAGE_KEYGEN,
+				       !name ? "-o NAME missing" : "unexpected argument"), 2;
 		if (seal_keygen(name, force, msg, sizeof(msg), &err) < 0) {
 			fprintf(stderr, "siteload: keygen: %s\n", err.msg);
 			return 2;
@@ -827,6 +870,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("siteload %s\n", SITEDUMP_VERSION);
 		return 0;
+	}
+	if (unknown_command(argv[1])) {
+		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale; or a bundle file)\n",
+			argv[1]);
+		return 2;
 	}
 	/* no command word: an import (sitedump ... | ssh central siteload -) */
 	return import_main(argc, argv);
