@@ -58,16 +58,21 @@ struct opts {
 };
 
 static int skipped_count;
+/* What goes to stderr besides errors: -q nothing, by default warnings,
+ * -v also what was sent or written (a cron job mails every line). */
+static int verbosity;
 
 static void report_skip(void *ctx, const char *what, const char *why)
 {
 	skipped_count++;
-	fprintf(stderr, "sitedump: skipped %s: %s\n", what, why);
+	if (verbosity >= 0)
+		fprintf(stderr, "sitedump: skipped %s: %s\n", what, why);
 }
 
 static void report_warn(void *ctx, const char *what, const char *why)
 {
-	fprintf(stderr, "sitedump: warning: %s: %s\n", what, why);
+	if (verbosity >= 0)
+		fprintf(stderr, "sitedump: warning: %s: %s\n", what, why);
 }
 
 static void usage(FILE *f)
@@ -373,6 +378,8 @@ static void queue_refused(void *ctx, const char *name, const char *why)
 
 static void queue_dropped(void *ctx, const char *name, const char *why)
 {
+	if (verbosity < 0)
+		return;
 	if (name)
 		fprintf(stderr, "sitedump: queue: dropped %s: %s\n", name, why);
 	else
@@ -381,7 +388,8 @@ static void queue_dropped(void *ctx, const char *name, const char *why)
 
 static void bundle_sent(void *ctx, const char *name, const char *how)
 {
-	fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
+	if (verbosity > 0)
+		fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
 }
 
 /* Deliver bundle `name`: from fd (no queue), or the whole queue. 0 or 3
@@ -589,7 +597,7 @@ static int bundle_write_file(const struct opts *o, const char *outpath, struct b
 		return -1;
 	}
 	rc = out_commit(of, err);
-	if (rc == 0 && outpath && !o->queue_dir)
+	if (rc == 0 && outpath && !o->queue_dir && verbosity > 0)
 		fprintf(stderr, "sitedump: wrote %s\n", outpath);
 	return rc;
 }
@@ -714,6 +722,8 @@ static const struct option longopts[] = {
 	{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, 'V' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "quiet", no_argument, 0, 'q' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -743,6 +753,8 @@ static int opts_take(struct opts *o, int c, const char *arg)
 		o->outpath = arg;
 		break;
 	case 'k': o->key = arg; break;
+	case 'v': verbosity = 1; break;
+	case 'q': verbosity = -1; break;
 	case O_FORMAT:
 		if (!strcmp(arg, "checkresult")) o->fmt = WRITER_CHECKRESULT;
 		else if (!strcmp(arg, "json")) o->fmt = WRITER_JSON;
@@ -804,7 +816,7 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 {
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hVvq", longopts, NULL)) != -1)
 		if ((rc = opts_take(o, c, optarg)) >= 0)
 			return rc;
 	if (optind < argc) {
@@ -826,6 +838,9 @@ static int opts_check_delivery(struct opts *o)
 		return fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n"), 2;
 	if (o->key && (o->fmt_given || o->mark || o->wo.templates))
 		return fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n"), 2;
+	if (o->key && *o->wo.prefix)
+		return fprintf(stderr, "sitedump: -p with a bundle: the names on the central are the central's choice "
+			       "(siteload --prefix)\n"), 2;
 	/* delivery: one transport; --queue puts the bundle in front of it */
 	if ((o->mail_to || o->mail_from || o->sendmail || o->send_cmd || o->queue_dir || o->queue_max_given >= 0) && !o->key)
 		return fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n"), 2;
@@ -866,6 +881,9 @@ static int opts_check_delivery(struct opts *o)
 		o->tr.dir = o->outpath;
 	}
 	o->has_tr = o->send_cmd || o->mail_to || o->queue_dir;
+	if (o->key && !o->has_tr && (!o->outpath || !strcmp(o->outpath, "-")) && isatty(STDOUT_FILENO))
+		return fprintf(stderr, "sitedump: a bundle is binary: not written to a terminal "
+			       "(-o FILE, a pipe, or a transport)\n"), 2;
 	return 0;
 }
 
