@@ -792,6 +792,23 @@ static void fill_result(struct api_objreader *r, struct sd_object *o)
 	}
 }
 
+/* The check command as Icinga's Livestatus shows it: "check_" NAME "!"
+ * (the prefix of the command's type, then its arguments, always empty
+ * since 2.11). Into the arena, before any pointer into it is taken. */
+static void command_text(struct api_objreader *r)
+{
+	size_t off = r->arena.len, name = r->str[F_CHECK_COMMAND];
+
+	if (name == NONE || !r->arena.p[name])
+		return;
+	sbuf_puts(&r->arena, "check_");
+	if (!r->arena.oom)
+		sbuf_puts(&r->arena, r->arena.p + name);
+	sbuf_putc(&r->arena, '!');
+	sbuf_putc(&r->arena, '\0');
+	r->str[F_CHECK_COMMAND] = off;
+}
+
 static int emit_object(struct api_objreader *r, enum sd_objtype type)
 {
 	struct sd_object o;
@@ -803,6 +820,7 @@ static int emit_object(struct api_objreader *r, enum sd_objtype type)
 
 	sbuf_putc(&r->perf, '\0');
 	r->perf.len--;
+	command_text(r);
 	if (r->arena.oom || r->perf.oom)
 		return r_oom(r), -1;
 	sd_object_clear(&o);
