@@ -59,6 +59,10 @@ object Service "dt" { import "s"; host_name = "gw" }
 object Service "ünï – cödé" { import "s"; host_name = "dß-ü"; groups = [ "web" ] }
 object Service "pending" { import "s"; host_name = "gw" }
 object Service "semi;colon" { import "s"; host_name = "gw" }
+object Host "behind" { import "h"; max_check_attempts = 1 }
+object Dependency "web-behind" { parent_host_name = "web-1"; child_host_name = "behind" }
+object Service "nl-first" { import "s"; host_name = "gw" }
+object Service "literal" { import "s"; host_name = "gw" }
 EOF
 
 my $ic = icinga2_api_start(name => 'api-source', conf => $conf);
@@ -97,6 +101,9 @@ result(svc('gw', 'ack-sticky'), 2, "CRITICAL: sticky", undef);
 result(svc('gw', 'dt'), 0, "OK", undef);
 result(svc('dß-ü', 'ünï – cödé'), 3, "UNKNOWN: ünïcödé ✓ – \"quoted\" <b>", [ "ü=1" ]);
 result(svc('gw', 'semi;colon'), 0, "OK; with semicolon", undef);
+result(host('behind'), 1, "DOWN: behind a down parent", undef);
+result(svc('gw', 'nl-first'), 0, "\nonly long output", undef);
+result(svc('gw', 'literal'), 0, "first\nwith a literal \\n in it", undef);
 
 post_ok('/v1/actions/acknowledge-problem', { %{ svc('web-1', 'ack-normal') }, author => 'alice', comment => 'on it – ü' },
         'normal ack');
@@ -146,6 +153,14 @@ sub by_key {
 my %EXPLAINED = (
     # Icinga's Livestatus shows persistent 1 for every comment; the API the comment's own flag
     'comments persistent' => sub { my ($api, $ls) = @_; $ls eq 'true' },
+    # a host whose parent is down: Livestatus UNREACHABLE (2), the API has no reachability (DOWN, 1)
+    'host state' => sub { my ($api, $ls) = @_; $api == 1 && $ls == 2 },
+    # an output starting with a line break: Icinga's Livestatus drops the long output
+    'service long_plugin_output' => sub { my ($api, $ls) = @_;
+        $api eq 'only long output' && $ls eq '' or
+        # a literal backslash-n: Livestatus escapes line breaks as backslash-n and nothing else, so
+        # the Livestatus source reads it as a line break; the API gives the text as it is
+        $api eq 'with a literal \\n in it' && $ls eq "with a literal \n in it" },
 );
 my %explained;
 
@@ -179,7 +194,7 @@ sub compare {
 my $state_api = dump_json('state-api', @API, '--format', 'json');
 my $state_ls = dump_json('state-ls', @LS, '--format', 'json');
 is($state_api->{source}, "icinga2-api:$A->{url}", 'the source is named');
-ok(@{ $state_api->{services} } == 10 && @{ $state_api->{hosts} } == 4, 'all objects read from the API')
+ok(@{ $state_api->{services} } == 12 && @{ $state_api->{hosts} } == 5, 'all objects read from the API')
     or diag(scalar(@{ $state_api->{services} }) . " services");
 compare($state_api, $state_ls, 'state');
 
@@ -282,18 +297,22 @@ SKIP: {
         $big .= qq{object Host "big-$h" { check_command = "dummy"; enable_active_checks = false; vars.n = $h }\n};
         $big .= qq{object Service "svc-$_" { import "b"; host_name = "big-$h" }\n} for 1 .. 100;
     }
-    my $bic = icinga2_api_start(name => 'api-big', conf => $big);
+    my $bic = icinga2_api_start(name => 'api-big', conf => $big, checker => 1);
     my $B = $bic->{api};
-    my $checked = wait_for(sub {
-        my $rows = $bic->query("GET services\nStats: has_been_checked = 1\n");
-        $rows && $rows->[0][0] >= 2000 }, 120, 1);
-    ok($checked, '2,000 services checked');
+    my $n_checked = 0;
+    wait_for(sub {
+        my $r = run([ $SD, '-s', $bic->livestatus, '--format', 'json', '-o', "$TMP/big-count.json" ]);
+        my $j = $r->{rc} == 0 ? $J->decode(slurp("$TMP/big-count.json")) : { services => [] };
+        $n_checked = grep { $_->{has_been_checked} } @{ $j->{services} };
+        $n_checked >= 2000 }, 120, 2);
+    is($n_checked, 2000, '2,000 services checked');
     my %m;
     for my $src ([ 'api', '-s', $B->{url}, '--api-user', 'root', '--api-password-file', $B->{passfile},
                    '--api-ca', $B->{ca} ], [ 'livestatus', '-s', $bic->livestatus ]) {
         my ($n, @a) = @$src;
         for my $i (1 .. 3) {
             my $r = run([ '/usr/bin/time', '-v', $SD, @a, '--all', '--format', 'json', '-o', "$TMP/big-$n.json" ]);
+            is($r->{rc}, 0, "big site from $n: exit 0") or diag($r->{err});
             my ($wall) = $r->{err} =~ /Elapsed \(wall clock\) time.*: (?:(\d+):)?([\d.]+)$/m;
             my ($rss) = $r->{err} =~ /Maximum resident set size \(kbytes\): (\d+)/;
             my ($u) = $r->{err} =~ /User time \(seconds\): ([\d.]+)/;
@@ -301,7 +320,10 @@ SKIP: {
             $wall = $r->{err} =~ /Elapsed \(wall clock\) time.*: (\d+):([\d.]+)$/m ? $1 * 60 + $2 : $wall;
             push @{ $m{$n} }, sprintf('%.2fs wall %.2fs cpu %d KB', $wall // -1, ($u // 0) + ($s // 0), $rss // -1);
         }
-        diag("2,000 services, --all --format json from $n: " . join(' | ', @{ $m{$n} }));
+        my $j = $J->decode(slurp("$TMP/big-$n.json"));
+        is(scalar(@{ $j->{services} }), 2000, "big site from $n: 2,000 services");
+        diag("2,000 services, --all --format json from $n (" . (-s "$TMP/big-$n.json") . " bytes): "
+             . join(' | ', @{ $m{$n} }));
     }
     $bic->stop;
 }

@@ -696,6 +696,9 @@ static int r_scalar(struct api_objreader *r, int kind, const char *s, size_t len
 		return 1;
 	case 7:
 		if (r->mode == M_PDV && r->pkey != P_NONE) {
+			/* Icinga writes an integral double without ".0" */
+			if (kind == 'n' && len > 2 && !memcmp(s + len - 2, ".0", 2))
+				len -= 2;
 			r->pdv[r->pkey] = r->pdvbuf.len;
 			sbuf_putn(&r->pdvbuf, s, len);
 			sbuf_putc(&r->pdvbuf, '\0');
