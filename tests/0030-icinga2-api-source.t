@@ -206,6 +206,17 @@ my $all_api = dump_json('all-api', @API, '--all', '--format', 'json');
 my $all_ls = dump_json('all-ls', @LS, '--all', '--format', 'json');
 compare($all_api, $all_ls, 'state and config');
 
+# the default format (check result text, asked with only the fields it needs): the same
+# records, but for the objects with a documented difference and the file header's time
+{
+    my ($ra, $rl) = map { run([ $SD, @$_, '--site', 's' ]) } \@API, \@LS;
+    ok($ra->{rc} == 0 && $rl->{rc} == 0, 'checkresult text from both') or diag("$ra->{err}$rl->{err}");
+    my @r = map { [ grep { !/^file_time=|host_name=behind|service_description=(nl-first|literal)\n/ } split /\n\n/, $_->{out} ] }
+            $ra, $rl;
+    ok(@{ $r[0] } >= 12, 'checkresult records') or diag($ra->{out});
+    is_deeply($r[0], $r[1], 'checkresult text: the same records from the API as from Livestatus');
+}
+
 # what the comparison rests on: the site is what the test made it
 my $o = by_key($all_api);
 ok($o->{'service web-1;soft'}{state_type} == 0 && $o->{'service web-1;soft'}{current_attempt} < 3, 'a soft problem');
