@@ -22,7 +22,7 @@ VERSION   ?= 0.1.0
 MAKEFLAGS += --no-builtin-rules
 .SUFFIXES:
 
-PKGS      := yajl zlib libzstd libsodium libdeflate libarchive libcurl
+PKGS      := yajl zlib libzstd libsodium libdeflate libarchive libcurl inih
 CC        ?= cc
 FUZZ_CC   ?= clang
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))

@@ -33,6 +33,7 @@
 #include "icinga2api/source_api.h"
 #include "formats/statusdat.h"
 #include "model/core.h"
+#include "base/optfile.h"
 #include "formats/writers.h"
 #include "export/tee.h"
 
@@ -864,6 +865,30 @@ static int opts_take(struct opts *o, int c, const char *arg)
 	return -1;
 }
 
+#define SITEDUMP_CONF "/etc/sitedump/sitedump.conf"
+
+/* The options of --config-file FILE (--config is -C, as in livedump), or
+ * of SITEDUMP_CONF when it exists, put in
+ * front of the command line's (base/optfile.h): *argv becomes the merged
+ * one (*fargv, freed by the caller). -1: go on, else the exit code. */
+static int opts_file(int *argc, char ***argv, char ***fargv)
+{
+	const char *path;
+	sd_error e = { "" };
+	int n;
+
+	if (optfile_pick("config-file", argc, *argv, SITEDUMP_CONF, &path, &e) < 0 ||
+	    (path && optfile_merge(path, "sitedump", longopts, *argc, *argv, &n, fargv, &e) < 0)) {
+		fprintf(stderr, "sitedump: %s\n", e.msg);
+		return 2;
+	}
+	if (path) {
+		*argc = n;
+		*argv = *fargv;
+	}
+	return -1;
+}
+
 /* The command line into o, each option checked on its own; -1: go on,
  * else the exit code. */
 static int opts_parse(struct opts *o, int argc, char **argv)
@@ -1047,6 +1072,7 @@ static void opts_fill_defaults(struct opts *o)
 int main(int argc, char **argv)
 {
 	static struct opts o = { .lo = { .timeout_ms = 30000 }, .wo = { .prefix = "" }, .queue_max_given = -1 };
+	char **fargv = NULL;
 	int rc;
 
 	/* libsodium only for keys and bundles: its start-up costs a plain
@@ -1058,8 +1084,8 @@ int main(int argc, char **argv)
 		}
 		return keygen_main(argc - 1, argv + 1);
 	}
-	if ((rc = opts_parse(&o, argc, argv)) >= 0 || (rc = opts_check_delivery(&o)) ||
-	    (rc = opts_check_format(&o)) || (rc = opts_select_source(&o)))
+	if ((rc = opts_file(&argc, &argv, &fargv)) >= 0 || (rc = opts_parse(&o, argc, argv)) >= 0 ||
+	    (rc = opts_check_delivery(&o)) || (rc = opts_check_format(&o)) || (rc = opts_select_source(&o)))
 		goto out;
 	opts_fill_defaults(&o);
 	if (o.key && sodium_init() < 0) {
@@ -1073,5 +1099,7 @@ out:
 	free(o.sh);
 	free(o.oh);
 	free(o.api_urlbuf);
+	if (fargv)
+		optfile_free(argc, fargv);
 	return rc;
 }

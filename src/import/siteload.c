@@ -29,6 +29,7 @@
 #include "livestatus/livestatus.h"
 #include "bundle/keyfile.h"
 #include "bundle/seal.h"
+#include "base/optfile.h"
 #include "transports/mail.h"
 #include "transports/spool.h"
 
@@ -751,28 +752,63 @@ static int import_detect(struct import_opts *o, const struct import_cli *cli)
 	return import_check_sinks(o);
 }
 
+/* The import with its argv: the checks in their order, then the run. */
+static int import_main_argv(int argc, char **argv, struct import_opts *o, struct import_cli *cli, char *self,
+			    char **abs_state)
+{
+	int rc;
+
+	if ((rc = import_parse_opts(argc, argv, o, cli)) ||
+	    (rc = import_check_sources(argc, o, cli)) ||
+	    (rc = import_pick_cores(o, cli)) ||
+	    (rc = import_check_sinks(o)))
+		return rc;
+	if ((rc = import_check_paths(o)) ||
+	    (rc = import_detect(o, cli)) ||
+	    (rc = import_prepare(o, self, abs_state)))
+		/* through an MTA (--mail): a central that cannot be used now keeps
+		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
+		return rc == 2 && cli->mail ? 75 : rc;
+	return import_dispatch(argc, argv, o, cli);
+}
+
+#define SITELOAD_CONF "/etc/sitedump/siteload.conf"
+
+/* argv with the options of --config FILE, or of SITELOAD_CONF when it
+ * exists, in front (base/optfile.h); *nargv NULL: none. 0 or 2. */
+static int import_optfile(int *argc, char **argv, int *nargc, char ***nargv)
+{
+	const char *path;
+	sd_error e = { "" };
+
+	*nargv = NULL;
+	if (optfile_pick("config", argc, argv, SITELOAD_CONF, &path, &e) < 0 ||
+	    (path && optfile_merge(path, "siteload", import_longopts, *argc, argv, nargc, nargv, &e) < 0)) {
+		fprintf(stderr, "siteload: %s\n", e.msg);
+		return 2;
+	}
+	return 0;
+}
+
 static int import_main(int argc, char **argv)
 {
 	struct import_opts o = { 0 };
 	struct import_cli cli = { 0 };
-	char self[PATH_MAX], *abs_state = NULL;
-	int rc;
+	char self[PATH_MAX], *abs_state = NULL, **fargv = NULL;
+	int rc, fargc = 0;
 
-	if ((rc = import_parse_opts(argc, argv, &o, &cli)) ||
-	    (rc = import_check_sources(argc, &o, &cli)) ||
-	    (rc = import_pick_cores(&o, &cli)) ||
-	    (rc = import_check_sinks(&o)))
+	if ((rc = import_optfile(&argc, argv, &fargc, &fargv)))
 		return rc;
-	if ((rc = import_check_paths(&o)) ||
-	    (rc = import_detect(&o, &cli)) ||
-	    (rc = import_prepare(&o, self, &abs_state)))
-		/* through an MTA (--mail): a central that cannot be used now keeps
-		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
-		return rc == 2 && cli.mail ? 75 : rc;
-	rc = import_dispatch(argc, argv, &o, &cli);
+	if (fargv) {
+		rc = import_main_argv(fargc, fargv, &o, &cli, self, &abs_state);
+		optfile_free(fargc, fargv);
+	} else {
+		rc = import_main_argv(argc, argv, &o, &cli, self, &abs_state);
+	}
 	free(abs_state);
 	return rc;
 }
+
 
 static int stale_main(int argc, char **argv)
 {

@@ -360,7 +360,7 @@ static void cw_warned(void *ctx, const char *what, const char *why)
 static char *cw_write(const struct cw_site *site, int nagios, const struct writer_opts *wo,
 		      int *max_warnings)
 {
-	struct sd_meta m = { "site", "fuzz", 0, SD_PART_CONFIG };
+	struct sd_meta m = { .site = "site", .source = "fuzz", .created = 0, .parts = SD_PART_CONFIG };
 	struct cw_run run = { 0, 0 };
 	sd_error err = { "" };
 	struct sd_sink *k;

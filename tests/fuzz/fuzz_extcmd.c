@@ -301,9 +301,9 @@ static void build_all(struct extcmd *c, enum sd_core core, const char *host, con
 	e[k = 0] = NULL; e[++k] = host; if (is_svc) e[++k] = svc; e[++k] = num; e[++k] = out;
 	check_line(c, is_svc ? "PROCESS_SERVICE_CHECK_RESULT" : "PROCESS_HOST_CHECK_RESULT", k + 1, e);
 
-	CHECK(extcmd_ack(c, core, TS, host, svc, flags & 1, author, comment) == 0);
-	e[k = 0] = NULL; e[++k] = host; if (is_svc) e[++k] = svc; e[++k] = flags & 1 ? "2" : "1";
-	e[++k] = "0"; e[++k] = "0"; e[++k] = ca; e[++k] = cc;
+	CHECK(extcmd_ack(c, core, TS, host, svc, flags & 1, flags & 2, author, comment) == 0);
+	e[k = 0] = NULL; e[++k] = host; if (is_svc) e[++k] = svc; e[++k] = flags & 1 ? "2" : "0";
+	e[++k] = "0"; e[++k] = flags & 2 ? "1" : "0"; e[++k] = ca; e[++k] = cc;
 	check_line(c, is_svc ? "ACKNOWLEDGE_SVC_PROBLEM" : "ACKNOWLEDGE_HOST_PROBLEM", k + 1, e);
 
 	CHECK(extcmd_downtime(c, core, TS, host, svc, 1795000000, 1795003600, flags & 2, 600, author, comment) == 0);
