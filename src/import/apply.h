@@ -15,11 +15,18 @@
 #include "model/snapshot.h"
 #include "model/core.h"
 
+struct api_opts;
+
 struct apply_opts {
 	enum sd_core core;
 	const char *checkresults;       /* spool dir, or NULL */
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */
+	/* Icinga 2's REST API (src/icinga2api/api.h), or NULL: takes results
+	 * (raw parts, apply_result_parts) and every command */
+	const struct api_opts *api;
+	int reload_wait_ms;             /* the API: how long a 503 (reload) is retried */
+	const char *check_source;       /* the API: results' check_source (the site) */
 	FILE *dry_run;                  /* print here instead of delivering */
 	int timeout_ms;                 /* every wait on a socket or FIFO */
 	int reap_wait_ms;               /* how long the core may take to read the spool */
@@ -32,6 +39,7 @@ struct apply_opts {
 
 struct apply_stats {
 	long long results, commands, files, refused;
+	long long already;              /* the core had a newer result (the API's 409) */
 };
 
 /* A command for the core, as fields; apply.c builds the line each core
@@ -49,6 +57,7 @@ struct apply_cmd {
 	int fixed, persistent;          /* downtime / comment */
 	long long start, end, duration; /* downtime */
 	long long id;                   /* deletions: the central's id */
+	const char *name;               /* deletions: the central's name (the REST API), or NULL */
 };
 
 struct applier;
@@ -59,6 +68,12 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err);
  * core through the spool. */
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err);
+/* Does the channel take a result's parts as they are (output and long
+ * output joined by a real newline, perf data apart: the REST API)? Then
+ * apply_result_parts, not an encoded output. */
+int apply_takes_parts(const struct applier *a);
+int apply_result_parts(struct applier *a, const char *host, const char *svc, int rc, long long ts,
+		       double exec_time, double latency, const char *output, const char *perf, sd_error *err);
 /* Any other command. */
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */

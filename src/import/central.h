@@ -24,6 +24,7 @@ struct central_obj {
 
 struct central_item {                   /* a downtime or a user comment */
 	long long id;
+	char *name;                     /* the REST API's name ("host!svc!uuid"), or NULL */
 	char *host, *svc;
 	long long start, end, duration, entry_time;
 	int fixed, persistent;
@@ -56,6 +57,11 @@ struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_err
 struct central *central_read_statusdat(const char *status, const char *objects,
 				       void (*report)(void *ctx, const char *what, const char *why),
 				       void *report_ctx, sd_error *err);
+/* Read through Icinga 2's REST API (every host, service, comment and
+ * downtime the ApiUser may see: the whole central, not only one site's);
+ * comments and downtimes carry the names the API's actions take. */
+struct api_opts;
+struct central *central_read_api(const struct api_opts *o, sd_error *err);
 /* An empty model (tests, --dry-run without a central). */
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);

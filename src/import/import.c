@@ -419,7 +419,9 @@ static int read_central(struct ctx *c, sd_error *err)
 		return 0;
 	if (o->status_file)
 		statusdat_wait(c);
-	if (o->livestatus)
+	if (o->api)
+		c->central = central_read_api(o->api, err);
+	else if (o->livestatus)
 		c->central = central_read_livestatus(o->livestatus, o->timeout_ms, err);
 	else if (o->status_file)
 		c->central = central_read_statusdat(o->status_file, o->objects_cache, o->report, o->ctx, err);
@@ -435,7 +437,7 @@ static int read_central(struct ctx *c, sd_error *err)
 
 static int have_central(const struct import_opts *o)
 {
-	return o->livestatus || o->status_file;
+	return o->livestatus || o->status_file || o->api;
 }
 
 /* ---- config ---- */
@@ -1773,7 +1775,7 @@ static int send_link(struct ctx *c, struct applier *a, const struct bundle_info 
 
 static int has_sink(const struct import_opts *o)
 {
-	return o->checkresults || o->command_file || o->livestatus || o->dry_run;
+	return o->checkresults || o->command_file || o->livestatus || o->api || o->dry_run;
 }
 
 static int import_state(struct ctx *c, struct input *in, sd_error *err)
@@ -1813,6 +1815,9 @@ static int import_state(struct ctx *c, struct input *in, sd_error *err)
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
+	ao.api = o->api;
+	ao.reload_wait_ms = o->reload_wait_ms;
+	ao.check_source = site;
 	ao.dry_run = o->dry_run;
 	ao.timeout_ms = o->timeout_ms;
 	ao.reap_wait_ms = o->reap_wait_ms;
@@ -1996,6 +2001,9 @@ static void link_only(struct ctx *c, const struct bundle_info *bi, const char *w
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
+	ao.api = o->api;
+	ao.reload_wait_ms = o->reload_wait_ms;
+	ao.check_source = bi->site;
 	ao.timeout_ms = o->timeout_ms;
 	ao.reap_wait_ms = o->reap_wait_ms;
 	ao.report = applier_report;
