@@ -65,9 +65,10 @@ $central->command("ADD_SVC_COMMENT;central-own;own-svc;1;root;central comment");
 
 sub bundle {
     my ($name, @args) = @_;
+    my $want = $name eq 'b5' ? 1 : 0;   # b5: the ';' service skipped in the bundle's Nagios config (exit 1)
     my $r = run([$SITEDUMP, @args ? @args : ('--all'), '-k', "$d/alpha.key", '--site', 'alpha',
                  '--state-dir', "$d/sdstate", '-s', $RLS, '-o', "$d/b/$name"]);
-    is($r->{rc}, 0, "sitedump bundle $name") or diag $r->{err};
+    is($r->{rc}, $want, "sitedump bundle $name") or diag $r->{err};
     return "$d/b/$name";
 }
 my @API = ('--icinga2-api', $A->{url}, '--api-user', 'root', '--api-password-file', $A->{passfile},
@@ -194,6 +195,44 @@ for my $case (['no --api-ca', ['--icinga2-api', $A->{url}, '--api-user', 'root',
     $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/state", @$args, $b4]);
     is($r->{rc}, 2, "usage: $name: exit 2");
     like($r->{err}, $re, "usage: $name: named");
+}
+
+# ---- what only the API carries: a service named with ';', a host's long output ---------------
+# (the remote gets them by active dummy checks: a checker for these two objects only, the
+# fixture's objects have active checks off)
+{
+    open(my $fh, '>>:encoding(UTF-8)', $rem->{conf}) or die "$rem->{conf}: $!";
+    print $fh <<'EOC';
+object CheckerComponent "checker" { }
+object Host "longout" { check_command = "dummy"; check_interval = 2s; retry_interval = 2s; max_check_attempts = 1;
+  vars.dummy_state = 0; vars.dummy_text = "UP - first line\nhost long line 2 ünï\nhost long line 3|hl=1;2;3" }
+object Service "semi;colon" { host_name = "gw"; check_command = "dummy"; check_interval = 2s; retry_interval = 2s;
+  max_check_attempts = 1; vars.dummy_state = 1; vars.dummy_text = "SEMI WARNING; really\nlong; line|s=1" }
+EOC
+    close $fh;
+    kill 'HUP', $rem->{pid};
+    ok(wait_for(sub {
+        my $s = eval { $rem->query("GET services\nColumns: has_been_checked\nFilter: host_name = gw\nFilter: description = semi;colon") } || [];
+        my $h = eval { $rem->query("GET hosts\nColumns: has_been_checked\nFilter: name = longout") } || [];
+        @$s && $s->[0][0] && @$h && $h->[0][0] }, 60, 0.5), 'remote: semi;colon and longout checked');
+    my $b5 = bundle('b5');
+    $r = load($b5);
+    is($r->{rc}, 0, '\';\' service and host long output: exit 0') or diag $r->{err};
+    like($r->{err}, qr/6 hosts owned, 0 refused, config file written/, 'the host with long output in the config');
+    unlike($r->{err}, qr/semi;colon'?: (?:refused|skipped|unknown|';')|0 hosts owned/, 'the \';\' service neither refused nor skipped');
+    like($r->{err}, qr/: 3 results for 2 objects, .* 0 refused/, 'results for both');
+    my $c = $central->query_hash("GET services\nColumns: state plugin_output long_plugin_output perf_data\n"
+                                 . "Filter: host_name = gw\nFilter: description = semi;colon");
+    is_deeply([ map { [ @$_{qw(state plugin_output long_plugin_output perf_data)} ] } @$c ],
+              [ [ 1, 'SEMI WARNING; really', 'long; line', 's=1' ] ], 'central: the \';\' service with its result');
+    my $h = $central->query_hash("GET hosts\nColumns: state plugin_output long_plugin_output perf_data\nFilter: name = longout");
+    is_deeply([ map { [ @$_{qw(state plugin_output long_plugin_output perf_data)} ] } @$h ],
+              [ [ 0, 'UP - first line', 'host long line 2 ünï\\nhost long line 3', 'hl=1;2;3' ] ],   # Livestatus shows LF as \\n
+              'central: the host\'s long output (the Livestatus path leaves it out)');
+    $r = diff_central('--ignore', 'last_check');
+    like($r->{out}, qr/sitediff: 1 differences \(6 hosts, 13 services compared\)/,
+         'sitediff: the central matches the remote with both (but for the central user\'s comment)')
+        or diag $r->{out};
 }
 
 done_testing;

@@ -145,6 +145,22 @@ static int result_to(struct applier *a, struct channel *ch, const struct chan_re
 	return 0;
 }
 
+const char *apply_name_problem(const char *name, int semi_ok)
+{
+	const char *why = extcmd_name_problem(name);
+	char *t, *p;
+
+	if (!why || !semi_ok || !strchr(name, ';'))
+		return why;
+	if (!(t = strdup(name)))
+		return "out of memory";
+	for (p = t; (p = strchr(p, ';')); )
+		*p = ',';
+	why = extcmd_name_problem(t);   /* static text */
+	free(t);
+	return why;
+}
+
 int apply_takes_parts(const struct applier *a)
 {
 	return a->cmd && a->cmd->parts && !a->res;

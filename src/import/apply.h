@@ -74,6 +74,9 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 int apply_takes_parts(const struct applier *a);
 int apply_result_parts(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		       double exec_time, double latency, const char *output, const char *perf, sd_error *err);
+/* extcmd_name_problem, but with semi_ok a ';' is no problem (the REST
+ * API names objects in JSON; Livestatus and the FIFO split at ';'). */
+const char *apply_name_problem(const char *name, int semi_ok);
 /* Any other command. */
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */

@@ -402,7 +402,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 	if (!(host = cname(r, sc->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sc->service_description && extcmd_name_problem(sc->service_description)) ||
+	    (sc->service_description && apply_name_problem(sc->service_description, apply_takes_parts(r->a))) ||
 	    !central_find(r->c, host, sc->service_description))
 		return 0;       /* the object itself is reported in pass 2 */
 	if (sc->entry_type == 4) {
@@ -490,7 +490,7 @@ static int p1_downtime(void *ctx, const struct sd_downtime *sd, sd_error *err)
 	if (!(host = cname(r, sd->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sd->service_description && extcmd_name_problem(sd->service_description)) ||
+	    (sd->service_description && apply_name_problem(sd->service_description, apply_takes_parts(r->a))) ||
 	    !central_find(r->c, host, sd->service_description))
 		return 0;       /* reported with its object in pass 2 */
 	item_what(what, sizeof(what), "downtime", sd->id, host, sd->service_description);
@@ -725,7 +725,7 @@ static int p2_object(void *ctx, const struct sd_object *o, sd_error *err)
 	}
 	snprintf(what, sizeof(what), "%s '%s%s%s'", is_host ? "host" : "service", host,
 		 is_host ? "" : ";", is_host ? "" : o->description);
-	if ((why = extcmd_name_problem(host)) || (!is_host && (why = extcmd_name_problem(o->description)))) {
+	if ((why = extcmd_name_problem(host)) || (!is_host && (why = apply_name_problem(o->description, apply_takes_parts(r->a))))) {
 		r->out->st.refused++;
 		report(r, what, why);
 		return 0;
