@@ -100,7 +100,7 @@ diag(sprintf('first import: %d requests (results, commands, the link result) in 
 unlike($r->{err}, qr/left out|altered|refused:/, 'nothing left out or altered (hosts\' long output, \'|\')');
 
 # last_check on the central is the time Icinga 2.13 processed the result (docs/fidelity.md):
-# the one field left out here; checked apart below through execution_start
+# the one field left out here; checked apart below through execution_end
 $r = diff_central('--ignore', 'last_check');
 is($r->{rc}, 0, 'sitediff: the central mirrors the remote but for last_check') or diag $r->{out}, $r->{err};
 like($r->{out}, qr/0 differences \(5 hosts, 12 services compared\)/, 'all 17 objects compared');
@@ -108,7 +108,7 @@ $r = diff_central();
 my @lc = $r->{out} =~ /^(?:host|service) .*: last_check: A \d+ B \d+$/mg;
 is(scalar(@lc), 14, 'without --ignore: the 14 checked objects differ in last_check only') or diag $r->{out};
 
-# the remote's times: execution_start = its last_check, execution time = its execution_time
+# the remote's times: execution_end = its last_check, execution time = its execution_time
 sub remote_times {
     my %t;
     for my $x (@{ $rem->query_hash("GET services\nColumns: host_name description last_check execution_time has_been_checked") }) {
@@ -126,11 +126,11 @@ sub central_times {
     return \%t;
 }
 my ($rt, $ct) = (remote_times(), central_times());
-my @bad = grep { !$ct->{$_} || $ct->{$_}{execution_start} != $rt->{$_}{last_check}
+my @bad = grep { !$ct->{$_} || $ct->{$_}{execution_end} != $rt->{$_}{last_check}
                  || abs(($ct->{$_}{execution_end} - $ct->{$_}{execution_start}) - $rt->{$_}{execution_time}) > 1e-6
                  || ($ct->{$_}{check_source} // '') ne 'alpha' } sort keys %$rt;
 is(scalar(keys %$rt), 10, '10 checked services on the remote');
-is("@bad", '', 'execution_start = the remote\'s last_check, execution time the remote\'s, check_source the site');
+is("@bad", '', 'execution_end = the remote\'s last_check, execution time the remote\'s, check_source the site');
 
 # ---- the same state again, in a newer bundle: nothing that changes anything ------------------
 sleep 1;

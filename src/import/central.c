@@ -264,9 +264,9 @@ void central_free(struct central *c)
  * Why: the names the API gives comments and downtimes are what
  * remove-comment/remove-downtime take (there are no numeric ids in the
  * API's actions), and a result's last check is read as its
- * execution_start, which the API channel sets to the remote's last check
+ * execution_end, which the API channel sets to the remote's last check
  * (Icinga 2.13 sets last_check itself, to the time it processed the
- * result: docs/core-behaviour.md "Icinga 2 REST API"). The reply of each
+ * result: docs/core-behaviour.md §9). The reply of each
  * object query is streamed through the JSON scanner; only the attributes
  * below are asked for. */
 
@@ -274,7 +274,7 @@ enum api_kind { AK_HOST, AK_SERVICE, AK_COMMENT, AK_DOWNTIME };
 
 struct api_rec {                        /* one object of a query's results */
 	char *name, *host, *svc, *author, *text;
-	double state, state_type, attempt, max_attempts, ack, exec_start, last_check;
+	double state, state_type, attempt, max_attempts, ack, exec_start, exec_end, last_check;
 	double start, end, duration, entry_time, entry_type, legacy_id;
 	int checked, fixed, persistent, stale;
 };
@@ -362,6 +362,8 @@ static int ar_value(struct api_read *a, const char *num, const unsigned char *s,
 	} else if (a->depth == 5 && !strcmp(a->key4, "last_check_result")) {
 		if (num && !strcmp(a->key5, "execution_start"))
 			a->r.exec_start = strtod(num, NULL);
+		else if (num && !strcmp(a->key5, "execution_end"))
+			a->r.exec_end = strtod(num, NULL);
 		else if (s && !strcmp(a->key5, "output"))
 			a->r.stale = len >= strlen(CENTRAL_STALE_PREFIX) &&
 				     !memcmp(s, CENTRAL_STALE_PREFIX, strlen(CENTRAL_STALE_PREFIX));
@@ -422,6 +424,7 @@ static int ar_object(struct api_read *a)
 {
 	struct sd_object so = { 0 };
 	struct api_rec *r = &a->r;
+	struct central_obj *o;
 
 	if (!r->host || (a->kind == AK_SERVICE && !r->svc))
 		return 0;       /* not the shape asked for: nothing to reconcile against */
@@ -432,11 +435,17 @@ static int ar_object(struct api_read *a)
 	so.current_attempt = (int)r->attempt;
 	so.max_check_attempts = (int)r->max_attempts;
 	so.has_been_checked = r->checked;
-	so.last_check = r->checked && r->exec_start > 0 ? r->exec_start : r->last_check;
+	/* the remote's last check as the API channel sent it (execution_end);
+	 * Icinga's own last_check is when it processed the result */
+	so.last_check = r->checked && r->exec_end > 0 ? r->exec_end : r->last_check;
 	so.acknowledged = r->ack > 0;
 	so.acknowledgement_type = (int)r->ack;
 	so.plugin_output = r->stale ? CENTRAL_STALE_PREFIX : "";
-	return c_object(a->c, &so, a->err);
+	if (c_object(a->c, &so, a->err) < 0)
+		return -1;
+	if ((o = find_mut(a->c, so.host_name, so.description)))
+		o->exec_start = r->checked ? r->exec_start : 0;
+	return 0;
 }
 
 /* a comment's or downtime's record into the model (with its API name) */

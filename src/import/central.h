@@ -16,6 +16,9 @@ struct central_obj {
 	char *host, *svc;               /* svc NULL for hosts */
 	int state, state_type, attempt, max_attempts, has_been_checked;
 	double last_check;
+	/* read through the REST API: the current result's execution_start
+	 * (Icinga drops a result that starts before it), else 0 */
+	double exec_start;
 	int acknowledged, ack_type;
 	char *ack_author, *ack_comment; /* newest entry_type 4 comment; NULL if none */
 	long long ack_time;

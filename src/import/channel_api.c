@@ -13,8 +13,7 @@
  * through the channel's refused callback and the run goes on; a 409
  * "newer result" (Icinga >= 2.14) means the central already has it; a 503
  * or a lost connection (the core reloading, docs/core-behaviour.md) is
- * retried until --reload-wait is over. docs/core-behaviour.md "Icinga 2
- * REST API".
+ * retried until --reload-wait is over. docs/core-behaviour.md §9.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -164,10 +163,12 @@ static int api_result(struct channel *ch, const struct chan_result *r, sd_error 
 	cr.output = out;
 	cr.perf = items;
 	cr.n_perf = split_perf(perf, items, strlen(perf) / 2 + 1);
-	/* start = the remote's last check: the time Icinga compares to drop
-	 * older results, and what the central's model reads back */
-	cr.start = (double)r->ts;
-	cr.end = (double)r->ts + (r->exec_time > 0 ? r->exec_time : 0);
+	/* end = the result's time: Icinga makes it last_state_change, and the
+	 * central's model reads it back as the last check; the execution time
+	 * before it (reconcile.c keeps start after the central's current one:
+	 * Icinga drops a result that starts earlier, with 200) */
+	cr.end = (double)r->ts;
+	cr.start = (double)r->ts - (r->exec_time > 0 ? r->exec_time : 0);
 	cr.check_source = a->ch.source;
 	a->what = name_what(what, sizeof(what), "check result", r->host, r->svc);
 	rc = post(a, IA_PATH_PROCESS_CHECK_RESULT, ia_process_check_result(&t, &cr, err), err);

@@ -636,10 +636,16 @@ static int send_parts(struct run *r, const struct sd_object *o, const char *host
 		out[lo + 1 + ll] = 0;
 	}
 	for (i = 0; i < n; i++) {
+		/* a result goes as execution_start = ts - execution time; Icinga
+		 * drops one that starts before its current one (with 200, unseen):
+		 * a longer execution time than the gap is shortened to fit */
+		double x = o->execution_time > 0 ? o->execution_time : 0;
+		if (c->exec_start > 0 && (double)steps[i].ts - x < c->exec_start)
+			x = (double)steps[i].ts > c->exec_start ? (double)steps[i].ts - c->exec_start : 0;
 		if (steps[i].state == 0 || steps[i].state != c->state)
 			*cleared |= steps[i].state == 0 || c->ack_type != 2;
 		if (apply_result_parts(r->a, host, o->type == SD_HOST ? NULL : o->description, steps[i].state,
-				       steps[i].ts, o->execution_time, o->latency, out, perf, r->err) < 0) {
+				       steps[i].ts, x, o->latency, out, perf, r->err) < 0) {
 			free(out);
 			free(perf);
 			return -1;
