@@ -239,4 +239,25 @@ EOC
         or diag $r->{out};
 }
 
+# ---- what the channel relies on (docs/core-behaviour.md §9), on the central's own service ---------
+{
+    my $T = time - 3600;
+    my $pcr = sub {
+        my ($rc, $start, $end, $out) = @_;
+        my ($st, $j) = api_post($central, '/v1/actions/process-check-result',
+                                { type => 'Service', service => 'central-own!own-svc', exit_status => $rc,
+                                  plugin_output => $out, execution_start => $start, execution_end => $end });
+        my (undef, $g) = api_get($central, '/v1/objects/services/central-own!own-svc?attrs=last_check_result&attrs=last_state_change&attrs=last_check');
+        return ($st, $g->{results}[0]{attrs});
+    };
+    my ($st, $a) = $pcr->(2, $T + 100, $T + 110, 'A');
+    is($a->{last_state_change}, $T + 110, 'Icinga: last_state_change = execution_end');
+    cmp_ok($a->{last_check}, '>', $T + 3000, 'Icinga: last_check = when it processed the result');
+    ($st, $a) = $pcr->(0, $T + 105, $T + 106, 'B');
+    is($a->{last_check_result}{output}, 'B', 'Icinga: a later start is taken, though it ends before the current one');
+    ($st, $a) = $pcr->(1, $T + 104, $T + 200, 'C');
+    is($st, 200, 'Icinga 2.13: an earlier start answered 200 ...');
+    is($a->{last_check_result}{output}, 'B', '... and dropped');
+}
+
 done_testing;
