@@ -1,8 +1,9 @@
 /*
  * apply.h - deliver what reconciliation decided to the central core.
  *
- * Three channels (channel.h), chosen per run: a Nagios checkresult spool
- * directory (results only), the core's command FIFO, a Livestatus socket.
+ * Four channels (channel.h), chosen per run: a Nagios checkresult spool
+ * directory (results only), the core's command FIFO, a Livestatus socket,
+ * Icinga 2's REST API (results as raw parts, commands as fields).
  * Check results go to the spool when one is given, else as commands; every
  * other command (acks, downtimes, comments) goes to the FIFO or Livestatus.
  * Results always reach the core before the commands that depend on them:

@@ -1,13 +1,13 @@
 /*
  * channel.h - one way of handing results and commands to the central
  * core: the checkresult spool (channel_spool.c), the command FIFO
- * (channel_fifo.c), a Livestatus socket (channel_livestatus.c).
+ * (channel_fifo.c), a Livestatus socket (channel_livestatus.c), Icinga
+ * 2's REST API (channel_api.c: results and commands).
  *
  * Why this interface: apply.c decides what goes where and in which order
  * (results before the commands that depend on them); a channel only
- * moves bytes and says when the core has taken them. A new channel (the
- * REST API) is a new file with these five functions; nothing above
- * apply.c changes.
+ * moves bytes and says when the core has taken them. A new channel is a
+ * new file with these five functions; nothing above apply.c changes.
  */
 #ifndef SITEDUMP_CHANNEL_H
 #define SITEDUMP_CHANNEL_H
