@@ -29,6 +29,7 @@ struct apich {
 	struct api *api;
 	int reload_wait_ms;
 	const char *what;               /* the object of the request in flight */
+	int is_result;                  /* ... and it is a check result */
 };
 
 static void refuse(struct apich *a, const char *why)
@@ -46,7 +47,9 @@ static int on_result(void *ctx, const struct ia_result *r, sd_error *err)
 	(void)err;
 	if (r->code >= 200 && r->code < 300)
 		return 0;
-	if (r->code == 409) {           /* "Newer check result already present" */
+	if (r->code == 409 && a->is_result && r->status && strstr(r->status, "ewer")) {
+		/* "Newer check result already present" (Icinga >= 2.14); other
+		 * 409s (an ack on an OK object) are refusals */
 		a->ch.already++;
 		return 0;
 	}
@@ -91,7 +94,7 @@ static int post(struct apich *a, const char *path, char *body, sd_error *err)
 		return sd_fail(err, "%s", e.msg);
 	}
 	if (ia_read_results(rep.body, rep.len, on_result, a, &e) < 0) {
-		if (st == 409 && strstr(e.msg, "ewer"))
+		if (st == 409 && a->is_result && strstr(e.msg, "ewer"))
 			a->ch.already++;
 		else
 			refuse(a, st == 404 ? "404: No objects found (not on the central, or the ApiUser's "
@@ -171,6 +174,7 @@ static int api_result(struct channel *ch, const struct chan_result *r, sd_error 
 	cr.start = (double)r->ts - (r->exec_time > 0 ? r->exec_time : 0);
 	cr.check_source = a->ch.source;
 	a->what = name_what(what, sizeof(what), "check result", r->host, r->svc);
+	a->is_result = 1;
 	rc = post(a, IA_PATH_PROCESS_CHECK_RESULT, ia_process_check_result(&t, &cr, err), err);
 	free(items);
 	free(out);
@@ -234,6 +238,7 @@ static int api_command(struct channel *ch, const char *line, const struct apply_
 		return sd_fail(err, "internal: the API channel takes commands as fields");
 	body = cmd_body(c, what, sizeof(what), &path, err);
 	a->what = what;
+	a->is_result = 0;
 	return post(a, path, body, err);
 }
 
