@@ -245,7 +245,7 @@ EOC
         or diag $r->{out};
 }
 
-# ---- what the channel relies on (docs/core-behaviour.md §9), on the central's own service ---------
+# ---- what the channel relies on (docs/core-behaviour.md §10), on the central's own service ---------
 {
     my $T = time - 3600;
     my $pcr = sub {

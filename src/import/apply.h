@@ -20,6 +20,7 @@ struct api_opts;
 
 struct apply_opts {
 	enum sd_core core;
+	const struct core_profile *profile;     /* the central core; NULL: core's family */
 	const char *checkresults;       /* spool dir, or NULL */
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */
@@ -29,6 +30,10 @@ struct apply_opts {
 	int reload_wait_ms;             /* the API: how long a 503 (reload) is retried */
 	const char *check_source;       /* the API: results' check_source (the site) */
 	FILE *dry_run;                  /* print here instead of delivering */
+	/* deliver nothing: each object a result would go to and each command
+	 * is reported as not taken (reading the central back after a run:
+	 * what a new run would still send did not arrive) */
+	int verify;
 	int timeout_ms;                 /* every wait on a socket or FIFO */
 	int reap_wait_ms;               /* how long the core may take to read the spool */
 	/* a command the core refused (Livestatus 452): reported, not fatal */
@@ -82,6 +87,9 @@ const char *apply_name_problem(const char *name, int semi_ok);
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */
 int apply_finish(struct applier *a, sd_error *err);
+/* How the core will read a result's text on the channel results take
+ * (extcmd_encode_result_text). */
+enum core_text apply_text(const struct applier *a);
 const struct apply_stats *apply_get_stats(const struct applier *a);
 void apply_free(struct applier *a);             /* NULL ok; removes unfinished temp files */
 #endif

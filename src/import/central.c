@@ -10,6 +10,7 @@
 
 #include <search.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "import/central.h"
@@ -198,22 +199,45 @@ static void sink_init(struct sd_sink *s, struct central *c)
 	s->comment = c_comment;
 }
 
-struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_error *err)
+/* The filters on a site's mark: Nagios-family Livestatus matches a custom
+ * variable by name and value; Icinga 2's takes only = on the whole dict or
+ * >= on the list of values, so there any top-level variable with the
+ * site's name as its value matches (a superset: ownership is checked
+ * anyway, and the remote's own variables are below vars.sitedump_remote). */
+static int site_filters(const char *site, enum sd_core core, char **hosts, char **others)
+{
+	if (core == CORE_ICINGA2)
+		return asprintf(hosts, "Filter: custom_variable_values >= %s\n", site) < 0 ||
+		       asprintf(others, "Filter: host_custom_variable_values >= %s\n", site) < 0 ? -1 : 0;
+	return asprintf(hosts, "Filter: custom_variables = SITEDUMP_SITE %s\n", site) < 0 ||
+	       asprintf(others, "Filter: host_custom_variables = SITEDUMP_SITE %s\n", site) < 0 ? -1 : 0;
+}
+
+struct central *central_read_livestatus(const char *spec, int timeout_ms, const char *site, enum sd_core core,
+					sd_error *err)
 {
 	struct central *c = central_new();
 	struct ls_source_opts o = { 0 };
 	struct sd_sink s;
+	char *hf = NULL, *of = NULL;
+	int rc = -1;
 
-	if (!c) {
+	if (!c || (site && site_filters(site, core, &hf, &of) < 0)) {
 		sd_fail(err, "out of memory");
-		return NULL;
+		goto out;
 	}
 	sink_init(&s, c);
 	o.spec = spec;
 	o.timeout_ms = timeout_ms;
-	o.host_headers = o.host_only_headers = o.service_headers = "";
+	o.host_headers = "";
+	o.host_only_headers = hf ? hf : "";
+	o.service_headers = o.item_headers = of ? of : "";
 	o.parts = SD_PART_CENTRAL;     /* only the columns c_object reads */
-	if (source_livestatus_run(&o, &s, err) < 0) {
+	rc = source_livestatus_run(&o, &s, err);
+out:
+	free(hf);
+	free(of);
+	if (rc < 0) {
 		central_free(c);
 		return NULL;
 	}
@@ -266,7 +290,7 @@ void central_free(struct central *c)
  * API's actions), and a result's last check is read as its
  * execution_end, which the API channel sets to the remote's last check
  * (Icinga 2.13 sets last_check itself, to the time it processed the
- * result: docs/core-behaviour.md §9). The reply of each
+ * result: docs/core-behaviour.md §10). The reply of each
  * object query is streamed through the JSON scanner; only the attributes
  * below are asked for. */
 
@@ -517,30 +541,40 @@ static int ar_feed(void *ctx, const char *buf, size_t n, sd_error *err)
 }
 
 static const char *const api_queries[][2] = {
-	{ "/v1/objects/hosts", "{\"attrs\":[\"name\",\"state\",\"state_type\",\"check_attempt\","
-	  "\"max_check_attempts\",\"last_check\",\"last_check_result\",\"acknowledgement\"]}" },
-	{ "/v1/objects/services", "{\"attrs\":[\"name\",\"host_name\",\"state\",\"state_type\",\"check_attempt\","
-	  "\"max_check_attempts\",\"last_check\",\"last_check_result\",\"acknowledgement\"]}" },
-	{ "/v1/objects/comments", "{\"attrs\":[\"host_name\",\"service_name\",\"author\",\"text\","
-	  "\"entry_time\",\"entry_type\",\"persistent\",\"legacy_id\"]}" },
-	{ "/v1/objects/downtimes", "{\"attrs\":[\"host_name\",\"service_name\",\"author\",\"comment\","
-	  "\"start_time\",\"end_time\",\"duration\",\"fixed\",\"entry_time\",\"legacy_id\"]}" },
+	{ "/v1/objects/hosts", "\"attrs\":[\"name\",\"state\",\"state_type\",\"check_attempt\","
+	  "\"max_check_attempts\",\"last_check\",\"last_check_result\",\"acknowledgement\"]" },
+	{ "/v1/objects/services", "\"attrs\":[\"name\",\"host_name\",\"state\",\"state_type\",\"check_attempt\","
+	  "\"max_check_attempts\",\"last_check\",\"last_check_result\",\"acknowledgement\"]" },
+	{ "/v1/objects/comments", "\"attrs\":[\"host_name\",\"service_name\",\"author\",\"text\","
+	  "\"entry_time\",\"entry_type\",\"persistent\",\"legacy_id\"]" },
+	{ "/v1/objects/downtimes", "\"attrs\":[\"host_name\",\"service_name\",\"author\",\"comment\","
+	  "\"start_time\",\"end_time\",\"duration\",\"fixed\",\"entry_time\",\"legacy_id\"]" },
 };
 
-/* One object query streamed into the model. */
-static int api_query(struct api *h, struct central *c, enum api_kind kind, sd_error *err)
+/* One object query streamed into the model; site: only objects whose
+ * host carries the site's mark (vars.sitedump_site), or NULL. */
+static int api_query(struct api *h, struct central *c, enum api_kind kind, const char *site, sd_error *err)
 {
 	struct api_read a = { 0 };
 	struct jscan *js;
+	char *body;
 	long st;
 
 	a.c = c;
 	a.kind = kind;
 	a.err = err;
-	/* a string up to 64 MiB: an output the central holds is its own business */
-	if (!(js = jscan_new(&ar_callbacks, &a, 64 << 20)))
+	/* the site's name as a filter variable, never inside the filter's text */
+	if ((site ? asprintf(&body, "{%s,\"filter\":\"host.vars.sitedump_site == sitedump_site\","
+			     "\"filter_vars\":{\"sitedump_site\":\"%s\"}}", api_queries[kind][1], site)
+		  : asprintf(&body, "{%s}", api_queries[kind][1])) < 0)
 		return sd_fail(err, "out of memory");
-	st = api_stream(h, "GET", api_queries[kind][0], api_queries[kind][1], ar_feed, js, err);
+	/* a string up to 64 MiB: an output the central holds is its own business */
+	if (!(js = jscan_new(&ar_callbacks, &a, 64 << 20))) {
+		free(body);
+		return sd_fail(err, "out of memory");
+	}
+	st = api_stream(h, "GET", api_queries[kind][0], body, ar_feed, js, err);
+	free(body);
 	if (st >= 200 && st < 300 && a.failed != 2 && (a.failed || jscan_finish(js) != JSCAN_OK))
 		st = a.failed ? sd_fail(err, "out of memory") : sd_fail(err, "%s", jscan_error(js));
 	rec_clear(&a.r);
@@ -550,12 +584,24 @@ static int api_query(struct api *h, struct central *c, enum api_kind kind, sd_er
 	return st < 0 ? -1 : 0;
 }
 
-struct central *central_read_api(const struct api_opts *o, sd_error *err)
+/* a site name that needs no JSON escaping (seq_site_ok's are such) */
+static int site_plain(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+struct central *central_read_api(const struct api_opts *o, const char *site, sd_error *err)
 {
 	struct central *c = central_new();
 	struct api *h = NULL;
 	enum api_kind k;
 
+	if (site && !site_plain(site))
+		site = NULL;    /* the whole central: ownership is checked anyway */
 	if (!c || !(h = api_open(o, err))) {
 		if (!c)
 			sd_fail(err, "out of memory");
@@ -563,7 +609,7 @@ struct central *central_read_api(const struct api_opts *o, sd_error *err)
 		return NULL;
 	}
 	for (k = AK_HOST; k <= AK_DOWNTIME; k++)
-		if (api_query(h, c, k, err) < 0) {
+		if (api_query(h, c, k, site, err) < 0) {
 			api_close(h);
 			central_free(c);
 			return NULL;

@@ -56,15 +56,21 @@ struct central {
  * NULL with err set on failure. A status.dat block that cannot be read is
  * left out of the model, a time out of range clamped; each is reported
  * through report(report_ctx, what, why) (NULL: not reported), one line. */
-struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_error *err);
+/* site, core: only the objects (and their comments and downtimes) whose
+ * host carries siteload's mark of that site (the custom variable
+ * SITEDUMP_SITE, Icinga 2: vars.sitedump_site), so an import costs what
+ * its site holds, not what the central holds; NULL: the whole central. */
+struct central *central_read_livestatus(const char *spec, int timeout_ms, const char *site, enum sd_core core,
+					sd_error *err);
 struct central *central_read_statusdat(const char *status, const char *objects,
 				       void (*report)(void *ctx, const char *what, const char *why),
 				       void *report_ctx, sd_error *err);
-/* Read through Icinga 2's REST API (every host, service, comment and
- * downtime the ApiUser may see: the whole central, not only one site's);
- * comments and downtimes carry the names the API's actions take. */
+/* Read through Icinga 2's REST API: with site, the objects (and their
+ * comments and downtimes) whose host carries vars.sitedump_site = site,
+ * NULL: all the ApiUser may see. Comments and downtimes carry the names
+ * the API's actions take. */
 struct api_opts;
-struct central *central_read_api(const struct api_opts *o, sd_error *err);
+struct central *central_read_api(const struct api_opts *o, const char *site, sd_error *err);
 /* An empty model (tests, --dry-run without a central). */
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);

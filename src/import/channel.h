@@ -59,7 +59,9 @@ struct channel {
 struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, sd_error *err);
 /* A FIFO nobody reads is an error here, not a hang. */
 struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *err);
-struct channel *channel_livestatus_open(const char *spec, int timeout_ms, sd_error *err);
+/* In the dialect of the core's Livestatus (profile). */
+struct channel *channel_livestatus_open(const char *spec, const struct core_profile *profile, int timeout_ms,
+					sd_error *err);
 /* Icinga 2's REST API: results and commands as actions, each reply read;
  * a 503 (the core reloading) or a lost connection retried for reload_wait_ms. */
 struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, sd_error *err);

@@ -13,7 +13,7 @@
  * through the channel's refused callback and the run goes on; a 409
  * "newer result" (Icinga >= 2.14) means the central already has it; a 503
  * or a lost connection (the core reloading, docs/core-behaviour.md) is
- * retried until --reload-wait is over. docs/core-behaviour.md §9.
+ * retried until --reload-wait is over. docs/core-behaviour.md §10.
  */
 #include <stdlib.h>
 #include <stdio.h>

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "import/corewait.h"
+#include "import/sitestate.h"
 #include "base/child.h"
 #include "base/deadline.h"
 #include "livestatus/livestatus.h"
@@ -72,22 +73,74 @@ static void statusdat_wait(struct runctx *c)
 	}
 }
 
-int corewait_central(struct runctx *c, sd_error *err)
+/* Whether the site's model lacks one of the hosts it owns (their config
+ * was not written by siteload, or before the mark existed): then the
+ * mark cannot be trusted to find them. */
+static int owned_missing(struct runctx *c, const char *site, sd_error *err)
+{
+	struct lines owned = { 0 };
+	char *p = sitestate_path(c->o->state_dir, site, ".hosts");
+	size_t i;
+	int missing = 0;
+
+	if (!p)
+		return sd_fail(err, "out of memory");
+	if (lines_read(p, &owned, err) < 0) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	for (i = 0; i < owned.n && !missing; i++)
+		missing = !central_has_host(c->central, owned.v[i]);
+	for (i = 0; i < c->dry_owned.n && !missing && !strcmp(c->dry_site, site); i++)
+		missing = !central_has_host(c->central, c->dry_owned.v[i]);
+	lines_free(&owned);
+	return missing;
+}
+
+static struct central *read_central(struct runctx *c, const char *site, sd_error *err)
 {
 	const struct import_opts *o = c->o;
 
-	if (c->central)
+	if (o->api)
+		return central_read_api(o->api, site, err);
+	if (o->livestatus)
+		return central_read_livestatus(o->livestatus, o->timeout_ms, site, o->core, err);
+	if (o->status_file)
+		return central_read_statusdat(o->status_file, o->objects_cache, o->report, o->ctx, err);
+	return central_new();
+}
+
+void corewait_changed(struct runctx *c, const char *site)
+{
+	if (c->central && !*c->central_site && c->o->status_file && site && lines_add(&c->changed_sites, site) == 0) {
+		lines_sort(&c->changed_sites);
+		return;
+	}
+	central_free(c->central);
+	c->central = NULL;
+}
+
+int corewait_central(struct runctx *c, const char *site, sd_error *err)
+{
+	const struct import_opts *o = c->o;
+	int k;
+
+	if (c->central && (!*c->central_site || (site && !strcmp(c->central_site, site))) &&
+	    !(site ? lines_has(&c->changed_sites, site) : c->changed_sites.n > 0))
 		return 0;
+	lines_free(&c->changed_sites);
+	central_free(c->central);
+	c->central = NULL;
 	if (o->status_file)
 		statusdat_wait(c);
-	if (o->api)
-		c->central = central_read_api(o->api, err);
-	else if (o->livestatus)
-		c->central = central_read_livestatus(o->livestatus, o->timeout_ms, err);
-	else if (o->status_file)
-		c->central = central_read_statusdat(o->status_file, o->objects_cache, o->report, o->ctx, err);
-	else
-		c->central = central_new();
+	if ((!o->livestatus && !o->api) || (site && strlen(site) >= sizeof(c->central_site)))
+		site = NULL;
+	if ((c->central = read_central(c, site, err)) && site && (k = owned_missing(c, site, err)) != 0) {
+		central_free(c->central);
+		c->central = k < 0 ? NULL : read_central(c, site = NULL, err);
+	}
+	snprintf(c->central_site, sizeof(c->central_site), "%s", site ? site : "");
 	if (!c->central) {
 		char msg[SD_ERRLEN];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
@@ -234,7 +287,7 @@ int corewait_loaded(struct runctx *c, const char *site, const char *gen0, sd_err
 			corewait_generation(c, gen);
 			restarted = *gen && strcmp(gen, gen0);
 		}
-		if (restarted && corewait_central(c, err) == 0) {
+		if (restarted && corewait_central(c, site, err) == 0) {
 			for (i = 0, missing = 0; i < owned.n; i++)
 				missing += !central_has_host(c->central, owned.v[i]);
 			if (!missing)

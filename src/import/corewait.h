@@ -15,8 +15,15 @@
 /* 1 if the central can be read (--livestatus or --status-file) */
 int corewait_have_central(const struct import_opts *o);
 /* c->central, read if not yet (after status.dat caught up with our last
- * send; without either source: an empty central) */
-int corewait_central(struct runctx *c, sd_error *err);
+ * send; without either source: an empty central). site: only that site's
+ * objects are needed (Livestatus reads only what carries its mark, and
+ * the whole central when one of its owned hosts does not); NULL: all. */
+int corewait_central(struct runctx *c, const char *site, sd_error *err);
+/* site sent to the central: its objects in c->central are old now. A
+ * model of one site's objects is dropped; the whole central read from
+ * status.dat is kept for the other sites of the run (one parse per run,
+ * not per site) and read again only for this one. */
+void corewait_changed(struct runctx *c, const char *site);
 /* the applier's first_send callback (ctx: the runctx): marks the time of
  * a send for corewait_central */
 void corewait_sent(void *ctx);

@@ -32,6 +32,7 @@
 #include "import/candidate.h"
 #include "import/central.h"
 #include "import/corewait.h"
+#include "import/readback.h"
 #include "import/reconcile.h"
 #include "import/runctx.h"
 #include "import/siteconfig.h"
@@ -163,6 +164,7 @@ static struct applier *state_applier(struct runctx *c, const char *site, sd_erro
 	struct apply_opts ao = { 0 };
 
 	ao.core = o->core;
+	ao.profile = o->profile;
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
@@ -211,6 +213,30 @@ static void state_summary(struct runctx *c, const struct input *in, const struct
 		c->status = 1;      /* refused, not merely unknown to the central */
 }
 
+/* 0 when the central took everything, 1 when it refused or did not show
+ * something (reported; the sequence is then not recorded, so the next run
+ * sends it again), -1 when it cannot be read back. */
+static int state_taken(struct runctx *c, const char *site, int fd, struct reconcile_opts *ro,
+		       const struct reconcile_out *rout, const struct apply_stats *as, sd_error *err)
+{
+	long long left = 0;
+	char why[200];
+
+	if (readback_possible(c->o) && as->results + as->commands > as->refused) {
+		ro->ledger = rout->ledger;
+		ro->nledger = rout->nledger;
+		if ((left = readback_run(c, fd, ro, err)) < 0)
+			return -1;
+	}
+	if (!left && !as->refused)
+		return 0;
+	snprintf(why, sizeof(why), "the central core did not take %lld of the results and commands sent%s: "
+		 "sequence not recorded, the next run sends them again", left + as->refused,
+		 as->refused ? " (it refused some)" : "");
+	runctx_report(c, site, why);
+	return 1;
+}
+
 static int import_state(struct runctx *c, struct input *in, sd_error *err)
 {
 	const struct import_opts *o = c->o;
@@ -224,7 +250,7 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 
 	if ((fd = bundle_reader_fd(in->r, "state.json")) < 0)
 		return sd_fail(err, "bundle has no state.json");
-	if (corewait_central(c, err) < 0)
+	if (corewait_central(c, site, err) < 0)
 		return -1;
 	if (!(hostsp = sitestate_path(o->state_dir, site, ".hosts")) ||
 	    !(ledgerp = sitestate_path(o->state_dir, site, ".ledger"))) {
@@ -260,11 +286,10 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 	if (apply_finish(a, err) < 0)
 		goto out;
 	state_summary(c, in, &rout.st, apply_get_stats(a));
-	rc = 0;
+	rc = state_taken(c, site, fd, &ro, &rout, apply_get_stats(a), err);
 out:
-	/* what we sent changed the central: read it again next time */
-	central_free(c->central);
-	c->central = NULL;
+	/* what we sent changed the central: read it again for this site */
+	corewait_changed(c, site);
 	apply_free(a);
 	reconcile_out_free(&rout);
 	lines_free(&owned);
@@ -419,7 +444,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 	struct applier *a;
 	sd_error e;
 
-	if (!corewait_have_central(o) || corewait_central(c, &e) < 0 || !(a = state_applier(c, bi->site, &e))) {
+	if (!corewait_have_central(o) || corewait_central(c, bi->site, &e) < 0 || !(a = state_applier(c, bi->site, &e))) {
 		if (corewait_have_central(o))
 			runctx_note(c, what, e.msg);
 	} else {
@@ -427,8 +452,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 			runctx_note(c, what, e.msg);
 		apply_free(a);
 	}
-	central_free(c->central);
-	c->central = NULL;
+	corewait_changed(c, bi->site);
 }
 
 /* May this bundle be imported: newer than the site's last, not too old,
@@ -515,10 +539,17 @@ static void bundle_import(struct runctx *c, struct input *in)
 	if (want_config && config_step(c, in, want_state, what) < 0)
 		return;
 	if (want_state && has_sink(o)) {
-		if (import_state(c, in, &e) < 0) {
+		int k = import_state(c, in, &e);
+		if (k < 0) {
 			runctx_report(c, what, e.msg);
 			c->status = 2;
 			set_outcome(in, IMPORT_FAILED, e.msg);
+			return;
+		}
+		if (k > 0) {
+			if (c->status < 1)
+				c->status = 1;
+			set_outcome(in, IMPORT_FAILED, "the central core did not take everything");
 			return;
 		}
 	} else if (want_state) {
@@ -588,6 +619,7 @@ out:
 	seal_sec_free(dk);
 	central_free(c.central);
 	lines_free(&c.dry_owned);
+	lines_free(&c.changed_sites);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(lockp);

@@ -18,6 +18,10 @@ struct runctx {
 	int status;
 	long long now;
 	struct central *central;        /* read lazily, dropped after changes */
+	char central_site[256];         /* it holds only this site's objects ("": all) */
+	/* sites that sent to the central since the whole model was read: their
+	 * objects in it are old (status.dat: one parse serves every other site) */
+	struct lines changed_sites;
 	/* --dry-run writes no state: the hosts a config part would give the
 	 * site are kept here for the state part of the same run */
 	char dry_site[256];

@@ -611,7 +611,8 @@ static int cfg_collect(struct cfg *g, int fd, sd_error *err)
 	char *hostsp;
 	int rc;
 
-	if (corewait_have_central(o) && corewait_central(g->c, err) < 0)
+	/* the whole central: a host of its own or of another site is not to be taken */
+	if (corewait_have_central(o) && corewait_central(g->c, NULL, err) < 0)
 		return -1;
 	if (!(hostsp = sitestate_path(o->state_dir, g->site, ".hosts")))
 		return sd_fail(err, "out of memory");

@@ -26,6 +26,8 @@
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
 #include "formats/nagios_objects.h"
+#include "formats/statusdat.h"
+#include "livestatus/livestatus.h"
 #include "bundle/keyfile.h"
 #include "bundle/seal.h"
 #include "transports/mail.h"
@@ -588,20 +590,62 @@ static int import_check_api(struct import_opts *o, struct import_cli *cli)
 	return 0;
 }
 
-/* --core (by default Icinga 2 with --livestatus, else Nagios) and
- * --config-format (by default the core's) */
+/* What the central core says it is: Livestatus `GET status`, or the
+ * version at the head of its status.dat. 0, or -1 (reported) when the
+ * core cannot be asked: the run could not go on anyway. */
+static int detect_core(const struct import_opts *o, char *pv, size_t pvlen, char *lv, size_t lvlen)
+{
+	sd_error e = { 0 };
+	FILE *f;
+
+	*pv = *lv = 0;
+	if (o->livestatus) {
+		struct ls_server sv;
+		if (ls_server_info(o->livestatus, o->timeout_ms, &sv, &e) < 0)
+			goto fail;
+		snprintf(pv, pvlen, "%s", sv.program_version);
+		snprintf(lv, lvlen, "%s", sv.livestatus_version);
+	} else if (o->status_file) {
+		if (!(f = fopen(o->status_file, "r"))) {
+			sd_fail(&e, "%s: %s", o->status_file, strerror(errno));
+			goto fail;
+		}
+		if (statusdat_version(f, o->status_file, pv, pvlen, &e) < 0) {
+			fclose(f);
+			goto fail;
+		}
+		fclose(f);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "siteload: cannot tell the central core (give --core %s): %s\n", CORE_NAMES, e.msg);
+	return -1;
+}
+
+/* --core; without it a provisional profile from the channel (the one
+ * before detection existed: Icinga 2 with --livestatus, else Nagios 4) so
+ * the option checks can run before the core is asked (import_detect) */
+static int pick_core(struct import_opts *o, const struct import_cli *cli)
+{
+	if (cli->core) {
+		if (!(o->profile = core_profile_named(cli->core))) {
+			fprintf(stderr, "siteload: --core: want %s, got '%s'\n", CORE_NAMES, cli->core);
+			return 2;
+		}
+	} else {
+		o->profile = core_profile(o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS);
+	}
+	o->core = o->profile->core;
+	return 0;
+}
+
+/* --core and --config-format (by default the core's) */
 static int import_pick_cores(struct import_opts *o, const struct import_cli *cli)
 {
-	if (!cli->core)
-		o->core = o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
-	else if (!strcmp(cli->core, "nagios"))
-		o->core = CORE_NAGIOS;
-	else if (!strcmp(cli->core, "icinga2"))
-		o->core = CORE_ICINGA2;
-	else {
-		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", cli->core);
-		return 2;
-	}
+	int rc = pick_core(o, cli);
+
+	if (rc)
+		return rc;
 	if (!cli->fmt)
 		o->config_format = o->core;
 	else if (!strcmp(cli->fmt, "nagios"))
@@ -712,6 +756,31 @@ static int import_dispatch(int argc, char **argv, struct import_opts *o, struct 
 	return rc;
 }
 
+/* Without --core: the core the central says it is (Nagios 4 when there is
+ * no way to ask, as in a --dry-run without a central); the option checks
+ * again if that changes the family. */
+static int import_detect(struct import_opts *o, const struct import_cli *cli)
+{
+	char pv[128], lv[128];
+	enum sd_core before = o->core;
+	int known;
+
+	if (cli->core || (!o->livestatus && !o->status_file))
+		return 0;
+	if (detect_core(o, pv, sizeof(pv), lv, sizeof(lv)) < 0)
+		return 2;
+	o->profile = core_profile_detect(pv, lv, &known);
+	if (!known)
+		fprintf(stderr, "siteload: the central core says it is '%s'%s%s%s: not a core siteload knows, "
+			"treated as Nagios 4 (--core to choose)\n", pv, *lv ? " (Livestatus '" : "", lv, *lv ? "')" : "");
+	o->core = o->profile->core;
+	if (o->core == before)
+		return 0;
+	if (!cli->fmt)
+		o->config_format = o->core;
+	return import_check_sinks(o);
+}
+
 static int import_main(int argc, char **argv)
 {
 	struct import_opts o = { 0 };
@@ -724,6 +793,7 @@ static int import_main(int argc, char **argv)
 	    (rc = import_check_api(&o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
 	    (rc = import_check_sinks(&o)) ||
+	    (rc = import_detect(&o, &cli)) ||
 	    (rc = import_prepare(&o, self, &abs_state)))
 		return rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
