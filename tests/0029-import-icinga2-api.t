@@ -14,7 +14,7 @@
 #     that changes anything;
 #   - wrong password, wrong CA, an ApiUser without the permissions, API down: one line naming
 #     the cause, exit 2, sequence not recorded; a client certificate instead of the password;
-#     usage errors exit 2;
+#     usage errors exit 2; --dry-run reads the central through the API and prints the commands;
 #   - the core behaviour the channel relies on: last_state_change = execution_end, last_check
 #     the processing time, a result starting before the current one dropped (with 200).
 # The rate of requests seen in the first import is printed (diag only).
@@ -195,6 +195,22 @@ for my $case (['wrong password', [@LOAD, '--icinga2-api', $A->{url}, '--api-user
 $r = run([@LOAD, '--icinga2-api', $A->{url}, '--api-cert', $A->{client_cert}, '--api-key', $A->{client_key}, '--api-ca', $A->{ca}, $b4]);
 is($r->{rc}, 0, 'after the failures the import works (a client certificate instead of the password)') or diag $r->{err};
 like($r->{err}, qr/comments 1 added 0 deleted/, 'and brings the new comment');
+
+# ---- --dry-run: the central read through the API, the commands printed, nothing sent ------------
+$rem->command("ADD_HOST_COMMENT;gw;1;kim;dry-run comment", time - 2);
+wait_for(sub { @{ $rem->query("GET comments\nColumns: id\nFilter: author = kim") } }, 20);
+{
+    my $b6 = bundle('b6', '--state-dir', "$d/sdstate");
+    my @c0 = counts();
+    my $seq = slurp("$d/state/alpha.imported");
+    $r = run([@LOAD, @API, '--dry-run', $b6]);
+    is($r->{rc}, 0, 'dry run: exit 0') or diag $r->{err};
+    like($r->{out}, qr/^\[\d+\] ADD_HOST_COMMENT;gw;1;kim;dry-run comment$/m, 'dry run: the command printed');
+    is_deeply([counts()], \@c0, 'dry run: nothing added');
+    is(slurp("$d/state/alpha.imported"), $seq, 'dry run: sequence not recorded');
+    $r = load($b6);
+    like($r->{err}, qr/comments 1 added 0 deleted/, 'then the real import adds it');
+}
 
 # ---- usage errors ------------------------------------------------------------------------------
 for my $case (['no --api-ca', ['--icinga2-api', $A->{url}, '--api-user', 'root', '--api-password-file', $A->{passfile}], qr/--api-ca/],
