@@ -278,7 +278,7 @@ make_path($od);
 for my $c ([ 'state', 'gzip' ], [ 'config', 'gzip' ], [ 'both', 'gzip' ], [ 'state', 'zstd' ], [ 'state', 'none' ]) {
     my ($kind, $comp) = @$c;
     my @pre = ls_dir($od);
-    $r = run([$SITEDUMP, '-s', $spec, '-k', "$k.key", '--site', 'r1', '--state-dir', $state, @{ $KINDOPT{$kind} },
+    $r = run([$SITEDUMP, '-v', '-s', $spec, '-k', "$k.key", '--site', 'r1', '--state-dir', $state, @{ $KINDOPT{$kind} },
               '--compress', $comp, '-o', "$od/"]);
     is($r->{rc}, 0, "-o DIR/ ($kind, $comp): exit 0") or diag $r->{err};
     my %pre = map { ($_ => 1) } @pre;
@@ -296,7 +296,7 @@ for my $c ([ 'state', 'gzip' ], [ 'config', 'gzip' ], [ 'both', 'gzip' ], [ 'sta
     $lastseq = $fseq if $fseq > $lastseq;
 }
 # an existing directory given without the slash
-$r = run([$SITEDUMP, '-s', $spec, '-k', "$k.key", '--site', 'r1', '--state-dir', $state, '-o', $od]);
+$r = run([$SITEDUMP, '-v', '-s', $spec, '-k', "$k.key", '--site', 'r1', '--state-dir', $state, '-o', $od]);
 ok($r->{rc} == 0 && $r->{err} =~ /^sitedump: wrote \Q$od\E\/r1-(\d+)-state\.tar\.gz$/m && -f "$od/r1-$1-state.tar.gz",
    '-o DIR (existing, no slash): also SITE-SEQ-KIND.tar.gz inside it') or diag $r->{err};
 $lastseq = $1 if $1 && $1 > $lastseq;

@@ -82,7 +82,7 @@ sub made {
 # alpha: the real Icinga 2 remote
 sub alpha_bundle {
     my ($kind, @pre) = @_;
-    my $r = run([$SITEDUMP, @pre, ($kind eq 'config' ? '-C' : ()), '-k', "$d/alpha.key", '--site', 'alpha',
+    my $r = run([$SITEDUMP, '-v', @pre, ($kind eq 'config' ? '-C' : ()), '-k', "$d/alpha.key", '--site', 'alpha',
                  '--state-dir', "$d/sdstate", '-s', $RLS, '-o', "$d/out/"]);
     return made($r, 'alpha', $kind);
 }
@@ -128,7 +128,7 @@ sub far_bundle {
     my ($kind) = @_;
     $far_gen++ if $kind eq 'state';
     spew("$d/far$far_gen.json", far_doc($far_gen));
-    my $r = run([$SITEDUMP, '--snapshot', "$d/far$far_gen.json", ($kind eq 'config' ? '-C' : ()), '-k', "$d/far.key",
+    my $r = run([$SITEDUMP, '-v', '--snapshot', "$d/far$far_gen.json", ($kind eq 'config' ? '-C' : ()), '-k', "$d/far.key",
                  '--site', 'far', '--state-dir', "$d/sdstate", '-o', "$d/out/"]);
     return made($r, 'far', $kind);
 }
@@ -202,7 +202,7 @@ sub reap {
 {
     my $log = "$d/strace.log";
     my $r = run(['strace', '-f', '-y', '-qq', '-s', '0', '-o', $log, '-e', 'trace=openat,write,fsync,fdatasync,rename,renameat,renameat2',
-                 $SITEDUMP, '-k', "$d/alpha.key", '--site', 'probe', '--state-dir', "$d/sdstate", '-s', $RLS, '-o', "$d/out/"],
+                 $SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'probe', '--state-dir', "$d/sdstate", '-s', $RLS, '-o', "$d/out/"],
              env => { ASAN_OPTIONS => 'detect_leaks=0' });     # LeakSanitizer cannot run under ptrace
     my ($final) = ($r->{err} // '') =~ /^sitedump: wrote (\S+)$/m;
     ok($r->{rc} == 0 && $final, 'strace of sitedump -o DIR/: bundle written') or diag $r->{err};
@@ -228,7 +228,7 @@ sub reap {
             or skip('mounting a tmpfs is not permitted here', 3);
         push @MOUNTED, "$d/tiny";
         spew("$d/big.json", far_doc(1, many => 3000));
-        $r = run([$SITEDUMP, '--snapshot', "$d/big.json", '-k', "$d/far.key", '--site', 'big',
+        $r = run([$SITEDUMP, '-v', '--snapshot', "$d/big.json", '-k', "$d/far.key", '--site', 'big',
                   '--state-dir', "$d/sdstate", '--compress', 'none', '-o', "$d/tiny/"]);
         is($r->{rc}, 2, 'disk full while writing: exit 2');
         like($r->{err}, qr/No space left on device/, 'and says why');

@@ -189,7 +189,7 @@ system('cp', "$d/alpha.pub", "$d/trust/") == 0 or die;
 my $central = icinga2_start(name => 'central', conf => qq{include_recursive "$d/cfg"\n});
 my $CLS = 'unix:' . $central->livestatus;
 
-my @DUMP = ($SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS);
+my @DUMP = ($SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS);
 sub mail_bundle {
     my (@args) = @_;
     my $r = run([@DUMP, @args, '--mail-to', $TO, '--mail-from', 'sitedump@remote.sitetest.invalid',

@@ -52,7 +52,7 @@ EOF
 chmod 0755, "$d/send" or die;
 
 my $Q = "$d/queue";
-my @DUMP = ($SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+my @DUMP = ($SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
             '--queue', $Q, '--send-command', "$d/send");
 my @F1 = ('-O', 'Filter: name != db01', '-S', 'Filter: host_name != db01');
 my @F2 = (@F1, '-O', 'Filter: name != pending host', '-S', 'Filter: host_name != pending host');
@@ -181,7 +181,7 @@ is($r->{rc}, 2, '--send-timeout without --send-command or --mail-to: usage error
 
 # ---- -o DIR/ as the transport, --queue-max --------------------------------------------------
 my $Q2 = "$d/q2";
-my @D2 = ($SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+my @D2 = ($SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
           '--queue', $Q2, '--queue-max', '2', '-o', "$d/outbox/");
 for my $i (1 .. 3) {
     $r = run([@D2, '-C']);
@@ -208,5 +208,27 @@ $r = run([$SITEDUMP, '-s', $RLS, '--send-command', 'cat']);
 is($r->{rc}, 2, '--send-command without -k: usage error');
 $r = run([$SITEDUMP, '-k', "$d/alpha.key", '-s', $RLS, '--send-command', 'cat', '--mail-to', 'x@y']);
 is($r->{rc}, 2, 'two transports: usage error');
+
+# ---- what a cron job sees (issue 20): nothing on success by default, errors only with -q -----
+make_path("$d/quiet");
+$r = run([$SITEDUMP, '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+          '--send-command', "cat > $d/quiet/b"]);
+ok($r->{rc} == 0 && $r->{err} eq '' && -s "$d/quiet/b", 'a bundle sent without -v: exit 0, nothing on stderr')
+    or diag $r->{err};
+$r = run([$SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+          '-o', "$d/quiet/"]);
+like($r->{err}, qr/^sitedump: wrote \Q$d\E\/quiet\/alpha-\d+-state\.tar\.gz$/, '-v: says what it wrote');
+$r = run([$SITEDUMP, '-q', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate", '-s', $RLS,
+          '-O', 'Filter: name = nosuchhost', '-o', "$d/quiet/"]);
+ok($r->{rc} == 0 && $r->{err} eq '', '-q: nothing on stderr') or diag $r->{err};
+$r = run([$SITEDUMP, '-k', "$d/alpha.key", '-s', $RLS, '-p', 'r1-', '-o', "$d/quiet/x"]);
+is($r->{rc}, 2, '-p with a bundle: usage error');
+like($r->{err}, qr/^sitedump: -p with a bundle: .*siteload --prefix/, 'points to siteload --prefix');
+SKIP: {
+    skip 'no script(1) for a terminal', 2 unless -x '/usr/bin/script';
+    my $out = `/usr/bin/script -qec '$SITEDUMP -k $d/alpha.key -s $RLS' /dev/null 2>&1`;
+    is($? >> 8, 2, 'a bundle to a terminal: exit 2');
+    like($out, qr/sitedump: a bundle is binary: not written to a terminal/, 'says why');
+}
 
 done_testing;

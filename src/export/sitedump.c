@@ -30,12 +30,19 @@
 #include "bundle/seqstate.h"
 #include "formats/snapshot_json.h"
 #include "livestatus/source_livestatus.h"
+#include "icinga2api/source_api.h"
 #include "formats/statusdat.h"
 #include "formats/writers.h"
 #include "export/tee.h"
 
 struct opts {
 	struct ls_source_opts lo;
+	/* -s https://...: Icinga 2's REST API (several URLs, comma-separated: an HA zone) */
+	struct api_source_opts ao;
+	int api;
+	const char *api_user, *api_passfile, *api_cert, *api_key, *api_ca;
+	char *api_urlbuf;
+	const char *api_urls[16];
 	struct writer_opts wo;
 	const char *outpath, *status_file, *objects_cache, *site, *key, *state_dir, *encrypt_to;
 	const char *snapshot;           /* --snapshot FILE: a snapshot JSON document as the source */
@@ -58,16 +65,21 @@ struct opts {
 };
 
 static int skipped_count;
+/* What goes to stderr besides errors: -q nothing, by default warnings,
+ * -v also what was sent or written (a cron job mails every line). */
+static int verbosity;
 
 static void report_skip(void *ctx, const char *what, const char *why)
 {
 	skipped_count++;
-	fprintf(stderr, "sitedump: skipped %s: %s\n", what, why);
+	if (verbosity >= 0)
+		fprintf(stderr, "sitedump: skipped %s: %s\n", what, why);
 }
 
 static void report_warn(void *ctx, const char *what, const char *why)
 {
-	fprintf(stderr, "sitedump: warning: %s: %s\n", what, why);
+	if (verbosity >= 0)
+		fprintf(stderr, "sitedump: warning: %s: %s\n", what, why);
 }
 
 static void usage(FILE *f)
@@ -85,6 +97,8 @@ static void usage(FILE *f)
 		"                (with --queue, -o DIR/ is a transport too)\n"
 		"       sitedump keygen -o NAME [-f]\n"
 		"  -s SOCKET   unix:PATH, tcp:HOST:PORT or PATH (default $OMD_ROOT/tmp/run/live)\n"
+		"  -s https://HOST:5665[,https://...]  Icinga 2's REST API, with --api-ca FILE and\n"
+		"              --api-user NAME --api-password-file FILE or --api-cert FILE [--api-key FILE]\n"
 		"  -C          configuration instead of state; -T adds the templates; -G contact groups\n"
 		"  -M          mark mode: first line says \"status\" or \"config SITE\"\n"
 		"  -H/-S/-O    Livestatus header for host+service / service / host queries\n"
@@ -129,6 +143,8 @@ static int parse_num(const char *s, int min, int max, int *out)
 
 /* ---- keygen ------------------------------------------------------------ */
 
+#define USAGE_KEYGEN "usage: sitedump keygen -o NAME [-f]   (a signing key pair: NAME.key, NAME.pub)\n"
+
 static int keygen_main(int argc, char **argv)
 {
 	const char *name = NULL;
@@ -138,6 +154,9 @@ static int keygen_main(int argc, char **argv)
 	sd_error err = { "" };
 	int c, force = 0, rc = 2;
 
+	for (c = 1; c < argc; c++)
+		if (!strcmp(argv[c], "-h") || !strcmp(argv[c], "--help"))
+			return fputs(USAGE_KEYGEN, stdout), 0;
 	optind = 1;
 	while ((c = getopt(argc, argv, "o:f")) != -1) {
 		if (c == 'o')
@@ -145,10 +164,10 @@ static int keygen_main(int argc, char **argv)
 		else if (c == 'f')
 			force = 1;
 		else
-			return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+			return fputs(USAGE_KEYGEN, stderr), 2;
 	}
 	if (!name || optind < argc)
-		return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+		return fprintf(stderr, "sitedump: keygen: %s\n" USAGE_KEYGEN, !name ? "-o NAME missing" : "unexpected argument"), 2;
 	if (asprintf(&keypath, "%s.key", name) < 0 || asprintf(&pubpath, "%s.pub", name) < 0)
 		return fprintf(stderr, "sitedump: out of memory\n"), 2;
 	if (!force && (!access(keypath, F_OK) || !access(pubpath, F_OK))) {
@@ -252,6 +271,7 @@ static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_e
 		rc = o->snapshot ? read_snapshot(o->snapshot, parts, sink, err)
 		   : o->status_file ? statusdat_read(o->status_file, o->objects_cache,
 						     parts == SD_PART_RESULT ? SD_PART_STATE : parts, sink, err)
+				    : o->api ? (o->ao.parts = parts, source_api_run(&o->ao, sink, err))
 				    : source_livestatus_run(&o->lo, sink, err);
 	if (rc == 0 && sink->end)
 		rc = sink->end(sink->ctx, err);
@@ -368,6 +388,8 @@ static void queue_refused(void *ctx, const char *name, const char *why)
 
 static void queue_dropped(void *ctx, const char *name, const char *why)
 {
+	if (verbosity < 0)
+		return;
 	if (name)
 		fprintf(stderr, "sitedump: queue: dropped %s: %s\n", name, why);
 	else
@@ -376,7 +398,8 @@ static void queue_dropped(void *ctx, const char *name, const char *why)
 
 static void bundle_sent(void *ctx, const char *name, const char *how)
 {
-	fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
+	if (verbosity > 0)
+		fprintf(stderr, "sitedump: sent %s (%s)\n", name, how);
 }
 
 /* Deliver bundle `name`: from fd (no queue), or the whole queue. 0 or 3
@@ -584,7 +607,7 @@ static int bundle_write_file(const struct opts *o, const char *outpath, struct b
 		return -1;
 	}
 	rc = out_commit(of, err);
-	if (rc == 0 && outpath && !o->queue_dir)
+	if (rc == 0 && outpath && !o->queue_dir && verbosity > 0)
 		fprintf(stderr, "sitedump: wrote %s\n", outpath);
 	return rc;
 }
@@ -675,7 +698,8 @@ out:
 /* ---- options ----------------------------------------------------------- */
 
 enum { O_FORMAT = 256, O_ALL, O_STATUS, O_OBJECTS, O_TIMEOUT, O_SITE, O_COMPRESS, O_STATEDIR, O_ENCRYPT, O_SNAPSHOT,
-       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT };
+       O_MAILTO, O_MAILFROM, O_SENDMAIL, O_SENDCMD, O_QUEUE, O_QUEUEMAX, O_SENDTIMEOUT,
+       O_API_USER, O_API_PASSFILE, O_API_CERT, O_API_KEY, O_API_CA };
 
 static const struct option longopts[] = {
 	{ "socket", required_argument, 0, 's' },
@@ -707,8 +731,15 @@ static const struct option longopts[] = {
 	{ "queue", required_argument, 0, O_QUEUE },
 	{ "queue-max", required_argument, 0, O_QUEUEMAX },
 	{ "send-timeout", required_argument, 0, O_SENDTIMEOUT },
+	{ "api-user", required_argument, 0, O_API_USER },
+	{ "api-password-file", required_argument, 0, O_API_PASSFILE },
+	{ "api-cert", required_argument, 0, O_API_CERT },
+	{ "api-key", required_argument, 0, O_API_KEY },
+	{ "api-ca", required_argument, 0, O_API_CA },
 	{ "help", no_argument, 0, 'h' },
 	{ "version", no_argument, 0, 'V' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "quiet", no_argument, 0, 'q' },
 	{ 0, 0, 0, 0 },
 };
 
@@ -738,6 +769,8 @@ static int opts_take(struct opts *o, int c, const char *arg)
 		o->outpath = arg;
 		break;
 	case 'k': o->key = arg; break;
+	case 'v': verbosity = 1; break;
+	case 'q': verbosity = -1; break;
 	case O_FORMAT:
 		if (!strcmp(arg, "checkresult")) o->fmt = WRITER_CHECKRESULT;
 		else if (!strcmp(arg, "json")) o->fmt = WRITER_JSON;
@@ -786,6 +819,11 @@ static int opts_take(struct opts *o, int c, const char *arg)
 			return fprintf(stderr, "sitedump: --send-timeout: want seconds (0: no limit): %s\n", arg), 2;
 		o->send_timeout_set = 1;
 		break;
+	case O_API_USER: o->api_user = arg; break;
+	case O_API_PASSFILE: o->api_passfile = arg; break;
+	case O_API_CERT: o->api_cert = arg; break;
+	case O_API_KEY: o->api_key = arg; break;
+	case O_API_CA: o->api_ca = arg; break;
 	case 'h': usage(stdout); return 0;
 	case 'V': printf("sitedump %s\n", SITEDUMP_VERSION); return 0;
 	default: usage(stderr); return 2;
@@ -799,7 +837,7 @@ static int opts_parse(struct opts *o, int argc, char **argv)
 {
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "s:CTGMp:i:H:S:O:o:k:hVvq", longopts, NULL)) != -1)
 		if ((rc = opts_take(o, c, optarg)) >= 0)
 			return rc;
 	if (optind < argc) {
@@ -821,6 +859,9 @@ static int opts_check_delivery(struct opts *o)
 		return fprintf(stderr, "sitedump: --encrypt-to needs a bundle (-k KEY)\n"), 2;
 	if (o->key && (o->fmt_given || o->mark || o->wo.templates))
 		return fprintf(stderr, "sitedump: -k writes a bundle: --format, -M and -T do not apply\n"), 2;
+	if (o->key && *o->wo.prefix)
+		return fprintf(stderr, "sitedump: -p with a bundle: the names on the central are the central's choice "
+			       "(siteload --prefix)\n"), 2;
 	/* delivery: one transport; --queue puts the bundle in front of it */
 	if ((o->mail_to || o->mail_from || o->sendmail || o->send_cmd || o->queue_dir || o->queue_max_given >= 0) && !o->key)
 		return fprintf(stderr, "sitedump: --send-command, --mail-to and --queue deliver bundles: give -k KEY\n"), 2;
@@ -861,6 +902,9 @@ static int opts_check_delivery(struct opts *o)
 		o->tr.dir = o->outpath;
 	}
 	o->has_tr = o->send_cmd || o->mail_to || o->queue_dir;
+	if (o->key && !o->has_tr && (!o->outpath || !strcmp(o->outpath, "-")) && isatty(STDOUT_FILENO))
+		return fprintf(stderr, "sitedump: a bundle is binary: not written to a terminal "
+			       "(-o FILE, a pipe, or a transport)\n"), 2;
 	return 0;
 }
 
@@ -881,8 +925,39 @@ static int opts_check_format(struct opts *o)
 	return 0;
 }
 
-/* One source: --snapshot, --status-file or Livestatus (the default socket
- * when none is given); 0 or 2. */
+/* -s https://...[,https://...] and the --api-* options; 0 or 2. */
+static int opts_select_api(struct opts *o)
+{
+	char *tok, *save = NULL;
+
+	o->api = o->lo.spec && !strncmp(o->lo.spec, "https://", 8);
+	if (!o->api) {
+		if (o->api_user || o->api_passfile || o->api_cert || o->api_key || o->api_ca)
+			return fprintf(stderr, "sitedump: --api-* options go with -s https://HOST:PORT\n"), 2;
+		return 0;
+	}
+	if (o->hh || o->sh || o->oh)
+		return fprintf(stderr, "sitedump: -H/-S/-O are Livestatus headers: not for the REST API\n"), 2;
+	if (!o->api_ca)
+		return fprintf(stderr, "sitedump: -s https://...: give --api-ca FILE (the server is always verified)\n"), 2;
+	if (!!o->api_user != !!o->api_passfile || (!o->api_user && !o->api_cert))
+		return fprintf(stderr, "sitedump: -s https://...: give --api-user NAME with --api-password-file FILE, "
+				       "or --api-cert FILE\n"), 2;
+	if (!(o->api_urlbuf = strdup(o->lo.spec)))
+		return fprintf(stderr, "sitedump: out of memory\n"), 2;
+	for (tok = strtok_r(o->api_urlbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->ao.n_urls == sizeof(o->api_urls) / sizeof(o->api_urls[0]))
+			return fprintf(stderr, "sitedump: -s: at most 16 URLs\n"), 2;
+		o->api_urls[o->ao.n_urls++] = tok;
+	}
+	o->ao = (struct api_source_opts){ .urls = o->api_urls, .n_urls = o->ao.n_urls, .user = o->api_user,
+					  .password_file = o->api_passfile, .cert_file = o->api_cert,
+					  .key_file = o->api_key, .ca_file = o->api_ca };
+	return 0;
+}
+
+/* One source: --snapshot, --status-file, the REST API or Livestatus (the
+ * default socket when none is given); 0 or 2. */
 static int opts_select_source(struct opts *o)
 {
 	int ls_opts = o->hh || o->sh || o->oh || o->lo.spec;
@@ -897,6 +972,8 @@ static int opts_select_source(struct opts *o)
 		return fprintf(stderr, "sitedump: --all --format json needs Livestatus; export state and config separately\n"), 2;
 	if (o->status_file && ls_opts)
 		return fprintf(stderr, "sitedump: -s/-H/-S/-O are for Livestatus, not --status-file\n"), 2;
+	if (opts_select_api(o))
+		return 2;
 	if (!o->snapshot && !o->status_file && !o->lo.spec && !(o->lo.spec = ls_default_spec())) {
 		fprintf(stderr, "sitedump: no Livestatus socket: give -s SOCKET (or set OMD_ROOT), "
 				"or --status-file and --objects-cache\n");
@@ -925,8 +1002,11 @@ static void opts_fill_defaults(struct opts *o)
 		snprintf(o->source, sizeof(o->source), "snapshot:%s", o->snapshot);
 	else if (o->status_file)
 		snprintf(o->source, sizeof(o->source), "statusdat:%s", o->status_file);
+	else if (o->api)
+		snprintf(o->source, sizeof(o->source), "icinga2-api:%s", o->lo.spec);
 	else
 		snprintf(o->source, sizeof(o->source), "livestatus:%s", o->lo.spec);
+	o->ao.timeout_ms = o->lo.timeout_ms;
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -959,5 +1039,6 @@ out:
 	free(o.hh);
 	free(o.sh);
 	free(o.oh);
+	free(o.api_urlbuf);
 	return rc;
 }

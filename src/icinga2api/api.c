@@ -25,6 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include <yajl/yajl_tree.h>
@@ -45,6 +49,7 @@ struct api {
 	size_t max_reply;
 	char *url;                      /* the request's full URL */
 	char errbuf[CURL_ERROR_SIZE];
+	curl_socket_t sock;             /* the connection's (quickack); CURL_SOCKET_BAD: none */
 };
 
 /* one transfer: where the body goes */
@@ -89,12 +94,42 @@ static int buf_add(struct xfer *x, const char *p, size_t n)
 	return 0;
 }
 
+/* Icinga 2 writes a reply in several small pieces with Nagle's algorithm
+ * on, so each piece after the first waited for our delayed ACK: a 2 KB
+ * object query reply took 47 ms instead of 0.4 ms. Quick ACKs, asked
+ * again at every piece (the kernel leaves that mode on its own). The
+ * socket is remembered when libcurl makes it: CURLINFO_ACTIVESOCKET is
+ * -1 inside a transfer's callbacks (libcurl 7.88). */
+static void quickack(const struct api *h)
+{
+	int one = 1;
+
+	if (h->sock != CURL_SOCKET_BAD)
+		setsockopt(h->sock, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+static int on_sockopt(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+	((struct api *)ctx)->sock = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int on_close(void *ctx, curl_socket_t fd)
+{
+	struct api *h = ctx;
+
+	if (h->sock == fd)
+		h->sock = CURL_SOCKET_BAD;
+	return close(fd);
+}
+
 static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata)
 {
 	struct xfer *x = userdata;
 	size_t n = size * nmemb;
 	long status = 0;
 
+	quickack(x->h);
 	if (x->feed) {
 		curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
 		if (status >= 200 && status < 300) {
@@ -329,6 +364,11 @@ static int curl_setup(struct api *h, const struct api_opts *o)
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, h->timeout_ms);
 	SET(CURLOPT_WRITEFUNCTION, on_data);
+	h->sock = CURL_SOCKET_BAD;
+	SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	SET(CURLOPT_SOCKOPTDATA, h);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	SET(CURLOPT_CLOSESOCKETDATA, h);
 	if (o->cert_file) {
 		SET(CURLOPT_SSLCERT, o->cert_file);
 		SET(CURLOPT_SSLKEY, o->key_file ? o->key_file : o->cert_file);

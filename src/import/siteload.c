@@ -52,6 +52,24 @@ static void usage(FILE *f)
 		"See siteload(1).\n");
 }
 
+/* One subcommand's usage (--help, or a usage error there). */
+#define USAGE_VERIFY "usage: siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_INSPECT "usage: siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_KEYGEN "usage: siteload keygen -o NAME [-f]   (encryption key pair for sitedump --encrypt-to)\n"
+#define USAGE_STALE "usage: siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 static int load_pub(const char *path, struct ms_pubkey *pk)
 {
 	sd_error err = { "" };
@@ -174,6 +192,8 @@ static int check_main(int argc, char **argv, int inspect)
 	int c, json = 0, fd, vf;
 	sd_error err = { "" };
 
+	if (wants_help(argc, argv))
+		return fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stdout), 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -191,11 +211,14 @@ static int check_main(int argc, char **argv, int inspect)
 			else lim.max_total_size = v;
 			break;
 		}
-		default: usage(stderr); return 2;
+		default: fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stderr); return 2;
 		}
 	}
 	if (optind != argc - 1 || (!inspect && !pub) || (json && !inspect)) {
-		usage(stderr);
+		fprintf(stderr, "siteload: %s: %s\n%s", inspect ? "inspect" : "verify",
+			optind >= argc ? "no bundle given (a file, or - for stdin)" : optind < argc - 1 ? "one bundle only"
+			: !pub && !inspect ? "-p SITE.pub missing (the sending site's public key)" : "--json is inspect's",
+			inspect ? USAGE_INSPECT : USAGE_VERIFY);
 		return 2;
 	}
 	path = argv[optind];
@@ -700,6 +723,58 @@ static int import_check_sinks(struct import_opts *o)
 	return 0;
 }
 
+/* One path an option names: what it must be (S_IFDIR, S_IFIFO, S_IFREG)
+ * and whether siteload writes there. 0, or -1 after the message. */
+static int path_is(const char *opt, const char *path, mode_t type, int writable)
+{
+	struct stat st;
+	const char *want = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO (the core's command pipe)" : "a file";
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "siteload: %s %s: %s%s\n", opt, path, strerror(errno),
+			type == S_IFIFO && errno == ENOENT ? " (the core makes it when it runs with check_external_commands)" : "");
+		return -1;
+	}
+	if ((st.st_mode & S_IFMT) != type) {
+		fprintf(stderr, "siteload: %s %s: not %s\n", opt, path, want);
+		return -1;
+	}
+	if (access(path, writable ? W_OK : R_OK) < 0) {
+		fprintf(stderr, "siteload: %s %s: not %s by this user: %s\n", opt, path,
+			writable ? "writable" : "readable", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What the options name, checked before any bundle is read or anything
+ * written: a misconfigured central is a usage error (exit 2, the bundle
+ * stays with the sender for the next try), never a refused bundle. */
+static int import_check_paths(const struct import_opts *o)
+{
+	sd_error e = { 0 };
+
+	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->config_dir) {
+		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --command-file "
+			"(with --checkresults) or --config-dir (or --dry-run)\n");
+		return 2;
+	}
+	if (o->livestatus && ls_spec_check(o->livestatus, &e) < 0) {
+		fprintf(stderr, "siteload: --livestatus: %s\n", e.msg);
+		return 2;
+	}
+	if ((o->status_file && (path_is("--status-file", o->status_file, S_IFREG, 0) < 0 ||
+				path_is("--objects-cache", o->objects_cache, S_IFREG, 0) < 0)) ||
+	    (o->config_dir && path_is("--config-dir", o->config_dir, S_IFDIR, !o->dry_run) < 0))
+		return 2;
+	if (o->dry_run)
+		return 0;
+	if ((o->checkresults && path_is("--checkresults", o->checkresults, S_IFDIR, 1) < 0) ||
+	    (o->command_file && path_is("--command-file", o->command_file, S_IFIFO, 1) < 0))
+		return 2;
+	return 0;
+}
+
 /* The first things done rather than checked: our own path (o->self, in
  * self[PATH_MAX]) and the state directory, made if need be and made
  * absolute (*abs_state, the caller frees it). 0, or 2 after the message. */
@@ -792,10 +867,14 @@ static int import_main(int argc, char **argv)
 	    (rc = import_check_sources(argc, &o, &cli)) ||
 	    (rc = import_check_api(&o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
-	    (rc = import_check_sinks(&o)) ||
+	    (rc = import_check_sinks(&o)))
+		return rc;
+	if ((rc = import_check_paths(&o)) ||
 	    (rc = import_detect(&o, &cli)) ||
 	    (rc = import_prepare(&o, self, &abs_state)))
-		return rc;
+		/* through an MTA (--mail): a central that cannot be used now keeps
+		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
+		return rc == 2 && cli.mail ? 75 : rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
 	free(abs_state);
 	free(cli.url_buf);
@@ -834,6 +913,21 @@ static int stale_main(int argc, char **argv)
 	return rc;
 }
 
+/* A first argument that reads as a command word but is none: not an
+ * option, not "-", no such file (a bundle may be called anything). */
+static int unknown_command(const char *a)
+{
+	struct stat st;
+	size_t i;
+
+	if (!*a || stat(a, &st) == 0)
+		return 0;
+	for (i = 0; a[i]; i++)
+		if (a[i] < 'a' || a[i] > 'z')
+			return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -844,6 +938,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "keygen") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_KEYGEN, stdout), 0;
+	if (!strcmp(argv[1], "stale") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_STALE, stdout), 0;
 	if (!strcmp(argv[1], "keygen")) {
 		const char *name = NULL;
 		char msg[1024];
@@ -857,10 +955,11 @@ int main(int argc, char **argv)
 			else if (c == 'f')
 				force = 1;
 			else
-				return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+				return fputs(USAGE_KEYGEN, stderr), 2;
 		}
 		if (!name || optind < argc - 1)
-			return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+			return fprintf(stderr, "siteload: keygen: %s\n" USAGE_KEYGEN,
+				       !name ? "-o NAME missing" : "unexpected argument"), 2;
 		if (seal_keygen(name, force, msg, sizeof(msg), &err) < 0) {
 			fprintf(stderr, "siteload: keygen: %s\n", err.msg);
 			return 2;
@@ -884,6 +983,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("siteload %s\n", SITEDUMP_VERSION);
 		return 0;
+	}
+	if (unknown_command(argv[1])) {
+		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale; or a bundle file)\n",
+			argv[1]);
+		return 2;
 	}
 	/* no command word: an import (sitedump ... | ssh central siteload -) */
 	return import_main(argc, argv);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "livestatus/livestatus.h"
@@ -117,10 +118,38 @@ static int connect_tcp(const char *hostport, int timeout_ms, const char *spec, s
 	return fd;
 }
 
-int ls_connect(const char *spec, int timeout_ms, sd_error *err)
+int ls_spec_check(const char *spec, sd_error *err)
 {
+	const char *path = spec, *colon;
+	struct stat st;
+	char *end;
+	long port;
+
 	if (!spec || !*spec)
 		return sd_fail(err, "livestatus: no socket given (use -s, or set OMD_ROOT)");
+	if (!strncmp(spec, "tcp:", 4)) {
+		colon = strrchr(spec + 4, ':');
+		if (!colon || colon == spec + 4)
+			return sd_fail(err, "livestatus %s: expected tcp:HOST:PORT", spec);
+		port = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || port < 1 || port > 65535)
+			return sd_fail(err, "livestatus %s: bad port '%s' (1-65535)", spec, colon + 1);
+		return 0;
+	}
+	if (!strncmp(spec, "unix:", 5))
+		path = spec + 5;
+	if (!*path)
+		return sd_fail(err, "livestatus %s: empty path", spec);
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return sd_fail(err, "livestatus %s: not a socket (%s)", spec,
+			       S_ISDIR(st.st_mode) ? "a directory" : S_ISREG(st.st_mode) ? "a file" : "not a socket");
+	return 0;
+}
+
+int ls_connect(const char *spec, int timeout_ms, sd_error *err)
+{
+	if (ls_spec_check(spec, err) < 0)
+		return -1;
 	if (!strncmp(spec, "unix:", 5))
 		return connect_unix(spec + 5, timeout_ms, spec, err);
 	if (!strncmp(spec, "tcp:", 4))

@@ -14,6 +14,12 @@
 /* What ls_query appends to every request. */
 #define LS_REQUEST_SUFFIX "\nOutputFormat: json\nResponseHeader: fixed16\n\n"
 
+/* Whether spec can name a socket at all: "unix:" with a path (one that
+ * exists must be a socket), "tcp:HOST:PORT" with a port 1-65535, or a
+ * bare path. 0, or -1 with err saying what is wrong (before any connect:
+ * a misconfiguration, not a core that is down). */
+int ls_spec_check(const char *spec, sd_error *err);
+
 /* Open a connection; returns an fd or -1. timeout_ms bounds the connect. */
 int ls_connect(const char *spec, int timeout_ms, sd_error *err);
 
