@@ -42,7 +42,7 @@ CMOCKA_LIBS   = $(shell pkg-config --libs cmocka)
 # What the build needs is forced (override), so that CFLAGS, CPPFLAGS, LDFLAGS
 # and LDLIBS given on the command line or in the environment only add to it:
 # `make CFLAGS=-O0` sets the optimisation, not the include paths.
-SD_CPPFLAGS := -Isrc -I. -D_GNU_SOURCE -DSITEDUMP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+SD_CPPFLAGS := -Isrc -I. -D_GNU_SOURCE -DSITEDUMP_VERSION='"$(VERSION)"' -DSITEDUMP_BINDIR='"$(BINDIR)"' $(PKG_CFLAGS)
 SD_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -pthread
 SD_LDFLAGS  := -pthread
 SD_LDLIBS   := $(PKG_LIBS) -lm

@@ -348,6 +348,10 @@ static int j_begin(void *ctx, const struct sd_meta *m, sd_error *err)
 	num(w, "version", w->blocks ? 3 : w->columns ? 2 : 1);
 	str(w, "site", m->site);
 	str(w, "source", m->source);
+	if (m->core) {
+		str(w, "core", m->core);
+		str(w, "core_version", m->core_version ? m->core_version : "");
+	}
 	num(w, "created", (long long)m->created);
 	key(w, "parts");
 	j_open(w, '[');

@@ -142,8 +142,10 @@ sub check_top {
     my @sections = @$parts == 1 && $parts->[0] eq 'state' ? qw(hosts services comments downtimes)
                  : @$parts == 1                            ? qw(hostgroups servicegroups hosts services)
                  :                                            qw(hostgroups servicegroups hosts services comments downtimes);
-    is_deeply([ sort keys %$doc ], [ sort(qw(format version site source created parts), @sections) ],
+    is_deeply([ sort keys %$doc ], [ sort(qw(format version site source core core_version created parts), @sections) ],
               "$label: exactly the top-level members of the parts written");
+    is($doc->{core}, 'icinga2', "$label: the site's core, as it says itself (GET status)");
+    like($doc->{core_version}, qr/^r2\.\d+/, "$label: its version ($doc->{core_version})");
     is($doc->{format}, 'sitedump-snapshot', "$label: format");
     ok(is_json_number($doc->{version}) && $doc->{version} == 1, "$label: version 1");
     is($doc->{site}, (POSIX::uname())[1], "$label: site defaults to the host name (no --site, no OMD_SITE)");

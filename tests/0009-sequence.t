@@ -350,5 +350,16 @@ is(state_value(), $maxseen, 'state file holds the highest number');
     ok(!-e "$dir/x.tgz", 'sequence file -1: no bundle');
 }
 
+# a state dir sitedump makes is 0711 whatever the umask, as siteload's (they share the default
+# one; the central's stale check runs as the core's user): issue 20
+{
+    my $fresh = "$K/fresh-state";
+    my $old = umask 077;
+    my $r = run([@DUMP[0 .. $#DUMP - 4], '--state-dir', $fresh, '-o', "$O/"]);
+    umask $old;
+    is($r->{rc}, 0, 'a new state dir: bundle made') or diag $r->{err};
+    is(sprintf('%04o', (stat $fresh)[2] & 07777), '0711', 'a new state dir is 0711 (umask 077)');
+}
+
 note sprintf 'total %.1fs', time - $T0;
 done_testing;

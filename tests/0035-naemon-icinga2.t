@@ -89,6 +89,24 @@ unlike($r->{err}, qr/400:|not take|not a core/, 'nothing refused, the core known
 diff('Icinga 2 -> Naemon', $IRLS, $NCLS, 'current_attempt,last_state_change',
      qr/^downtime only on B: service 'db01;mysql' \d+-\d+ fixed author 'dave' comment 'DB maintenance, fixed'$/,
      qr/^downtime only on A: service 'db01;mysql' \d+-\d+ fixed author 'dave' comment 'DB maintenance; fixed'$/);
+# the remote changes: a persistent ack removed (its comment stays), a downtime deleted, a comment
+# added, a recovery
+my $ts = int(time) - 2;
+$irem->command('REMOVE_SVC_ACKNOWLEDGEMENT;web server 01;Ωmega check', $ts);
+my $idt = $irem->query("GET downtimes\nColumns: id\nFilter: service_description = mysql");
+$irem->command("DEL_SVC_DOWNTIME;$idt->[0][0]", $ts) if @$idt;
+$irem->command('ADD_HOST_COMMENT;gw;1;ivan;added on the remote', $ts);
+$irem->command('PROCESS_SERVICE_CHECK_RESULT;häst-ü;ping;0;PING OK - back', $ts + 1);
+ok(wait_for(sub { !@{ $irem->query("GET downtimes\nColumns: id\nFilter: service_description = mysql") }
+                  && $irem->query("GET services\nColumns: state\nFilter: host_name = häst-ü\nFilter: description = ping")->[0][0] == 0 }, 20),
+   'Icinga 2 remote: changes applied');
+$r = run([@LA, bundle('alpha', $IRLS)]);
+is($r->{rc}, 0, 'Icinga 2 -> Naemon, the changes: exit 0') or diag $r->{err};
+note u($r->{err});
+diff('Icinga 2 -> Naemon, after the changes', $IRLS, $NCLS, 'current_attempt,last_state_change');
+my $pc = $ncen->query("GET comments\nColumns: author entry_type\nFilter: service_description = Ωmega check");
+is_deeply($pc, [['alice', 4]], 'the removed persistent ack\'s comment stays on the central, as on the remote')
+    or diag explain $pc;
 $r = run([@LA, bundle('alpha', $IRLS)]);
 is($r->{rc}, 0, 'Icinga 2 -> Naemon, unchanged: exit 0') or diag $r->{err};
 like($r->{err}, qr/0 results for 0 objects, acks 0 set 0 removed, downtimes 0 added 0 deleted, comments 0 added 0 deleted/,
@@ -129,6 +147,16 @@ is($ld->[0][0], 'per core: Größe 1.2', 'long output carried');
 # Icinga 2 shows a hard problem at attempt 1 where Naemon (as Nagios 4) shows its max attempts:
 # the only difference (docs/fidelity.md)
 diff('Naemon -> Icinga 2', $NRLS, $ICLS, 'current_attempt');
+$ts = int(time) - 2;
+$nrem->ls_command('REMOVE_SVC_ACKNOWLEDGEMENT;nweb;http', $ts);
+$nrem->ls_command('ADD_HOST_COMMENT;ndb;1;ivan;added on the remote', $ts);
+$nrem->ls_command('PROCESS_SERVICE_CHECK_RESULT;nweb;load;0;LOAD OK\nall fine again', $ts + 1);
+ok(wait_for(sub { $nrem->query("GET services\nColumns: state\nFilter: description = load")->[0][0] == 0 }, 20),
+   'Naemon remote: changes applied');
+$r = run([@LB, bundle('beta', $NRLS)]);
+is($r->{rc}, 0, 'Naemon -> Icinga 2, the changes: exit 0') or diag $r->{err};
+note u($r->{err});
+diff('Naemon -> Icinga 2, after the changes', $NRLS, $ICLS, 'current_attempt');
 $r = run([@LB, bundle('beta', $NRLS)]);
 is($r->{rc}, 0, 'Naemon -> Icinga 2, unchanged: exit 0') or diag $r->{err};
 like($r->{err}, qr/0 results for 0 objects, acks 0 set 0 removed, downtimes 0 added 0 deleted, comments 0 added 0 deleted/,

@@ -39,8 +39,8 @@ my $now = int(time);
 my $nb = 0;
 # a site's bundle: hosts SITE-h1, SITE-h2 with services s1, s2; $state for every service
 sub bundle {
-    my ($site, $kind, $state, $t) = @_;
-    my @h = map { snapshot_object(now => $t, name => "$site-h$_", check_command => 'x') } 1 .. 2;
+    my ($site, $kind, $state, $t, $nh) = @_;
+    my @h = map { snapshot_object(now => $t, name => "$site-h$_", check_command => 'x') } 1 .. ($nh // 2);
     my @s = map { my $h = $_; map { snapshot_object(now => $t, host_name => "$site-h$h", description => "s$_",
                                                     check_command => 'x', state => $state,
                                                     plugin_output => "S$state at $t") } 1 .. 2 } 1 .. 2;
@@ -94,5 +94,15 @@ like($r->{err}, qr/state superseded by a newer bundle of the site in this run: s
 ok(wait_for(sub { my $x = states(); join(',', @{ $x->{alpha} }) eq '0,0,0,0' && join(',', @{ $x->{beta} }) eq '1,1,1,1'
                   && join(',', @{ $x->{gamma} }) eq '1,1,1,1' }, 30), 'alpha OK, beta and gamma WARNING')
     or diag explain states();
+
+# ---- --dry-run shows what a config change would do to the file (issue 20) --------------------
+my $cfg = "$d/cfg/sitedump-beta.cfg";
+my $before = slurp($cfg);
+$r = run([@LOAD, '--dry-run', bundle('beta', 'all', 1, $now - 10, 3)]);
+is($r->{rc}, 0, 'dry run of a config change: exit 0') or diag $r->{err};
+like($r->{out}, qr{^# would write \Q$cfg\E \(\d+ bytes\):\n--- \Q$cfg\E.*\n\+\+\+ /dev/fd/\d+}m, 'a unified diff against the file in place')
+    or diag $r->{out};
+like($r->{out}, qr/^\+\s+host_name\s+beta-h3$/m, 'the new host among the added lines');
+is(slurp($cfg), $before, 'the file unchanged');
 
 done_testing;

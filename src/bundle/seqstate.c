@@ -77,7 +77,12 @@ int seq_next(const char *dir, const char *site, unsigned long long *seq, sd_erro
 
 	if (!seq_site_ok(site))
 		return sd_fail(err, "site name '%s': use letters, digits, '.', '_' and '-'", site);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	/* 0711 as siteload makes it: the two share the default dir, and the
+	 * central's stale check (the core's user) must reach its files in it;
+	 * nobody else lists it, and the files are 0600 */
+	if (mkdir(dir, 0711) == 0)
+		chmod(dir, 0711);       /* not narrowed by the umask */
+	else if (errno != EEXIST)
 		return sd_fail(err, "state dir %s: %s", dir, strerror(errno));
 	if (asprintf(&path, "%s/%s.seq", dir, site) < 0 || asprintf(&tmp, "%s/.%s.seq.tmp", dir, site) < 0 ||
 	    asprintf(&lock, "%s/%s.seq.lock", dir, site) < 0) {

@@ -32,6 +32,7 @@
 #include "livestatus/source_livestatus.h"
 #include "icinga2api/source_api.h"
 #include "formats/statusdat.h"
+#include "model/core.h"
 #include "formats/writers.h"
 #include "export/tee.h"
 
@@ -260,10 +261,42 @@ static int read_snapshot(const char *path, unsigned parts, const struct sd_sink 
 	return rc < 0 ? -1 : 0;
 }
 
+/* The site's core as it says itself, for a bundle or a JSON snapshot
+ * (the central's siteload and an admin reading it see what it came
+ * from): Livestatus GET status, status.dat's version. Not asked when it
+ * cannot be (a snapshot source), nor for the plain formats, which do not
+ * carry it. A core that does not answer this leaves it out. */
+static void core_of_site(struct opts *o, struct sd_meta *m)
+{
+	static char pv[128];
+	struct ls_server sv;
+	sd_error e;
+	int known;
+	FILE *f;
+
+	if (!o->key && o->fmt != WRITER_JSON)
+		return;
+	if (o->api) {
+		m->core = "icinga2";
+		return;
+	}
+	if (o->status_file && (f = fopen(o->status_file, "r"))) {
+		if (statusdat_version(f, o->status_file, pv, sizeof(pv), &e) == 0)
+			m->core = core_profile_detect(pv, "", &known)->name, m->core_version = pv;
+		fclose(f);
+	} else if (!o->snapshot && !o->status_file && ls_server_info(o->lo.spec, o->lo.timeout_ms, &sv, &e) == 0) {
+		snprintf(pv, sizeof(pv), "%s", sv.program_version);
+		m->core = core_profile_detect(sv.program_version, sv.livestatus_version, &known)->name;
+		m->core_version = pv;
+	}
+}
+
 static int run_source(struct opts *o, unsigned parts, struct sd_sink *sink, sd_error *err)
 {
 	struct sd_meta meta = { .site = o->site, .source = o->source, .created = o->wo.now, .parts = parts };
 	int rc;
+
+	core_of_site(o, &meta);
 
 	o->lo.parts = parts;
 	rc = sink->begin ? sink->begin(sink->ctx, &meta, err) : 0;

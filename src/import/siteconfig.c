@@ -19,6 +19,7 @@
 #include "import/candidate.h"
 #include "import/corewait.h"
 #include "import/apply.h"
+#include "base/child.h"
 #include "base/seen.h"
 #include "formats/extcmd.h"
 #include "formats/icinga2_dsl.h"
@@ -703,6 +704,40 @@ out:
 	return rc;
 }
 
+static void dry_out(void *ctx, const char *p, size_t n)
+{
+	fwrite(p, 1, n, ctx);
+}
+
+/* --dry-run: what would change in path, as `diff -u` shows it (the
+ * candidate is an unnamed temp file: diff reads it through /dev/fd). */
+static void dry_diff(FILE *out, const char *path, FILE *cand)
+{
+	struct child_opts co = { .in = CHILD_STDIN_NULL, .own_group = 1, .timeout_ms = 60000, .grace_ms = 1000,
+				 .out = dry_out, .ctx = out };
+	struct child_result cr;
+	char *q = NULL, *cmd = NULL;
+	const char *old = access(path, R_OK) == 0 ? path : "/dev/null";
+	sd_error e;
+	size_t i, n = 0;
+
+	fflush(cand);
+	/* the path single-quoted for sh: a ' becomes '\'' */
+	if (!(q = malloc(4 * strlen(old) + 3)))
+		return;
+	q[n++] = '\'';
+	for (i = 0; old[i]; i++)
+		n += (size_t)sprintf(q + n, old[i] == '\'' ? "'\\''" : "%c", old[i]);
+	q[n++] = '\'';
+	q[n] = 0;
+	if (asprintf(&cmd, "diff -u %s /dev/fd/%d", q, fileno(cand)) >= 0) {
+		fflush(out);
+		child_run(cmd, &co, &cr, &e);
+	}
+	free(cmd);
+	free(q);
+}
+
 /* The config files of one site: 0 (written or unchanged), 1 refused by
  * the check (err), -1 failed. Memory stays flat in the number of
  * services: the text is streamed to the candidate and compared from there. */
@@ -725,7 +760,8 @@ static int cfg_files(struct cfg *g, int fd, int *changed, sd_error *err)
 	*changed = 1;
 	if (o->dry_run) {
 		fseeko(sf.f, 0, SEEK_END);
-		fprintf(o->dry_run, "# would write %s (%lld bytes)\n", sf.path, (long long)ftello(sf.f));
+		fprintf(o->dry_run, "# would write %s (%lld bytes):\n", sf.path, (long long)ftello(sf.f));
+		dry_diff(o->dry_run, sf.path, sf.f);
 		rc = 0;
 		goto out;
 	}

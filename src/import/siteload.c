@@ -787,6 +787,11 @@ static int import_prepare(struct import_opts *o, char *self, char **abs_state)
 		return 2;
 	}
 	self[n] = 0;
+	/* the stale check in the templates names the installed siteload when
+	 * there is one: a run of another build (a test tree, a newer one not
+	 * yet installed) must not rewrite the file and reload the core */
+	if (access(SITEDUMP_BINDIR "/siteload", X_OK) == 0)
+		snprintf(self, PATH_MAX, "%s", SITEDUMP_BINDIR "/siteload");
 	o->self = self;
 	if (mkdir(o->state_dir, 0711) == 0)
 		chmod(o->state_dir, 0711);       /* not narrowed by the caller's umask: the core's stale check reads it */

@@ -127,6 +127,8 @@ struct sd_meta {
 	const char *source;         /* "livestatus:unix:/path", "statusdat:/path" */
 	time_t created;
 	unsigned parts;             /* enum sd_part bits */
+	/* the site's core as it says itself ("naemon", "1.5.2"); NULL: not asked */
+	const char *core, *core_version;
 };
 
 /*
