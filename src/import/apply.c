@@ -88,6 +88,8 @@ static struct channel *cmd_channel(const struct apply_opts *o, sd_error *err)
 	if (o->livestatus)
 		return channel_livestatus_open(o->livestatus, o->profile ? o->profile : core_profile(o->core),
 					       o->timeout_ms, err);
+	if (o->api)
+		return channel_api_open(o->api, o->reload_wait_ms, err);
 	return NULL;
 }
 
@@ -104,11 +106,12 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 		return a;
 	if (o->checkresults && !(a->res = channel_spool_open(o->checkresults, o->dry_run, o->reap_wait_ms, err)))
 		goto fail;
-	if ((o->dry_run || o->command_file || o->livestatus) && !(a->cmd = cmd_channel(o, err)))
+	if ((o->dry_run || o->command_file || o->livestatus || o->api) && !(a->cmd = cmd_channel(o, err)))
 		goto fail;
 	if (a->cmd) {
 		a->cmd->refused = refused;
 		a->cmd->ctx = a;
+		a->cmd->source = o->check_source;
 	}
 	return a;
 fail:
@@ -135,6 +138,48 @@ static int send_now(struct applier *a, const char *line, const struct apply_cmd 
 	return a->cmd->ops->command(a->cmd, line, c, err);
 }
 
+/* A result to a channel that takes results (the spool, the API). */
+static int result_to(struct applier *a, struct channel *ch, const struct chan_result *r, sd_error *err)
+{
+	about_to_send(a);
+	if (ch->ops->result(ch, r, err) < 0)
+		return -1;
+	a->st.results++;
+	a->st.already = ch->already;
+	return 0;
+}
+
+const char *apply_name_problem(const char *name, int semi_ok)
+{
+	const char *why = extcmd_name_problem(name);
+	char *t, *p;
+
+	if (!why || !semi_ok || !strchr(name, ';'))
+		return why;
+	if (!(t = strdup(name)))
+		return "out of memory";
+	for (p = t; (p = strchr(p, ';')); )
+		*p = ',';
+	why = extcmd_name_problem(t);   /* static text */
+	free(t);
+	return why;
+}
+
+int apply_takes_parts(const struct applier *a)
+{
+	return a->cmd && a->cmd->parts && !a->res;
+}
+
+int apply_result_parts(struct applier *a, const char *host, const char *svc, int rc, long long ts,
+		       double exec_time, double latency, const char *output, const char *perf, sd_error *err)
+{
+	struct chan_result r = { host, svc, rc, ts, exec_time, latency, output, perf ? perf : "" };
+
+	if (!apply_takes_parts(a))
+		return sd_fail(err, "internal: the channel takes encoded output");
+	return result_to(a, a->cmd, &r, err);
+}
+
 /* verify: one line per object that did not take its result */
 static int not_taken(struct applier *a, const char *host, const char *svc, int rc, long long ts, sd_error *err)
 {
@@ -156,8 +201,10 @@ static int not_taken(struct applier *a, const char *host, const char *svc, int r
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err)
 {
-	struct chan_result r = { host, svc, rc, ts, exec_time, latency, output };
+	struct chan_result r = { host, svc, rc, ts, exec_time, latency, output, NULL };
 
+	if (a->cmd && a->cmd->ops->result && !a->res)     /* the API: its names need no check */
+		return result_to(a, a->cmd, &r, err);
 	if (extcmd_name_problem(host) || (svc && extcmd_name_problem(svc)))
 		return sd_fail(err, "internal: unchecked name");
 	if (a->o.verify)

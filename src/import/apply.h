@@ -1,8 +1,9 @@
 /*
  * apply.h - deliver what reconciliation decided to the central core.
  *
- * Three channels (channel.h), chosen per run: a Nagios checkresult spool
- * directory (results only), the core's command FIFO, a Livestatus socket.
+ * Four channels (channel.h), chosen per run: a Nagios checkresult spool
+ * directory (results only), the core's command FIFO, a Livestatus socket,
+ * Icinga 2's REST API (results as raw parts, commands as fields).
  * Check results go to the spool when one is given, else as commands; every
  * other command (acks, downtimes, comments) goes to the FIFO or Livestatus.
  * Results always reach the core before the commands that depend on them:
@@ -15,12 +16,19 @@
 #include "model/snapshot.h"
 #include "model/core.h"
 
+struct api_opts;
+
 struct apply_opts {
 	enum sd_core core;
 	const struct core_profile *profile;     /* the central core; NULL: core's family */
 	const char *checkresults;       /* spool dir, or NULL */
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */
+	/* Icinga 2's REST API (src/icinga2api/api.h), or NULL: takes results
+	 * (raw parts, apply_result_parts) and every command */
+	const struct api_opts *api;
+	int reload_wait_ms;             /* the API: how long a 503 (reload) is retried */
+	const char *check_source;       /* the API: results' check_source (the site) */
 	FILE *dry_run;                  /* print here instead of delivering */
 	/* deliver nothing: each object a result would go to and each command
 	 * is reported as not taken (reading the central back after a run:
@@ -37,6 +45,7 @@ struct apply_opts {
 
 struct apply_stats {
 	long long results, commands, files, refused;
+	long long already;              /* the core had a newer result (the API's 409) */
 };
 
 /* A command for the core, as fields; apply.c builds the line each core
@@ -54,6 +63,7 @@ struct apply_cmd {
 	int fixed, persistent;          /* downtime / comment */
 	long long start, end, duration; /* downtime */
 	long long id;                   /* deletions: the central's id */
+	const char *name;               /* deletions: the central's name (the REST API), or NULL */
 };
 
 struct applier;
@@ -64,6 +74,15 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err);
  * core through the spool. */
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err);
+/* Does the channel take a result's parts as they are (output and long
+ * output joined by a real newline, perf data apart: the REST API)? Then
+ * apply_result_parts, not an encoded output. */
+int apply_takes_parts(const struct applier *a);
+int apply_result_parts(struct applier *a, const char *host, const char *svc, int rc, long long ts,
+		       double exec_time, double latency, const char *output, const char *perf, sd_error *err);
+/* extcmd_name_problem, but with semi_ok a ';' is no problem (the REST
+ * API names objects in JSON; Livestatus and the FIFO split at ';'). */
+const char *apply_name_problem(const char *name, int semi_ok);
 /* Any other command. */
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */

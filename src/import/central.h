@@ -16,6 +16,9 @@ struct central_obj {
 	char *host, *svc;               /* svc NULL for hosts */
 	int state, state_type, attempt, max_attempts, has_been_checked;
 	double last_check;
+	/* read through the REST API: the current result's execution_start
+	 * (Icinga drops a result that starts before it), else 0 */
+	double exec_start;
 	int acknowledged, ack_type;
 	char *ack_author, *ack_comment; /* newest entry_type 4 comment; NULL if none */
 	long long ack_time;
@@ -24,6 +27,7 @@ struct central_obj {
 
 struct central_item {                   /* a downtime or a user comment */
 	long long id;
+	char *name;                     /* the REST API's name ("host!svc!uuid"), or NULL */
 	char *host, *svc;
 	long long start, end, duration, entry_time;
 	int fixed, persistent;
@@ -61,6 +65,12 @@ struct central *central_read_livestatus(const char *spec, int timeout_ms, const 
 struct central *central_read_statusdat(const char *status, const char *objects,
 				       void (*report)(void *ctx, const char *what, const char *why),
 				       void *report_ctx, sd_error *err);
+/* Read through Icinga 2's REST API: with site, the objects (and their
+ * comments and downtimes) whose host carries vars.sitedump_site = site,
+ * NULL: all the ApiUser may see. Comments and downtimes carry the names
+ * the API's actions take. */
+struct api_opts;
+struct central *central_read_api(const struct api_opts *o, const char *site, sd_error *err);
 /* An empty model (tests, --dry-run without a central). */
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);

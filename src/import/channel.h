@@ -1,13 +1,13 @@
 /*
  * channel.h - one way of handing results and commands to the central
  * core: the checkresult spool (channel_spool.c), the command FIFO
- * (channel_fifo.c), a Livestatus socket (channel_livestatus.c).
+ * (channel_fifo.c), a Livestatus socket (channel_livestatus.c), Icinga
+ * 2's REST API (channel_api.c: results and commands).
  *
  * Why this interface: apply.c decides what goes where and in which order
  * (results before the commands that depend on them); a channel only
- * moves bytes and says when the core has taken them. A new channel (the
- * REST API) is a new file with these five functions; nothing above
- * apply.c changes.
+ * moves bytes and says when the core has taken them. A new channel is a
+ * new file with these five functions; nothing above apply.c changes.
  */
 #ifndef SITEDUMP_CHANNEL_H
 #define SITEDUMP_CHANNEL_H
@@ -15,13 +15,15 @@
 #include "import/apply.h"
 
 /* A check result as the spool takes it; output already encoded for the
- * core (extcmd_encode_result). */
+ * core (extcmd_encode_result), or (perf not NULL) the raw parts: output
+ * is the first line and long output joined by a newline. */
 struct chan_result {
 	const char *host, *svc;         /* svc NULL: a host result */
 	int rc;
 	long long ts;                   /* the result's time (last_check) */
 	double exec_time, latency;
 	const char *output;
+	const char *perf;               /* NULL: output is encoded (perf data inside) */
 };
 
 struct channel;
@@ -48,6 +50,9 @@ struct channel {
 	void (*refused)(void *ctx, const char *line, const char *why);
 	void *ctx;
 	long long files;                /* files written (the spool) */
+	long long already;              /* results the core had newer ones of (the API) */
+	int parts;                      /* takes chan_result's raw parts (the API) */
+	const char *source;             /* the results' check source (the site), or NULL */
 };
 
 /* dry: write the records there instead (siteload --dry-run). */
@@ -57,4 +62,7 @@ struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *er
 /* In the dialect of the core's Livestatus (profile). */
 struct channel *channel_livestatus_open(const char *spec, const struct core_profile *profile, int timeout_ms,
 					sd_error *err);
+/* Icinga 2's REST API: results and commands as actions, each reply read;
+ * a 503 (the core reloading) or a lost connection retried for reload_wait_ms. */
+struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, sd_error *err);
 #endif

@@ -13,10 +13,11 @@
 #include "base/child.h"
 #include "base/deadline.h"
 #include "livestatus/livestatus.h"
+#include "icinga2api/api.h"
 
 int corewait_have_central(const struct import_opts *o)
 {
-	return o->livestatus || o->status_file;
+	return o->livestatus || o->status_file || o->api;
 }
 
 /*
@@ -101,6 +102,8 @@ static struct central *read_central(struct runctx *c, const char *site, sd_error
 {
 	const struct import_opts *o = c->o;
 
+	if (o->api)
+		return central_read_api(o->api, site, err);
 	if (o->livestatus)
 		return central_read_livestatus(o->livestatus, o->timeout_ms, site, o->core, err);
 	if (o->status_file)
@@ -131,7 +134,7 @@ int corewait_central(struct runctx *c, const char *site, sd_error *err)
 	c->central = NULL;
 	if (o->status_file)
 		statusdat_wait(c);
-	if (!o->livestatus || (site && strlen(site) >= sizeof(c->central_site)))
+	if ((!o->livestatus && !o->api) || (site && strlen(site) >= sizeof(c->central_site)))
 		site = NULL;
 	if ((c->central = read_central(c, site, err)) && site && (k = owned_missing(c, site, err)) != 0) {
 		central_free(c->central);
@@ -193,13 +196,33 @@ static int gen_row(void *ctx, const struct ls_row *row, sd_error *err)
 	return 0;
 }
 
+/* The API's IcingaApplication status: "program_start:pid". */
+static void api_generation(const struct api_opts *o, char buf[64])
+{
+	struct api_reply rep = { 0 };
+	struct api *h;
+	const char *ps, *pid;
+	sd_error e;
+
+	buf[0] = 0;
+	if (!(h = api_open(o, &e)))
+		return;
+	if (api_request(h, "GET", "/v1/status/IcingaApplication", NULL, &rep, &e) == 200 &&
+	    (ps = strstr(rep.body, "\"program_start\":")) && (pid = strstr(rep.body, "\"pid\":")))
+		snprintf(buf, 64, "%.6f:%lld", strtod(ps + 16, NULL), (long long)strtod(pid + 6, NULL));
+	api_reply_free(&rep);
+	api_close(h);
+}
+
 void corewait_generation(struct runctx *c, char buf[64])
 {
 	struct stat st;
 	sd_error e;
 
 	buf[0] = 0;
-	if (c->o->livestatus) {
+	if (c->o->api) {
+		api_generation(c->o->api, buf);
+	} else if (c->o->livestatus) {
 		if (ls_query(c->o->livestatus, "GET status\nColumns: program_start nagios_pid", c->o->timeout_ms,
 			     gen_row, buf, &e) < 0 &&
 		    ls_query(c->o->livestatus, "GET status\nColumns: program_start", c->o->timeout_ms, gen_row, buf, &e) < 0)
@@ -220,11 +243,12 @@ static int core_down(struct runctx *c, time_t since, long long waited_ms, char *
 	struct stat st;
 	char gen[64];
 
-	if (c->o->livestatus) {
+	if (c->o->livestatus || c->o->api) {
 		corewait_generation(c, gen);
 		if (*gen)
 			return 0;
-		snprintf(why, len, "no answer on --livestatus %s", c->o->livestatus);
+		snprintf(why, len, "no answer on --%s %s", c->o->api ? "icinga2-api" : "livestatus",
+			 c->o->api ? c->o->api->urls[0] : c->o->livestatus);
 		return 1;
 	}
 	if (!c->o->status_file || waited_ms < 12000)

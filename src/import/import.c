@@ -154,11 +154,11 @@ static int send_link(struct runctx *c, struct applier *a, const struct bundle_in
 
 static int has_sink(const struct import_opts *o)
 {
-	return o->checkresults || o->command_file || o->livestatus || o->dry_run;
+	return o->checkresults || o->command_file || o->livestatus || o->api || o->dry_run;
 }
 
 /* The channel for a site's results and commands (apply.h). */
-static struct applier *state_applier(struct runctx *c, sd_error *err)
+static struct applier *state_applier(struct runctx *c, const char *site, sd_error *err)
 {
 	const struct import_opts *o = c->o;
 	struct apply_opts ao = { 0 };
@@ -168,6 +168,9 @@ static struct applier *state_applier(struct runctx *c, sd_error *err)
 	ao.checkresults = o->checkresults;
 	ao.command_file = o->command_file;
 	ao.livestatus = o->livestatus;
+	ao.api = o->api;
+	ao.reload_wait_ms = o->reload_wait_ms;
+	ao.check_source = site;        /* the API's check_source */
 	ao.dry_run = o->dry_run;
 	ao.timeout_ms = o->timeout_ms;
 	ao.reap_wait_ms = o->reap_wait_ms;
@@ -258,7 +261,7 @@ static int import_state(struct runctx *c, struct input *in, sd_error *err)
 		goto out;
 	if (!owned.n)
 		runctx_report(c, site, "owns no hosts yet: import a config bundle of this site first (sitedump -C)");
-	if (!(a = state_applier(c, err)))
+	if (!(a = state_applier(c, site, err)))
 		goto out;
 	ro.core = o->core;
 	ro.site = site;
@@ -441,7 +444,7 @@ static void link_only(struct runctx *c, const struct bundle_info *bi, const char
 	struct applier *a;
 	sd_error e;
 
-	if (!corewait_have_central(o) || corewait_central(c, bi->site, &e) < 0 || !(a = state_applier(c, &e))) {
+	if (!corewait_have_central(o) || corewait_central(c, bi->site, &e) < 0 || !(a = state_applier(c, bi->site, &e))) {
 		if (corewait_have_central(o))
 			runctx_note(c, what, e.msg);
 	} else {

@@ -9,6 +9,8 @@
 #include "model/core.h"
 #include "transports/handoff.h"
 
+struct api_opts;
+
 /* enum import_outcome: transports/handoff.h (the spool and mail file by it) */
 
 struct import_opts {
@@ -32,6 +34,9 @@ struct import_opts {
 	const char *notify_contacts, *notify_contact_groups;
 	const char *checkresults, *command_file, *livestatus;
 	const char *status_file, *objects_cache;        /* central state without Livestatus */
+	/* Icinga 2's REST API (src/icinga2api/api.h): reads the central and
+	 * takes results and commands; NULL: not used */
+	const struct api_opts *api;
 	FILE *dry_run;
 	int timeout_ms, reload_wait_ms, reap_wait_ms;
 	int stale_after;                /* seconds without a result before "stale" */

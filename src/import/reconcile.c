@@ -184,6 +184,7 @@ struct ditem {                          /* a downtime or comment on either side 
 	char legacy[33];
 	int central;                    /* 0 remote, 1 central */
 	long long id;                   /* central */
+	const char *name;               /* central: the REST API's name (the model's), or NULL */
 	int is_service;
 	/* remote: what to send */
 	char *host, *svc, *author, *comment;
@@ -410,7 +411,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 	if (!(host = cname(r, sc->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sc->service_description && extcmd_name_problem(sc->service_description)) ||
+	    (sc->service_description && apply_name_problem(sc->service_description, apply_takes_parts(r->a))) ||
 	    !central_find(r->c, host, sc->service_description))
 		return 0;       /* the object itself is reported in pass 2 */
 	if (sc->entry_type == 4) {
@@ -500,7 +501,7 @@ static int p1_downtime(void *ctx, const struct sd_downtime *sd, sd_error *err)
 	if (!(host = cname(r, sd->host_name)))
 		return sd_fail(err, "out of memory");
 	if (!owned(r, host) || extcmd_name_problem(host) ||
-	    (sd->service_description && extcmd_name_problem(sd->service_description)) ||
+	    (sd->service_description && apply_name_problem(sd->service_description, apply_takes_parts(r->a))) ||
 	    !central_find(r->c, host, sd->service_description))
 		return 0;       /* reported with its object in pass 2 */
 	item_what(what, sizeof(what), "downtime", sd->id, host, sd->service_description);
@@ -622,6 +623,59 @@ static void report_output_cut(struct run *r, const char *what, unsigned cut)
 	report(r, what, why);
 }
 
+/* send_results for a channel that takes the parts as they are (the REST
+ * API): output and long output joined by a newline, hosts included, perf
+ * data apart; each part cut to the same limits as the encoded ones. */
+static int send_parts(struct run *r, const struct sd_object *o, const char *host, const char *what,
+		      const struct central_obj *c, const struct replay_step *steps, int n,
+		      int *final_state, int *cleared)
+{
+	size_t lo, ll, lp;
+	int i, co, cl, cp;
+	unsigned cut;
+	char *out, *perf;
+
+	lo = extcmd_cut_len(o->plugin_output, EXTCMD_OUTPUT_MAX, &co);
+	ll = extcmd_cut_len(o->long_plugin_output, EXTCMD_LONG_OUTPUT_MAX, &cl);
+	lp = extcmd_cut_len(o->perf_data, EXTCMD_PERF_MAX, &cp);
+	if (!(out = malloc(lo + ll + 2)) || !(perf = strndup(o->perf_data, lp))) {
+		free(out);
+		return sd_fail(r->err, "out of memory");
+	}
+	memcpy(out, o->plugin_output, lo);
+	out[lo] = 0;
+	if (ll) {
+		out[lo] = '\n';
+		memcpy(out + lo + 1, o->long_plugin_output, ll);
+		out[lo + 1 + ll] = 0;
+	}
+	for (i = 0; i < n; i++) {
+		/* a result goes as execution_start = ts - execution time; Icinga
+		 * drops one that starts before its current one (with 200, unseen):
+		 * a longer execution time than the gap is shortened to fit */
+		double x = o->execution_time > 0 ? o->execution_time : 0;
+		if (c->exec_start > 0 && (double)steps[i].ts - x < c->exec_start)
+			x = (double)steps[i].ts > c->exec_start ? (double)steps[i].ts - c->exec_start : 0;
+		if (steps[i].state == 0 || steps[i].state != c->state)
+			*cleared |= steps[i].state == 0 || c->ack_type != 2;
+		if (apply_result_parts(r->a, host, o->type == SD_HOST ? NULL : o->description, steps[i].state,
+				       steps[i].ts, x, o->latency, out, perf, r->err) < 0) {
+			free(out);
+			free(perf);
+			return -1;
+		}
+	}
+	free(out);
+	free(perf);
+	r->out->st.results += n;
+	r->out->st.objects_updated++;
+	*final_state = steps[n - 1].state;
+	cut = (co ? EXTCMD_CUT_OUTPUT : 0) | (cp ? EXTCMD_CUT_PERF : 0) | (cl ? EXTCMD_CUT_LONG : 0);
+	if (cut)
+		report_output_cut(r, what, cut);
+	return 0;
+}
+
 /* The results that bring the central object to the remote's state
  * (reconcile_plan); *final_state and *cleared (an ack the results clear)
  * are updated. 0 or -1. */
@@ -644,6 +698,8 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 	n = reconcile_plan(r->o->core, is_host, o, c, host_problem, r->o->now, steps);
 	if (!n)
 		return 0;
+	if (apply_takes_parts(r->a))
+		return send_parts(r, o, host, what, c, steps, n, final_state, cleared);
 	if (!(out = extcmd_encode_result_text(text, is_host, o->plugin_output, o->perf_data,
 					      o->long_plugin_output, &altered, &cut)))
 		return sd_fail(r->err, "out of memory");
@@ -692,7 +748,7 @@ static int p2_object(void *ctx, const struct sd_object *o, sd_error *err)
 	}
 	snprintf(what, sizeof(what), "%s '%s%s%s'", is_host ? "host" : "service", host,
 		 is_host ? "" : ";", is_host ? "" : o->description);
-	if ((why = extcmd_name_problem(host)) || (!is_host && (why = extcmd_name_problem(o->description)))) {
+	if ((why = extcmd_name_problem(host)) || (!is_host && (why = apply_name_problem(o->description, apply_takes_parts(r->a))))) {
 		r->out->st.refused++;
 		report(r, what, why);
 		return 0;
@@ -822,6 +878,7 @@ static int add_central(struct run *r, struct ilist *l, int downtimes)
 			return sd_fail(r->err, "out of memory");
 		d->central = 1;
 		d->id = ci[i].id;
+		d->name = ci[i].name;
 		d->is_service = ci[i].svc != NULL;
 		/* the same clamp as the remote's: a Nagios central shows a
 		 * later end as it is, and it matches our clamped one */
@@ -879,7 +936,8 @@ static int send_add(struct run *r, const struct ditem *d, int downtimes)
 static int send_del(struct run *r, const struct ditem *d, int downtimes)
 {
 	struct apply_cmd c = { .verb = downtimes ? APPLY_DEL_DOWNTIME : APPLY_DEL_COMMENT, .ts = r->o->now,
-			       .host = d->host, .svc = d->svc, .is_service = d->is_service, .id = d->id };
+			       .host = d->host, .svc = d->svc, .is_service = d->is_service, .id = d->id,
+			       .name = d->name };
 
 	if (apply_cmd(r->a, &c, r->err) < 0)
 		return -1;

@@ -18,6 +18,7 @@
 #include "import/siteconfig.h"
 #include "import/candidate.h"
 #include "import/corewait.h"
+#include "import/apply.h"
 #include "base/child.h"
 #include "base/seen.h"
 #include "formats/extcmd.h"
@@ -433,7 +434,8 @@ static int f_object(void *vctx, const struct sd_object *so, sd_error *err)
 	if (!lines_has(&g->accepted, g->name))
 		return 0;
 	if (so->type == SD_SERVICE) {
-		const char *why = extcmd_name_problem(so->description);
+		/* ';' only where the REST API carries the results (apply.c) */
+		const char *why = apply_name_problem(so->description, g->c->o->api && g->fmt == CORE_ICINGA2);
 		if (!why && so->description[0] == '-')
 			why = "a name starting with '-' would be read as an option where a command passes it";
 		if (why) {

@@ -21,6 +21,7 @@
 #include <yajl/yajl_gen.h>
 #include "bundle/bundle.h"
 #include "import/import.h"
+#include "icinga2api/api.h"
 #include "bundle/seqstate.h"
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 		"       siteload [import] --spool DIR --trust DIR [...]   (the bundles in DIR, filed by outcome)\n"
 		"       siteload [import] --mail -|FILE | --maildir DIR --trust DIR [...]   (bundles by e-mail)\n"
 		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
+		"       --icinga2-api URL[,URL...] --api-ca FILE (--api-user NAME --api-password-file FILE |\n"
+		"                                  --api-cert FILE --api-key FILE)\n"
 		"CONFIG: --config-dir DIR --reload-command CMD --check-command CMD\n"
 		"        --contacts LIST --contact-groups LIST   (the central's own, notified for the sites)\n"
 		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
@@ -358,6 +361,7 @@ enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFF
        O_SPOOL };
 enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
 enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
+enum { O_API = 1024, O_APIUSER, O_APIPASS, O_APICERT, O_APIKEY, O_APICA };   /* Icinga 2's REST API */
 
 /* the first 25 in the order of the O_ values from 256: the seconds
  * options' message names its option as import_longopts[c - 256] */
@@ -392,6 +396,12 @@ static const struct option import_longopts[] = {
 	{ "contacts", required_argument, 0, O_CONTACTS },
 	{ "contact-groups", required_argument, 0, O_CONTACTGROUPS },
 	{ "check-command", required_argument, 0, O_CHECKCMD },
+	{ "icinga2-api", required_argument, 0, O_API },
+	{ "api-user", required_argument, 0, O_APIUSER },
+	{ "api-password-file", required_argument, 0, O_APIPASS },
+	{ "api-cert", required_argument, 0, O_APICERT },
+	{ "api-key", required_argument, 0, O_APIKEY },
+	{ "api-ca", required_argument, 0, O_APICA },
 	{ 0, 0, 0, 0 },
 };
 
@@ -401,6 +411,12 @@ struct import_cli {
 	const char *core, *fmt;
 	const char *spool, *mail, *maildir;
 	int quiet;              /* imp_info's ctx: it must live through the run */
+	/* --icinga2-api and its credentials (import_check_api) */
+	const char *api_urls, *api_passfile;
+	struct api_opts api;
+	char *url_buf;
+	const char *url_v[16];
+	char password[1024];
 };
 
 /* one value of --timeout, --reload-wait, --reap-wait or --stale-after */
@@ -474,6 +490,12 @@ static int import_parse_opts(int argc, char **argv, struct import_opts *o, struc
 		case O_CONTACTS: o->notify_contacts = optarg; break;
 		case O_CONTACTGROUPS: o->notify_contact_groups = optarg; break;
 		case O_CHECKCMD: o->check_command = optarg; break;
+		case O_API: cli->api_urls = optarg; break;
+		case O_APIUSER: cli->api.user = optarg; break;
+		case O_APIPASS: cli->api_passfile = optarg; break;
+		case O_APICERT: cli->api.cert_file = optarg; break;
+		case O_APIKEY: cli->api.key_file = optarg; break;
+		case O_APICA: cli->api.ca_file = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -501,6 +523,94 @@ static int import_check_sources(int argc, const struct import_opts *o, const str
 		fprintf(stderr, "siteload: no bundle given (a file, or - for stdin)\n");
 		return 2;
 	}
+	return 0;
+}
+
+/* The password file's first line (without its line end) in cli->password.
+ * 0, or -1 after the message. */
+static int api_read_password(struct import_cli *cli)
+{
+	FILE *f = fopen(cli->api_passfile, "re");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "siteload: --api-password-file %s: %s\n", cli->api_passfile, strerror(errno));
+		return -1;
+	}
+	n = fread(cli->password, 1, sizeof(cli->password) - 1, f);
+	if (ferror(f) || (n == sizeof(cli->password) - 1 && !memchr(cli->password, '\n', n))) {
+		fprintf(stderr, "siteload: --api-password-file %s: %s\n", cli->api_passfile,
+			ferror(f) ? "read error" : "longer than one line of 1000 bytes");
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	cli->password[n] = 0;
+	cli->password[strcspn(cli->password, "\r\n")] = 0;
+	if (!cli->password[0]) {
+		fprintf(stderr, "siteload: --api-password-file %s: empty\n", cli->api_passfile);
+		return -1;
+	}
+	cli->api.password = cli->password;
+	return 0;
+}
+
+/* --icinga2-api URL[,URL...] and its credentials: the CA always, a user
+ * with a password file or a client certificate; it is the channel and the
+ * central's reader (no other sink besides) and means --core icinga2 */
+static int import_check_api(struct import_opts *o, struct import_cli *cli)
+{
+	char *p, *save = NULL;
+
+	if (!cli->api_urls) {
+		if (cli->api.user || cli->api_passfile || cli->api.cert_file || cli->api.key_file || cli->api.ca_file) {
+			fprintf(stderr, "siteload: --api-* options go with --icinga2-api URL\n");
+			return 2;
+		}
+		return 0;
+	}
+	if (o->livestatus || o->command_file || o->checkresults || o->status_file) {
+		fprintf(stderr, "siteload: --icinga2-api reads the central and takes everything: "
+			"give no --livestatus, --command-file, --checkresults or --status-file besides\n");
+		return 2;
+	}
+	if (cli->core && strcmp(cli->core, "icinga2")) {
+		fprintf(stderr, "siteload: --icinga2-api is Icinga 2's: --core %s does not go with it\n", cli->core);
+		return 2;
+	}
+	cli->core = "icinga2";
+	if (!cli->api.ca_file) {
+		fprintf(stderr, "siteload: --icinga2-api needs --api-ca FILE (the CA of the API's certificate; "
+			"verification cannot be turned off)\n");
+		return 2;
+	}
+	if (!cli->api_passfile && !cli->api.cert_file) {
+		fprintf(stderr, "siteload: --icinga2-api needs --api-user NAME --api-password-file FILE, "
+			"or --api-cert FILE --api-key FILE\n");
+		return 2;
+	}
+	if (!!cli->api_passfile != !!cli->api.user || (cli->api.key_file && !cli->api.cert_file)) {
+		fprintf(stderr, "siteload: --api-user goes with --api-password-file, --api-key with --api-cert\n");
+		return 2;
+	}
+	if (cli->api_passfile && api_read_password(cli) < 0)
+		return 2;
+	if (!(cli->url_buf = strdup(cli->api_urls)))
+		return fprintf(stderr, "siteload: out of memory\n"), 2;
+	for (p = strtok_r(cli->url_buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (cli->api.n_urls == sizeof(cli->url_v) / sizeof(cli->url_v[0]) || strncmp(p, "https://", 8)) {
+			fprintf(stderr, "siteload: --icinga2-api: want at most 16 https:// URLs, got '%s'\n", p);
+			return 2;
+		}
+		cli->url_v[cli->api.n_urls++] = p;
+	}
+	if (!cli->api.n_urls) {
+		fprintf(stderr, "siteload: --icinga2-api: no URL\n");
+		return 2;
+	}
+	cli->api.urls = cli->url_v;
+	cli->api.timeout_ms = o->timeout_ms;
+	o->api = &cli->api;
 	return 0;
 }
 
@@ -645,8 +755,8 @@ static int import_check_paths(const struct import_opts *o)
 {
 	sd_error e = { 0 };
 
-	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->config_dir) {
-		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --command-file "
+	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->api && !o->config_dir) {
+		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --icinga2-api, --command-file "
 			"(with --checkresults) or --config-dir (or --dry-run)\n");
 		return 2;
 	}
@@ -760,6 +870,7 @@ static int import_main_argv(int argc, char **argv, struct import_opts *o, struct
 
 	if ((rc = import_parse_opts(argc, argv, o, cli)) ||
 	    (rc = import_check_sources(argc, o, cli)) ||
+	    (rc = import_check_api(o, cli)) ||
 	    (rc = import_pick_cores(o, cli)) ||
 	    (rc = import_check_sinks(o)))
 		return rc;
@@ -806,6 +917,8 @@ static int import_main(int argc, char **argv)
 		rc = import_main_argv(argc, argv, &o, &cli, self, &abs_state);
 	}
 	free(abs_state);
+	free(cli.url_buf);
+	explicit_bzero(cli.password, sizeof(cli.password));
 	return rc;
 }
 
