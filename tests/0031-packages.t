@@ -97,6 +97,7 @@ SKIP: {
 SKIP: {
     skip 'the packages did not build', 8 unless $deb{sitedump} && $deb{siteload};
     my $had_user = getpwnam('sitedump') ? 1 : 0;
+    my %had_dir = map { $_ => -e $_ } qw(/var/lib/sitedump /var/lib/sitedump-ssh);
     my $i = run_cmd(['dpkg', '-i', $deb{sitedump}, $deb{siteload}], timeout => 300,
                     env => { DEBIAN_FRONTEND => 'noninteractive' });
     is($i->{rc}, 0, 'dpkg -i both packages') or diag $i->{out} . $i->{err};
@@ -112,9 +113,13 @@ SKIP: {
     my $rm = run_cmd(['dpkg', '-P', 'sitedump', 'siteload'], timeout => 300);
     is($rm->{rc}, 0, 'dpkg -P both again') or diag $rm->{out} . $rm->{err};
     ok(!-e '/usr/bin/sitedump' && !-e '/usr/bin/siteload', 'gone from /usr/bin');
+    # leave the machine as it was: the user and the directories the postinst made
     if (!$had_user && getpwnam('sitedump')) {
         system('deluser', '--quiet', '--system', 'sitedump');
         system('delgroup', '--quiet', '--system', 'sitedump') if getgrnam('sitedump');
+    }
+    for my $dir (grep { !$had_dir{$_} } sort keys %had_dir) {
+        system('rm', '-rf', '--', $dir) if -d $dir;
     }
 }
 
