@@ -52,7 +52,7 @@ is($inst->{rc}, 0, sprintf('make install on a clean tree (%.0f s)', time - $t0))
 ok(!-e "$src/tests/support/api_probe" && !-e "$src/build/tests", 'make install built no test program');
 my $P = "$dest/usr/local";
 my @want = (qw(bin/sitedump bin/siteload bin/sitediff libexec/sitedump/sitedump-ssh-receive
-               share/man/man1/sitedump.1 share/man/man1/siteload.1 share/man/man5/sitedump-bundle.5
+               share/man/man1/sitedump.1 share/man/man1/siteload.1 share/man/man1/sitediff.1 share/man/man5/sitedump-bundle.5
                share/doc/sitedump/README.md share/doc/sitedump/transport-ssh.md
                share/doc/sitedump/examples/50-sitedump.rules),
             map { "lib/systemd/system/$_" } qw(sitedump.service sitedump.timer siteload-spool.service siteload-spool.timer));
