@@ -332,8 +332,8 @@ int sitestatus_cmd(int argc, char **argv, FILE *out, FILE *errs)
 		case 's':
 			errno = 0;
 			sa = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || sa < 1 || sa > 86400 * 366) {
-				fprintf(errs, "siteload status: --stale-after %s: want seconds, 1 to %d\n", optarg, 86400 * 366);
+			if (errno || *end || end == optarg || sa < 1 || sa > 31536000) {
+				fprintf(errs, "siteload status: --stale-after %s: want seconds, 1 to 31536000\n", optarg);
 				return 3;
 			}
 			stale_after = (int)sa;
