@@ -39,7 +39,7 @@ struct cw {
  * only belongs in the long output (lines set): in the plugin output or perf
  * data it would start the long output, so it becomes a space. Returns 1 if
  * something was replaced. Runs of plain bytes are copied whole. */
-static int put_escaped(struct sbuf *b, const char *s, int bar, int lines)
+static int put_escaped_as(struct sbuf *b, const char *s, int bar, int lines, int raw_backslash)
 {
 	const char *stop = bar ? "\\\n|" : "\\\n";
 	int altered = 0;
@@ -51,7 +51,12 @@ static int put_escaped(struct sbuf *b, const char *s, int bar, int lines)
 		s += n;
 		if (!*s)
 			return altered;
-		if (*s == '\\') {
+		if (*s == '\\' && raw_backslash) {
+			/* a reader that unescapes only \n: a backslash stays, a
+			 * literal backslash-n cannot be told from a line break */
+			sbuf_putn(b, s[1] == 'n' ? "\\ " : "\\", s[1] == 'n' ? 2 : 1);
+			altered |= s[1] == 'n';
+		} else if (*s == '\\') {
 			sbuf_putn(b, "\\\\", 2);
 		} else if (*s == '\n' && !lines) {
 			sbuf_putc(b, ' ');
@@ -66,28 +71,40 @@ static int put_escaped(struct sbuf *b, const char *s, int bar, int lines)
 	}
 }
 
-static int encode_output(struct sbuf *b, const char *plugin_output, const char *perf_data,
-			 const char *long_output)
+static int encode_output_as(struct sbuf *b, const char *plugin_output, const char *perf_data,
+			    const char *long_output, int raw_backslash)
 {
-	int altered = put_escaped(b, plugin_output, 1, 0);
+	int altered = put_escaped_as(b, plugin_output, 1, 0, raw_backslash);
 
 	if (*perf_data) {
 		sbuf_putc(b, '|');
-		altered |= put_escaped(b, perf_data, 0, 0);
+		altered |= put_escaped_as(b, perf_data, 0, 0, raw_backslash);
 	}
 	if (*long_output) {
 		sbuf_putn(b, "\\n", 2);
-		altered |= put_escaped(b, long_output, 1, 1);
+		altered |= put_escaped_as(b, long_output, 1, 1, raw_backslash);
 	}
 	return altered;
+}
+
+static int encode_output(struct sbuf *b, const char *plugin_output, const char *perf_data,
+			 const char *long_output)
+{
+	return encode_output_as(b, plugin_output, perf_data, long_output, 0);
 }
 
 char *checkresult_encode_output(const char *plugin_output, const char *perf_data,
 				const char *long_output, int *altered)
 {
+	return checkresult_encode_output_as(plugin_output, perf_data, long_output, 0, altered);
+}
+
+char *checkresult_encode_output_as(const char *plugin_output, const char *perf_data,
+				   const char *long_output, int raw_backslash, int *altered)
+{
 	struct sbuf b = { 0 };
 
-	*altered = encode_output(&b, plugin_output, perf_data, long_output);
+	*altered = encode_output_as(&b, plugin_output, perf_data, long_output, raw_backslash);
 	sbuf_putc(&b, '\0');
 	if (b.oom) {
 		sbuf_free(&b);

@@ -17,6 +17,10 @@ void checkresult_writer_free(struct sd_sink *s);
  * replaced (Nagios has no escape for it outside perf data). */
 char *checkresult_encode_output(const char *plugin_output, const char *perf_data,
 				const char *long_output, int *altered);
+/* The same for a reader that unescapes only \n (Naemon's checkresult
+ * reader): backslashes go raw, a literal backslash-n as "\ n" (altered). */
+char *checkresult_encode_output_as(const char *plugin_output, const char *perf_data,
+				   const char *long_output, int raw_backslash, int *altered);
 
 /* One record as the writer and siteload's spool both write it, up to and
  * including `output=`: the caller appends the encoded output (" " when it

@@ -176,19 +176,22 @@ static char *icinga_put(char *o, const char *s, int keep_lines, int bar_always, 
 	return o;
 }
 
-static char *encode(enum sd_core core, int is_host, const char *plugin_output,
+static char *encode(enum core_text text, int is_host, const char *plugin_output,
 		    const char *perf_data, const char *long_output, int *altered)
 {
 	size_t len;
 	char *buf, *o;
 
 	*altered = 0;
-	if (core == CORE_NAGIOS) {
+	if (text != TEXT_ICINGA2) {
 		/* Nagios keeps a CR raw; on a command channel (Livestatus reads
 		 * lines) it must not travel, so it becomes a space */
-		if ((buf = checkresult_encode_output(plugin_output, perf_data, long_output, altered)))
+		if ((buf = checkresult_encode_output_as(plugin_output, perf_data, text == TEXT_FLAT ? "" : long_output,
+							text != TEXT_NAGIOS, altered)))
 			for (o = buf; (o = strchr(o, '\r')); *altered = 1)
 				*o++ = ' ';
+		if (text == TEXT_FLAT && *long_output)
+			*altered = 1;
 		return buf;
 	}
 	len = 3 * (strlen(plugin_output) + strlen(perf_data) + strlen(long_output)) + 8;
@@ -230,6 +233,13 @@ static char *cut_copy(const char *s, size_t max, unsigned bit, unsigned *cut)
 char *extcmd_encode_result(enum sd_core core, int is_host, const char *plugin_output,
 			   const char *perf_data, const char *long_output, int *altered, unsigned *cut)
 {
+	return extcmd_encode_result_text(core == CORE_ICINGA2 ? TEXT_ICINGA2 : TEXT_NAGIOS, is_host, plugin_output,
+					 perf_data, long_output, altered, cut);
+}
+
+char *extcmd_encode_result_text(enum core_text text, int is_host, const char *plugin_output,
+				const char *perf_data, const char *long_output, int *altered, unsigned *cut)
+{
 	unsigned dummy = 0, *k = cut ? cut : &dummy;
 	char *po, *pd, *lo, *out = NULL;
 
@@ -241,7 +251,7 @@ char *extcmd_encode_result(enum sd_core core, int is_host, const char *plugin_ou
 	pd = cut_copy(perf_data, EXTCMD_PERF_MAX, EXTCMD_CUT_PERF, k);
 	lo = cut_copy(long_output, EXTCMD_LONG_OUTPUT_MAX, EXTCMD_CUT_LONG, k);
 	if (po && pd && lo)
-		out = encode(core, is_host, po, pd, lo, altered);
+		out = encode(text, is_host, po, pd, lo, altered);
 	free(po);
 	free(pd);
 	free(lo);
@@ -375,14 +385,16 @@ static void textf(struct extcmd *c, char *cleaned)
 }
 
 int extcmd_ack(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
-	       int sticky, const char *author, const char *comment)
+	       int sticky, int persistent, const char *author, const char *comment)
 {
 	target(c, ts, "ACKNOWLEDGE_HOST_PROBLEM", "ACKNOWLEDGE_SVC_PROBLEM", host, svc);
-	/* sticky is 2 (any other value is "normal"); no notification; not
-	 * persistent, so removing the ack removes its comment on both cores */
-	numf(c, sticky ? 2 : 1);
+	/* sticky is 2 and normal 0: Nagios 4 and Icinga 2 take any value but
+	 * 2 as normal, Naemon any value but 0 as sticky (docs/core-behaviour.md
+	 * §3, §9); no notification; persistent as the remote's ack comment
+	 * (removing a persistent ack leaves its comment, on every core) */
+	numf(c, sticky ? 2 : 0);
 	numf(c, 0);
-	numf(c, 0);
+	numf(c, persistent ? 1 : 0);
 	textf(c, extcmd_clean_author(core, author, NULL));
 	textf(c, extcmd_clean_comment(core, comment, 0, NULL));
 	return done(c);

@@ -63,6 +63,11 @@ char *extcmd_encode_output(enum sd_core core, int is_host, const char *plugin_ou
 #define EXTCMD_CUT_LONG         4
 char *extcmd_encode_result(enum sd_core core, int is_host, const char *plugin_output,
 			   const char *perf_data, const char *long_output, int *altered, unsigned *cut);
+/* The same for a channel whose core undoes the escapes `text` says
+ * (model/core.h): TEXT_LINES keeps backslashes and writes a literal
+ * backslash-n as "\ n"; TEXT_FLAT also leaves the long output out. */
+char *extcmd_encode_result_text(enum core_text text, int is_host, const char *plugin_output,
+				const char *perf_data, const char *long_output, int *altered, unsigned *cut);
 
 /* A downtime's times as both cores store them, in place: end and start
  * at most EXTCMD_TIME_MAX (Icinga 2's Livestatus shows a later end as
@@ -92,7 +97,7 @@ void extcmd_free(struct extcmd *c);
 int extcmd_result(struct extcmd *c, long long ts, const char *host, const char *svc, int rc,
 		  const char *encoded_output);
 int extcmd_ack(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
-	       int sticky, const char *author, const char *comment);
+	       int sticky, int persistent, const char *author, const char *comment);
 int extcmd_remove_ack(struct extcmd *c, long long ts, const char *host, const char *svc);
 int extcmd_downtime(struct extcmd *c, enum sd_core core, long long ts, const char *host, const char *svc,
 		    long long start, long long end, int fixed, long long duration,

@@ -344,7 +344,7 @@ static int key_index(const char *const *keys, int n, const char *k)
 
 /* Block kinds of both files, and the emit mask bit of each. */
 enum kind {
-	K_NONE, K_OTHER, K_PROGRAM, K_HOST, K_SERVICE, K_HOSTCOMMENT, K_SERVICECOMMENT,
+	K_NONE, K_OTHER, K_INFO, K_PROGRAM, K_HOST, K_SERVICE, K_HOSTCOMMENT, K_SERVICECOMMENT,
 	K_HOSTDOWNTIME, K_SERVICEDOWNTIME, K_HOSTGROUP, K_SERVICEGROUP, K_NKINDS
 };
 
@@ -383,6 +383,7 @@ struct ctx {
 	const struct sd_sink *sink;
 	sd_error *err;
 	int icinga_st;          /* status.dat is Icinga 2's StatusDataWriter's */
+	int naemon_st;          /* Naemon's (its info block's version is 1.x) */
 	int st_records;         /* this pass has seen a record block */
 	int icinga_ob;          /* objects.cache is */
 	int checking;           /* in the check pass: validate, count, no emission */
@@ -754,14 +755,14 @@ static enum kind status_kind(const char *t)
 		{ "hoststatus", K_HOST }, { "servicestatus", K_SERVICE },
 		{ "hostcomment", K_HOSTCOMMENT }, { "servicecomment", K_SERVICECOMMENT },
 		{ "hostdowntime", K_HOSTDOWNTIME }, { "servicedowntime", K_SERVICEDOWNTIME },
-		{ "programstatus", K_PROGRAM },
+		{ "programstatus", K_PROGRAM }, { "info", K_INFO },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 		if (!strcmp(m[i].n, t))
 			return m[i].k;
-	return K_OTHER;         /* info, contactstatus, anything new: ignored */
+	return K_OTHER;         /* contactstatus, anything new: ignored */
 }
 
 static int st_object(struct block *b, enum sd_objtype t, struct sd_object *o, int *depth)
@@ -797,7 +798,7 @@ static int st_object(struct block *b, enum sd_objtype t, struct sd_object *o, in
 	    get_int(b, S_DOWNTIME_DEPTH, OPT, 0, INT_MAX, depth) < 0)
 		return -1;
 	if (v[S_LONG_PLUGIN_OUTPUT].set)
-		unescape(o->long_plugin_output, b->c->icinga_st);
+		unescape(o->long_plugin_output, b->c->icinga_st || b->c->naemon_st);
 	if (b->c->icinga_st && t == SD_SERVICE && o->has_been_checked) {
 		/* Icinga writes the host's last_check here; last_time_<state> is the service's */
 		if (get_time(b, S_LAST_TIME_OK + o->state, OPT, &own) < 0)
@@ -928,6 +929,9 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 	int i;
 
 	*last = NULL;
+	/* Naemon (1.x) escapes only LF in long output, as Icinga does */
+	if (k == K_INFO && !strcmp(key, "version") && value[0] == '1' && value[1] == '.')
+		c->naemon_st = 1;
 	if (k == K_PROGRAM && !strcmp(key, "icinga_pid")) {
 		/* Whether continuation lines are Icinga's is learnt here, in the
 		 * checking pass, and kept for the emitting passes: a line before
@@ -1683,4 +1687,32 @@ int statusdat_read(const char *status_path, const char *objects_path, unsigned p
 		fclose(st);
 	fclose(ob);
 	return rc;
+}
+
+int statusdat_version(FILE *f, const char *name, char *out, size_t len, sd_error *err)
+{
+	char line[512];
+	int n, in_info = 0;
+
+	if (!name)
+		name = "status.dat";
+	for (n = 0; n < 64 && fgets(line, sizeof(line), f); n++) {
+		char *p = line + strspn(line, " \t"), *q;
+		if (!in_info) {
+			in_info = !strncmp(p, "info", 4) && p[4 + strspn(p + 4, " \t")] == '{';
+			continue;
+		}
+		if (*p == '}')
+			break;
+		if (strncmp(p, "version=", 8))
+			continue;
+		p += 8;
+		p[strcspn(p, "\r\n")] = 0;
+		for (q = p; *q; q++)
+			if ((unsigned char)*q < 0x20)
+				*q = ' ';
+		snprintf(out, len, "%s", p);
+		return 0;
+	}
+	return sd_fail(err, "%s: no version in an info block at its head", name);
 }

@@ -42,4 +42,12 @@ int statusdat_read(const char *status_path, const char *objects_path, unsigned p
 int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
 		      unsigned parts, const struct sd_sink *sink, sd_error *err);
 
+/*
+ * The core's version from the `info` block at the head of a status.dat
+ * (Nagios "4.4.6", Naemon "1.5.2", Icinga 2 "r2.13.6-1"): copied to out
+ * (printable, cut to len). Reads at most the first 64 lines. 0, or -1
+ * with err set when there is no info block with a version there.
+ */
+int statusdat_version(FILE *status, const char *status_name, char *out, size_t len, sd_error *err);
+
 #endif

@@ -113,4 +113,30 @@ is(run([$sitedump, @src, '-o', ''])->{rc}, 2, 'sitedump -o "": usage error');
     like($r->{err}, qr/is a directory/, '-o DIRECTORY: reason');
 }
 
+# Livestatus specs that cannot name a socket: said before any connect (issue 20)
+for my $c (['unix:', qr/: empty path$/], ["unix:$dir", qr/: not a socket \(a directory\)$/],
+           ['/etc/passwd', qr/: not a socket \(a file\)$/], ['tcp:localhost:99999', qr/: bad port '99999' \(1-65535\)$/],
+           ['tcp:localhost:', qr/: (expected tcp:HOST:PORT|bad port '')/]) {
+    my $r = run([$sitedump, '-s', $c->[0]]);
+    is($r->{rc}, 2, "-s $c->[0]: exit 2");
+    like($r->{err}, $c->[1], "-s $c->[0]: says what is wrong") or diag $r->{err};
+}
+
+# help for every subcommand, and a command word that is none (issue 20)
+my $siteload = repo_root() . '/siteload';
+for my $c ([$sitedump, 'keygen'], [$siteload, 'keygen'], [$siteload, 'verify'], [$siteload, 'inspect'],
+           [$siteload, 'stale']) {
+    my $r = run([@$c, '--help']);
+    is($r->{rc}, 0, "@$c --help: exit 0");
+    like($r->{out}, qr/^usage: \S+ $c->[1] /, "@$c --help: its own usage on stdout");
+}
+{
+    my $r = run([$siteload, 'verfy', '-p', 'x.pub', 'b']);
+    is($r->{rc}, 2, 'siteload verfy: exit 2');
+    like($r->{err}, qr/^siteload: unknown command 'verfy'/, 'siteload verfy: an unknown command, named');
+    $r = run([$siteload, 'verify', "$dir/b.tar.gz"]);
+    is($r->{rc}, 2, 'siteload verify without -p: exit 2');
+    like($r->{err}, qr/^siteload: verify: -p SITE\.pub missing.*\nusage: siteload verify /s, 'the missing key named, then verify\'s usage');
+}
+
 done_testing();

@@ -130,6 +130,8 @@ static int parse_num(const char *s, int min, int max, int *out)
 
 /* ---- keygen ------------------------------------------------------------ */
 
+#define USAGE_KEYGEN "usage: sitedump keygen -o NAME [-f]   (a signing key pair: NAME.key, NAME.pub)\n"
+
 static int keygen_main(int argc, char **argv)
 {
 	const char *name = NULL;
@@ -139,6 +141,9 @@ static int keygen_main(int argc, char **argv)
 	sd_error err = { "" };
 	int c, force = 0, rc = 2;
 
+	for (c = 1; c < argc; c++)
+		if (!strcmp(argv[c], "-h") || !strcmp(argv[c], "--help"))
+			return fputs(USAGE_KEYGEN, stdout), 0;
 	optind = 1;
 	while ((c = getopt(argc, argv, "o:f")) != -1) {
 		if (c == 'o')
@@ -146,10 +151,10 @@ static int keygen_main(int argc, char **argv)
 		else if (c == 'f')
 			force = 1;
 		else
-			return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+			return fputs(USAGE_KEYGEN, stderr), 2;
 	}
 	if (!name || optind < argc)
-		return fprintf(stderr, "usage: sitedump keygen -o NAME [-f]\n"), 2;
+		return fprintf(stderr, "sitedump: keygen: %s\n" USAGE_KEYGEN, !name ? "-o NAME missing" : "unexpected argument"), 2;
 	if (asprintf(&keypath, "%s.key", name) < 0 || asprintf(&pubpath, "%s.pub", name) < 0)
 		return fprintf(stderr, "sitedump: out of memory\n"), 2;
 	if (!force && (!access(keypath, F_OK) || !access(pubpath, F_OK))) {

@@ -25,6 +25,7 @@ struct applier {
 	FILE *queue;                    /* commands held back until the spool is read */
 	struct extcmd line;
 	int sent;                       /* first_send called */
+	char *last;                     /* verify: the last object reported */
 };
 
 /* ---- --dry-run: commands printed, one per line ---- */
@@ -85,7 +86,8 @@ static struct channel *cmd_channel(const struct apply_opts *o, sd_error *err)
 	if (o->command_file)
 		return channel_fifo_open(o->command_file, o->timeout_ms, err);
 	if (o->livestatus)
-		return channel_livestatus_open(o->livestatus, o->timeout_ms, err);
+		return channel_livestatus_open(o->livestatus, o->profile ? o->profile : core_profile(o->core),
+					       o->timeout_ms, err);
 	return NULL;
 }
 
@@ -98,6 +100,8 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 		return NULL;
 	}
 	a->o = *o;
+	if (o->verify)
+		return a;
 	if (o->checkresults && !(a->res = channel_spool_open(o->checkresults, o->dry_run, o->reap_wait_ms, err)))
 		goto fail;
 	if ((o->dry_run || o->command_file || o->livestatus) && !(a->cmd = cmd_channel(o, err)))
@@ -131,6 +135,24 @@ static int send_now(struct applier *a, const char *line, const struct apply_cmd 
 	return a->cmd->ops->command(a->cmd, line, c, err);
 }
 
+/* verify: one line per object that did not take its result */
+static int not_taken(struct applier *a, const char *host, const char *svc, int rc, long long ts, sd_error *err)
+{
+	char what[600], why[128];
+
+	a->st.results++;
+	snprintf(what, sizeof(what), "%s '%s%s%s'", svc ? "service" : "host", host, svc ? ";" : "", svc ? svc : "");
+	if (a->last && !strcmp(a->last, what))
+		return 0;
+	free(a->last);
+	if (!(a->last = strdup(what)))
+		return sd_fail(err, "out of memory");
+	snprintf(why, sizeof(why), "the central core has not taken the result (state %d at %lld) it was sent", rc, ts);
+	if (a->o.report)
+		a->o.report(a->o.report_ctx, what, why);
+	return 0;
+}
+
 int apply_result(struct applier *a, const char *host, const char *svc, int rc, long long ts,
 		 double exec_time, double latency, const char *output, sd_error *err)
 {
@@ -138,6 +160,8 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 
 	if (extcmd_name_problem(host) || (svc && extcmd_name_problem(svc)))
 		return sd_fail(err, "internal: unchecked name");
+	if (a->o.verify)
+		return not_taken(a, host, svc, rc, ts, err);
 	if (a->res) {
 		about_to_send(a);
 		if (a->res->ops->result(a->res, &r, err) < 0)
@@ -160,7 +184,7 @@ static int build_line(struct applier *a, const struct apply_cmd *c)
 
 	switch (c->verb) {
 	case APPLY_ACK:
-		return extcmd_ack(&a->line, core, c->ts, c->host, c->svc, c->sticky, c->author, c->comment);
+		return extcmd_ack(&a->line, core, c->ts, c->host, c->svc, c->sticky, c->persistent, c->author, c->comment);
 	case APPLY_REMOVE_ACK:
 		return extcmd_remove_ack(&a->line, c->ts, c->host, c->svc);
 	case APPLY_DOWNTIME:
@@ -182,6 +206,12 @@ int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err)
 		return sd_fail(err, "out of memory");
 	if (strpbrk(a->line.buf, "\n\r"))
 		return sd_fail(err, "internal: line break inside a command");
+	if (a->o.verify) {
+		a->st.commands++;
+		if (a->o.report)
+			a->o.report(a->o.report_ctx, a->line.buf, "the central core has not taken this command");
+		return 0;
+	}
 	if (!a->res || a->o.dry_run)
 		return send_now(a, a->line.buf, c, err);
 	/* held back until the core has read the spool */
@@ -228,6 +258,19 @@ int apply_finish(struct applier *a, sd_error *err)
 	return 0;
 }
 
+enum core_text apply_text(const struct applier *a)
+{
+	const struct core_profile *p = a->o.profile ? a->o.profile : core_profile(a->o.core);
+
+	if (a->o.checkresults)
+		return p->text_spool;
+	if (a->o.command_file)
+		return p->text_fifo;
+	if (a->o.livestatus)
+		return p->text_livestatus;
+	return a->o.core == CORE_ICINGA2 ? TEXT_ICINGA2 : TEXT_NAGIOS;
+}
+
 const struct apply_stats *apply_get_stats(const struct applier *a)
 {
 	return &a->st;
@@ -248,5 +291,6 @@ void apply_free(struct applier *a)
 	channel_free(a->res);
 	channel_free(a->cmd);
 	extcmd_free(&a->line);
+	free(a->last);
 	free(a);
 }

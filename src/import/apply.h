@@ -17,10 +17,15 @@
 
 struct apply_opts {
 	enum sd_core core;
+	const struct core_profile *profile;     /* the central core; NULL: core's family */
 	const char *checkresults;       /* spool dir, or NULL */
 	const char *command_file;       /* FIFO, or NULL */
 	const char *livestatus;         /* spec, or NULL */
 	FILE *dry_run;                  /* print here instead of delivering */
+	/* deliver nothing: each object a result would go to and each command
+	 * is reported as not taken (reading the central back after a run:
+	 * what a new run would still send did not arrive) */
+	int verify;
 	int timeout_ms;                 /* every wait on a socket or FIFO */
 	int reap_wait_ms;               /* how long the core may take to read the spool */
 	/* a command the core refused (Livestatus 452): reported, not fatal */
@@ -63,6 +68,9 @@ int apply_result(struct applier *a, const char *host, const char *svc, int rc, l
 int apply_cmd(struct applier *a, const struct apply_cmd *c, sd_error *err);
 /* Deliver everything queued, in order. 0 or -1. */
 int apply_finish(struct applier *a, sd_error *err);
+/* How the core will read a result's text on the channel results take
+ * (extcmd_encode_result_text). */
+enum core_text apply_text(const struct applier *a);
 const struct apply_stats *apply_get_stats(const struct applier *a);
 void apply_free(struct applier *a);             /* NULL ok; removes unfinished temp files */
 #endif

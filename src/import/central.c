@@ -9,6 +9,7 @@
  */
 
 #include <search.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "import/central.h"
@@ -194,22 +195,45 @@ static void sink_init(struct sd_sink *s, struct central *c)
 	s->comment = c_comment;
 }
 
-struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_error *err)
+/* The filters on a site's mark: Nagios-family Livestatus matches a custom
+ * variable by name and value; Icinga 2's takes only = on the whole dict or
+ * >= on the list of values, so there any top-level variable with the
+ * site's name as its value matches (a superset: ownership is checked
+ * anyway, and the remote's own variables are below vars.sitedump_remote). */
+static int site_filters(const char *site, enum sd_core core, char **hosts, char **others)
+{
+	if (core == CORE_ICINGA2)
+		return asprintf(hosts, "Filter: custom_variable_values >= %s\n", site) < 0 ||
+		       asprintf(others, "Filter: host_custom_variable_values >= %s\n", site) < 0 ? -1 : 0;
+	return asprintf(hosts, "Filter: custom_variables = SITEDUMP_SITE %s\n", site) < 0 ||
+	       asprintf(others, "Filter: host_custom_variables = SITEDUMP_SITE %s\n", site) < 0 ? -1 : 0;
+}
+
+struct central *central_read_livestatus(const char *spec, int timeout_ms, const char *site, enum sd_core core,
+					sd_error *err)
 {
 	struct central *c = central_new();
 	struct ls_source_opts o = { 0 };
 	struct sd_sink s;
+	char *hf = NULL, *of = NULL;
+	int rc = -1;
 
-	if (!c) {
+	if (!c || (site && site_filters(site, core, &hf, &of) < 0)) {
 		sd_fail(err, "out of memory");
-		return NULL;
+		goto out;
 	}
 	sink_init(&s, c);
 	o.spec = spec;
 	o.timeout_ms = timeout_ms;
-	o.host_headers = o.host_only_headers = o.service_headers = "";
+	o.host_headers = "";
+	o.host_only_headers = hf ? hf : "";
+	o.service_headers = o.item_headers = of ? of : "";
 	o.parts = SD_PART_CENTRAL;     /* only the columns c_object reads */
-	if (source_livestatus_run(&o, &s, err) < 0) {
+	rc = source_livestatus_run(&o, &s, err);
+out:
+	free(hf);
+	free(of);
+	if (rc < 0) {
 		central_free(c);
 		return NULL;
 	}

@@ -52,7 +52,12 @@ struct central {
  * NULL with err set on failure. A status.dat block that cannot be read is
  * left out of the model, a time out of range clamped; each is reported
  * through report(report_ctx, what, why) (NULL: not reported), one line. */
-struct central *central_read_livestatus(const char *spec, int timeout_ms, sd_error *err);
+/* site, core: only the objects (and their comments and downtimes) whose
+ * host carries siteload's mark of that site (the custom variable
+ * SITEDUMP_SITE, Icinga 2: vars.sitedump_site), so an import costs what
+ * its site holds, not what the central holds; NULL: the whole central. */
+struct central *central_read_livestatus(const char *spec, int timeout_ms, const char *site, enum sd_core core,
+					sd_error *err);
 struct central *central_read_statusdat(const char *status, const char *objects,
 				       void (*report)(void *ctx, const char *what, const char *why),
 				       void *report_ctx, sd_error *err);

@@ -54,5 +54,7 @@ struct channel {
 struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, sd_error *err);
 /* A FIFO nobody reads is an error here, not a hang. */
 struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *err);
-struct channel *channel_livestatus_open(const char *spec, int timeout_ms, sd_error *err);
+/* In the dialect of the core's Livestatus (profile). */
+struct channel *channel_livestatus_open(const char *spec, const struct core_profile *profile, int timeout_ms,
+					sd_error *err);
 #endif

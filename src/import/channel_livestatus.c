@@ -42,16 +42,19 @@ static void ls_free(struct channel *ch)
 
 static const struct channel_ops ls_ops = { NULL, ls_command, ls_flush, NULL, ls_free };
 
-struct channel *channel_livestatus_open(const char *spec, int timeout_ms, sd_error *err)
+struct channel *channel_livestatus_open(const char *spec, const struct core_profile *profile, int timeout_ms,
+					sd_error *err)
 {
 	struct lsch *l = calloc(1, sizeof(*l));
+	enum ls_dialect d = !profile->livestatus_mk ? LS_DIALECT_ICINGA2
+			    : profile->livestatus_unescapes ? LS_DIALECT_NAEMON : LS_DIALECT_MK;
 
 	if (!l) {
 		sd_fail(err, "out of memory");
 		return NULL;
 	}
 	l->ch.ops = &ls_ops;
-	if (!(l->ls = ls_command_open(spec, timeout_ms, err))) {
+	if (!(l->ls = ls_command_open(spec, d, timeout_ms, err))) {
 		free(l);
 		return NULL;
 	}

@@ -18,6 +18,7 @@ struct import_opts {
 	const char *prefix;             /* central host name = prefix + remote name */
 	const char *only_site;          /* accept bundles of this site only (ssh key pinning) */
 	enum sd_core core;
+	const struct core_profile *profile;     /* the central core (--core or detected) */
 	const char *config_dir;         /* NULL: config bundles only update ownership */
 	enum sd_core config_format;
 	const char *reload_command;

@@ -43,12 +43,32 @@ static void step(struct replay_step *s, int *n, int state, long long ts)
 	}
 }
 
+/* The steps' times: not before floor_ts, never going back, never in the
+ * future; the one exception is Icinga's floor, at most one second ahead
+ * (a stale check that ran this second), which Icinga lets the next result
+ * override anyway. */
+static void clamp_steps(struct replay_step *steps, int n, long long floor_ts, long long now)
+{
+	long long prev = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (steps[i].ts < floor_ts)
+			steps[i].ts = floor_ts;
+		if (steps[i].ts > now && steps[i].ts > floor_ts)
+			steps[i].ts = now > floor_ts ? now : floor_ts;
+		if (steps[i].ts < prev)
+			steps[i].ts = prev;
+		prev = steps[i].ts;
+	}
+}
+
 int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 		   const struct central_obj *c, int host_problem, long long now,
 		   struct replay_step *steps)
 {
 	const struct core_profile *p = core_profile(core);
-	long long lc, t0, floor_ts = 0, prev;
+	long long lc, t0, floor_ts = 0;
 	int n = 0, s, m, k, cur = 0, hard = 0, cs = 0, chk = 0, i, need;
 
 	if (!r->has_been_checked || r->last_check < (double)EXTCMD_TIME_MIN)
@@ -143,19 +163,7 @@ int reconcile_plan(enum sd_core core, int is_host, const struct sd_object *r,
 	if (steps[n - 1].ts != lc && n < REPLAY_MAX)
 		steps[n - 1].ts = lc;   /* the last result carries last_check */
 clamp:
-	prev = 0;
-	for (i = 0; i < n; i++) {
-		if (steps[i].ts < floor_ts)
-			steps[i].ts = floor_ts;
-		/* never in the future; the one exception is Icinga's floor, at
-		 * most one second ahead (a stale check that ran this second),
-		 * which Icinga lets the next result override anyway */
-		if (steps[i].ts > now && steps[i].ts > floor_ts)
-			steps[i].ts = now > floor_ts ? now : floor_ts;
-		if (steps[i].ts < prev)
-			steps[i].ts = prev;
-		prev = steps[i].ts;
-	}
+	clamp_steps(steps, n, floor_ts, now);
 	return n;
 }
 
@@ -165,6 +173,7 @@ struct ackc {                           /* the remote's ack comment of an object
 	char *host, *svc;
 	char *author, *comment;         /* cut to their limits */
 	long long time;
+	int persistent;                 /* the comment stays when the ack goes */
 	int cut_author, cut_comment;    /* reported with the object */
 };
 
@@ -416,6 +425,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 			return sd_fail(err, "out of memory");
 		}
 		a->time = sc->entry_time;
+		a->persistent = sc->persistent;
 		a->cut_author = cut_a;
 		a->cut_comment = cut_c;
 		if (!(found = tsearch(a, &r->acks, ackc_cmp))) {
@@ -429,6 +439,7 @@ static int p1_comment(void *ctx, const struct sd_comment *sc, sd_error *err)
 				t = old->author; old->author = a->author; a->author = t;
 				t = old->comment; old->comment = a->comment; a->comment = t;
 				old->time = a->time;
+				old->persistent = a->persistent;
 				old->cut_author = a->cut_author;
 				old->cut_comment = a->cut_comment;
 			}
@@ -583,8 +594,11 @@ static int send_ack(struct run *r, const struct sd_object *o, const char *host, 
 		r->out->st.acks_removed++;
 	}
 	if (want) {
+		/* persistent as the remote's: its comment then outlives the ack
+		 * on the central as on the remote */
 		struct apply_cmd ack = { .verb = APPLY_ACK, .ts = now, .host = host, .svc = o->description,
-					 .sticky = o->acknowledgement_type == 2, .author = author, .comment = comment };
+					 .sticky = o->acknowledgement_type == 2, .persistent = ra && ra->persistent,
+					 .author = author, .comment = comment };
 		if (apply_cmd(r->a, &ack, r->err) < 0)
 			return -1;
 		r->out->st.acks_set++;
@@ -615,6 +629,7 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 			const struct central_obj *c, int host_problem, int *final_state, int *cleared)
 {
 	struct replay_step steps[REPLAY_MAX];
+	enum core_text text = apply_text(r->a);
 	int n, i, altered, is_host = o->type == SD_HOST;
 	unsigned cut;
 	char *out;
@@ -629,8 +644,8 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 	n = reconcile_plan(r->o->core, is_host, o, c, host_problem, r->o->now, steps);
 	if (!n)
 		return 0;
-	if (!(out = extcmd_encode_result(r->o->core, is_host, o->plugin_output, o->perf_data,
-					 o->long_plugin_output, &altered, &cut)))
+	if (!(out = extcmd_encode_result_text(text, is_host, o->plugin_output, o->perf_data,
+					      o->long_plugin_output, &altered, &cut)))
 		return sd_fail(r->err, "out of memory");
 	for (i = 0; i < n; i++) {
 		if (steps[i].state == 0 || steps[i].state != c->state)
@@ -646,8 +661,10 @@ static int send_results(struct run *r, const struct sd_object *o, const char *ho
 	r->out->st.objects_updated++;
 	*final_state = steps[n - 1].state;
 	if (altered)
-		report(r, what, is_host && r->o->core == CORE_ICINGA2 && *o->long_plugin_output
+		report(r, what, text == TEXT_ICINGA2 && is_host && *o->long_plugin_output
 		       ? "long output left out (Icinga 2 host results cannot carry it)"
+		       : text == TEXT_FLAT && *o->long_plugin_output
+		       ? "long output left out (Naemon's command FIFO cannot carry it: give --checkresults or --livestatus)"
 		       : "output altered to be carried safely ('|' as U+00A6, or backslash-n)");
 	if (cut)
 		report_output_cut(r, what, cut);

@@ -26,6 +26,8 @@
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
 #include "formats/nagios_objects.h"
+#include "formats/statusdat.h"
+#include "livestatus/livestatus.h"
 #include "bundle/keyfile.h"
 #include "bundle/seal.h"
 #include "transports/mail.h"
@@ -47,6 +49,24 @@ static void usage(FILE *f)
 		"       siteload keygen -o NAME [-f]    (encryption key pair for --encrypt-to)\n"
 		"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
 		"See siteload(1).\n");
+}
+
+/* One subcommand's usage (--help, or a usage error there). */
+#define USAGE_VERIFY "usage: siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_INSPECT "usage: siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n" \
+	"LIMITS: --max-members N --max-member-size BYTES --max-total-size BYTES\n"
+#define USAGE_KEYGEN "usage: siteload keygen -o NAME [-f]   (encryption key pair for sitedump --encrypt-to)\n"
+#define USAGE_STALE "usage: siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+
+static int wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
 }
 
 static int load_pub(const char *path, struct ms_pubkey *pk)
@@ -171,6 +191,8 @@ static int check_main(int argc, char **argv, int inspect)
 	int c, json = 0, fd, vf;
 	sd_error err = { "" };
 
+	if (wants_help(argc, argv))
+		return fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stdout), 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -188,11 +210,14 @@ static int check_main(int argc, char **argv, int inspect)
 			else lim.max_total_size = v;
 			break;
 		}
-		default: usage(stderr); return 2;
+		default: fputs(inspect ? USAGE_INSPECT : USAGE_VERIFY, stderr); return 2;
 		}
 	}
 	if (optind != argc - 1 || (!inspect && !pub) || (json && !inspect)) {
-		usage(stderr);
+		fprintf(stderr, "siteload: %s: %s\n%s", inspect ? "inspect" : "verify",
+			optind >= argc ? "no bundle given (a file, or - for stdin)" : optind < argc - 1 ? "one bundle only"
+			: !pub && !inspect ? "-p SITE.pub missing (the sending site's public key)" : "--json is inspect's",
+			inspect ? USAGE_INSPECT : USAGE_VERIFY);
 		return 2;
 	}
 	path = argv[optind];
@@ -480,20 +505,62 @@ static int import_check_sources(int argc, const struct import_opts *o, const str
 	return 0;
 }
 
-/* --core (by default Icinga 2 with --livestatus, else Nagios) and
- * --config-format (by default the core's) */
+/* What the central core says it is: Livestatus `GET status`, or the
+ * version at the head of its status.dat. 0, or -1 (reported) when the
+ * core cannot be asked: the run could not go on anyway. */
+static int detect_core(const struct import_opts *o, char *pv, size_t pvlen, char *lv, size_t lvlen)
+{
+	sd_error e = { 0 };
+	FILE *f;
+
+	*pv = *lv = 0;
+	if (o->livestatus) {
+		struct ls_server sv;
+		if (ls_server_info(o->livestatus, o->timeout_ms, &sv, &e) < 0)
+			goto fail;
+		snprintf(pv, pvlen, "%s", sv.program_version);
+		snprintf(lv, lvlen, "%s", sv.livestatus_version);
+	} else if (o->status_file) {
+		if (!(f = fopen(o->status_file, "r"))) {
+			sd_fail(&e, "%s: %s", o->status_file, strerror(errno));
+			goto fail;
+		}
+		if (statusdat_version(f, o->status_file, pv, pvlen, &e) < 0) {
+			fclose(f);
+			goto fail;
+		}
+		fclose(f);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "siteload: cannot tell the central core (give --core %s): %s\n", CORE_NAMES, e.msg);
+	return -1;
+}
+
+/* --core; without it a provisional profile from the channel (the one
+ * before detection existed: Icinga 2 with --livestatus, else Nagios 4) so
+ * the option checks can run before the core is asked (import_detect) */
+static int pick_core(struct import_opts *o, const struct import_cli *cli)
+{
+	if (cli->core) {
+		if (!(o->profile = core_profile_named(cli->core))) {
+			fprintf(stderr, "siteload: --core: want %s, got '%s'\n", CORE_NAMES, cli->core);
+			return 2;
+		}
+	} else {
+		o->profile = core_profile(o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS);
+	}
+	o->core = o->profile->core;
+	return 0;
+}
+
+/* --core and --config-format (by default the core's) */
 static int import_pick_cores(struct import_opts *o, const struct import_cli *cli)
 {
-	if (!cli->core)
-		o->core = o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS;
-	else if (!strcmp(cli->core, "nagios"))
-		o->core = CORE_NAGIOS;
-	else if (!strcmp(cli->core, "icinga2"))
-		o->core = CORE_ICINGA2;
-	else {
-		fprintf(stderr, "siteload: --core: want nagios or icinga2, got '%s'\n", cli->core);
-		return 2;
-	}
+	int rc = pick_core(o, cli);
+
+	if (rc)
+		return rc;
 	if (!cli->fmt)
 		o->config_format = o->core;
 	else if (!strcmp(cli->fmt, "nagios"))
@@ -545,6 +612,58 @@ static int import_check_sinks(struct import_opts *o)
 		fprintf(stderr, "siteload: --site: bad site name\n");
 		return 2;
 	}
+	return 0;
+}
+
+/* One path an option names: what it must be (S_IFDIR, S_IFIFO, S_IFREG)
+ * and whether siteload writes there. 0, or -1 after the message. */
+static int path_is(const char *opt, const char *path, mode_t type, int writable)
+{
+	struct stat st;
+	const char *want = type == S_IFDIR ? "a directory" : type == S_IFIFO ? "a FIFO (the core's command pipe)" : "a file";
+
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "siteload: %s %s: %s%s\n", opt, path, strerror(errno),
+			type == S_IFIFO && errno == ENOENT ? " (the core makes it when it runs with check_external_commands)" : "");
+		return -1;
+	}
+	if ((st.st_mode & S_IFMT) != type) {
+		fprintf(stderr, "siteload: %s %s: not %s\n", opt, path, want);
+		return -1;
+	}
+	if (access(path, writable ? W_OK : R_OK) < 0) {
+		fprintf(stderr, "siteload: %s %s: not %s by this user: %s\n", opt, path,
+			writable ? "writable" : "readable", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What the options name, checked before any bundle is read or anything
+ * written: a misconfigured central is a usage error (exit 2, the bundle
+ * stays with the sender for the next try), never a refused bundle. */
+static int import_check_paths(const struct import_opts *o)
+{
+	sd_error e = { 0 };
+
+	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->config_dir) {
+		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --command-file "
+			"(with --checkresults) or --config-dir (or --dry-run)\n");
+		return 2;
+	}
+	if (o->livestatus && ls_spec_check(o->livestatus, &e) < 0) {
+		fprintf(stderr, "siteload: --livestatus: %s\n", e.msg);
+		return 2;
+	}
+	if ((o->status_file && (path_is("--status-file", o->status_file, S_IFREG, 0) < 0 ||
+				path_is("--objects-cache", o->objects_cache, S_IFREG, 0) < 0)) ||
+	    (o->config_dir && path_is("--config-dir", o->config_dir, S_IFDIR, !o->dry_run) < 0))
+		return 2;
+	if (o->dry_run)
+		return 0;
+	if ((o->checkresults && path_is("--checkresults", o->checkresults, S_IFDIR, 1) < 0) ||
+	    (o->command_file && path_is("--command-file", o->command_file, S_IFIFO, 1) < 0))
+		return 2;
 	return 0;
 }
 
@@ -604,6 +723,31 @@ static int import_dispatch(int argc, char **argv, struct import_opts *o, struct 
 	return rc;
 }
 
+/* Without --core: the core the central says it is (Nagios 4 when there is
+ * no way to ask, as in a --dry-run without a central); the option checks
+ * again if that changes the family. */
+static int import_detect(struct import_opts *o, const struct import_cli *cli)
+{
+	char pv[128], lv[128];
+	enum sd_core before = o->core;
+	int known;
+
+	if (cli->core || (!o->livestatus && !o->status_file))
+		return 0;
+	if (detect_core(o, pv, sizeof(pv), lv, sizeof(lv)) < 0)
+		return 2;
+	o->profile = core_profile_detect(pv, lv, &known);
+	if (!known)
+		fprintf(stderr, "siteload: the central core says it is '%s'%s%s%s: not a core siteload knows, "
+			"treated as Nagios 4 (--core to choose)\n", pv, *lv ? " (Livestatus '" : "", lv, *lv ? "')" : "");
+	o->core = o->profile->core;
+	if (o->core == before)
+		return 0;
+	if (!cli->fmt)
+		o->config_format = o->core;
+	return import_check_sinks(o);
+}
+
 static int import_main(int argc, char **argv)
 {
 	struct import_opts o = { 0 };
@@ -614,9 +758,14 @@ static int import_main(int argc, char **argv)
 	if ((rc = import_parse_opts(argc, argv, &o, &cli)) ||
 	    (rc = import_check_sources(argc, &o, &cli)) ||
 	    (rc = import_pick_cores(&o, &cli)) ||
-	    (rc = import_check_sinks(&o)) ||
-	    (rc = import_prepare(&o, self, &abs_state)))
+	    (rc = import_check_sinks(&o)))
 		return rc;
+	if ((rc = import_check_paths(&o)) ||
+	    (rc = import_detect(&o, &cli)) ||
+	    (rc = import_prepare(&o, self, &abs_state)))
+		/* through an MTA (--mail): a central that cannot be used now keeps
+		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
+		return rc == 2 && cli.mail ? 75 : rc;
 	rc = import_dispatch(argc, argv, &o, &cli);
 	free(abs_state);
 	return rc;
@@ -653,6 +802,21 @@ static int stale_main(int argc, char **argv)
 	return rc;
 }
 
+/* A first argument that reads as a command word but is none: not an
+ * option, not "-", no such file (a bundle may be called anything). */
+static int unknown_command(const char *a)
+{
+	struct stat st;
+	size_t i;
+
+	if (!*a || stat(a, &st) == 0)
+		return 0;
+	for (i = 0; a[i]; i++)
+		if (a[i] < 'a' || a[i] > 'z')
+			return 0;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (sodium_init() < 0) {
@@ -663,6 +827,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "keygen") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_KEYGEN, stdout), 0;
+	if (!strcmp(argv[1], "stale") && wants_help(argc - 1, argv + 1))
+		return fputs(USAGE_STALE, stdout), 0;
 	if (!strcmp(argv[1], "keygen")) {
 		const char *name = NULL;
 		char msg[1024];
@@ -676,10 +844,11 @@ int main(int argc, char **argv)
 			else if (c == 'f')
 				force = 1;
 			else
-				return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+				return fputs(USAGE_KEYGEN, stderr), 2;
 		}
 		if (!name || optind < argc - 1)
-			return fprintf(stderr, "usage: siteload keygen -o NAME [-f]\n"), 2;
+			return fprintf(stderr, "siteload: keygen: %s\n" USAGE_KEYGEN,
+				       !name ? "-o NAME missing" : "unexpected argument"), 2;
 		if (seal_keygen(name, force, msg, sizeof(msg), &err) < 0) {
 			fprintf(stderr, "siteload: keygen: %s\n", err.msg);
 			return 2;
@@ -705,6 +874,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
 		printf("siteload %s\n", SITEDUMP_VERSION);
 		return 0;
+	}
+	if (unknown_command(argv[1])) {
+		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale; or a bundle file)\n",
+			argv[1]);
+		return 2;
 	}
 	/* no command word: an import (sitedump ... | ssh central siteload -) */
 	return import_main(argc, argv);

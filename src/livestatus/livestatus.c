@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "livestatus/livestatus.h"
@@ -117,10 +118,38 @@ static int connect_tcp(const char *hostport, int timeout_ms, const char *spec, s
 	return fd;
 }
 
-int ls_connect(const char *spec, int timeout_ms, sd_error *err)
+int ls_spec_check(const char *spec, sd_error *err)
 {
+	const char *path = spec, *colon;
+	struct stat st;
+	char *end;
+	long port;
+
 	if (!spec || !*spec)
 		return sd_fail(err, "livestatus: no socket given (use -s, or set OMD_ROOT)");
+	if (!strncmp(spec, "tcp:", 4)) {
+		colon = strrchr(spec + 4, ':');
+		if (!colon || colon == spec + 4)
+			return sd_fail(err, "livestatus %s: expected tcp:HOST:PORT", spec);
+		port = strtol(colon + 1, &end, 10);
+		if (!colon[1] || *end || port < 1 || port > 65535)
+			return sd_fail(err, "livestatus %s: bad port '%s' (1-65535)", spec, colon + 1);
+		return 0;
+	}
+	if (!strncmp(spec, "unix:", 5))
+		path = spec + 5;
+	if (!*path)
+		return sd_fail(err, "livestatus %s: empty path", spec);
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return sd_fail(err, "livestatus %s: not a socket (%s)", spec,
+			       S_ISDIR(st.st_mode) ? "a directory" : S_ISREG(st.st_mode) ? "a file" : "not a socket");
+	return 0;
+}
+
+int ls_connect(const char *spec, int timeout_ms, sd_error *err)
+{
+	if (ls_spec_check(spec, err) < 0)
+		return -1;
 	if (!strncmp(spec, "unix:", 5))
 		return connect_unix(spec + 5, timeout_ms, spec, err);
 	if (!strncmp(spec, "tcp:", 4))
@@ -286,26 +315,39 @@ out:
 }
 
 /*
- * COMMAND channel. Every command goes with `ResponseHeader: fixed16`: that
- * is the only way Icinga 2 says whether a command failed (452 + text), and
- * without it no reply comes at all (docs/core-behaviour.md §7). Commands
- * are pipelined
- * in windows so 50,000 of them do not cost 50,000 round trips.
+ * COMMAND channel. Servers differ in what they say about a command
+ * (docs/core-behaviour.md §7):
+ * - Icinga 2 answers 200 or 452 + text per command, but only when the
+ *   COMMAND request itself carries `ResponseHeader: fixed16`; without it
+ *   nothing comes at all.
+ * - mk-livestatus (Checkmk) and naemon-livestatus never answer a command
+ *   that worked; Naemon's answers one that failed with a plain `400: why`
+ *   line, Checkmk's says nothing. A header line after a COMMAND line is
+ *   read by both as the next request, so commands go bare, each followed
+ *   by a small `GET status` with fixed16 and KeepAlive: its answer comes
+ *   after every line the command caused, so each `400:` line is known to
+ *   belong to the command before it.
+ * Commands are pipelined in windows so 50,000 of them do not cost 50,000
+ * round trips; a window's replies are read before the next goes out.
  */
 #define LS_CMD_WINDOW 64
 #define LS_CMD_SUFFIX "\nResponseHeader: fixed16\n\n"
+#define LS_CMD_BARRIER "\n\nGET status\nColumns: livestatus_version\nKeepAlive: on\nResponseHeader: fixed16\n\n"
 
 struct ls_cmd {
 	int fd;
 	char *spec;
 	int timeout_ms;
+	enum ls_dialect dialect;
 	char *buf;              /* requests not yet sent */
 	size_t len, cap;
 	char **lines;           /* the commands in the window, for reports */
 	int n;
+	char in[8192];          /* replies read but not yet used */
+	size_t ipos, ilen;
 };
 
-struct ls_cmd *ls_command_open(const char *spec, int timeout_ms, sd_error *err)
+struct ls_cmd *ls_command_open(const char *spec, enum ls_dialect dialect, int timeout_ms, sd_error *err)
 {
 	struct ls_cmd *c = calloc(1, sizeof(*c));
 
@@ -317,6 +359,7 @@ struct ls_cmd *ls_command_open(const char *spec, int timeout_ms, sd_error *err)
 		return NULL;
 	}
 	c->timeout_ms = timeout_ms;
+	c->dialect = dialect;
 	if ((c->fd = ls_connect(spec, timeout_ms, err)) < 0) {
 		free(c->lines);
 		free(c->spec);
@@ -326,11 +369,133 @@ struct ls_cmd *ls_command_open(const char *spec, int timeout_ms, sd_error *err)
 	return c;
 }
 
+/* The next reply byte; -1 (errno set, 0 at EOF) when none comes. */
+static int in_byte(struct ls_cmd *c)
+{
+	if (c->ipos == c->ilen) {
+		ssize_t n = read_some(c->fd, c->in, sizeof(c->in), c->timeout_ms);
+		if (n <= 0) {
+			if (n == 0)
+				errno = 0;
+			return -1;
+		}
+		c->ipos = 0;
+		c->ilen = (size_t)n;
+	}
+	return (unsigned char)c->in[c->ipos++];
+}
+
+/* One reply line without its '\n', cut to one printable line of out. */
+static int in_line(struct ls_cmd *c, char *out, size_t outlen, size_t *len)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = in_byte(c)) != '\n') {
+		if (ch < 0)
+			return -1;
+		if (n + 1 < outlen)
+			out[n] = ch < 0x20 ? ' ' : (char)ch;
+		n++;
+	}
+	out[n + 1 < outlen ? n : outlen - 1] = 0;
+	*len = n;
+	return 0;
+}
+
+static int in_skip(struct ls_cmd *c, unsigned long len)
+{
+	for (; len; len--)
+		if (in_byte(c) < 0)
+			return -1;
+	return 0;
+}
+
+static int no_reply(struct ls_cmd *c, sd_error *err)
+{
+	return sd_fail(err, "livestatus %s: no reply to a command%s%s", c->spec,
+		       errno ? ": " : " (connection closed)", errno ? strerror(errno) : "");
+}
+
+/* A fixed16 header line "CCC LLLLLLLLLLL": code and length, or -1. */
+static int fixed16(const char *line, size_t n, unsigned long *code, unsigned long *len)
+{
+	char *end;
+
+	if (n != 15 || line[3] != ' ')
+		return -1;
+	*code = strtoul(line, &end, 10);
+	if (end != line + 3)
+		return -1;
+	*len = strtoul(line + 3, &end, 10);
+	return end == line + 15 ? 0 : -1;
+}
+
+/* len bytes of reply text: its first line (printable) in out. */
+static int in_text(struct ls_cmd *c, unsigned long len, char *out, size_t outlen)
+{
+	size_t n = 0;
+	int ch, line = 1;
+
+	for (; len; len--) {
+		if ((ch = in_byte(c)) < 0)
+			return -1;
+		if (ch == '\n' || ch == '\r')
+			line = 0;
+		else if (line && n + 1 < outlen)
+			out[n++] = ch < 0x20 ? ' ' : (char)ch;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* Icinga 2: one fixed16 reply per command, 452 + the reason when refused. */
+static int reply_icinga2(struct ls_cmd *c, int i, ls_report_fn report, void *ctx, sd_error *err)
+{
+	char line[1024], text[1024];
+	unsigned long code, len;
+	size_t n;
+
+	if (in_line(c, line, sizeof(line), &n) < 0)
+		return no_reply(c, err);
+	if (fixed16(line, n, &code, &len) < 0)
+		return sd_fail(err, "livestatus %s: malformed reply header", c->spec);
+	if (in_text(c, len, text, sizeof(text)) < 0)
+		return no_reply(c, err);
+	if (code == 200)
+		return 0;
+	if (report)
+		report(ctx, c->lines[i], text);
+	return 1;
+}
+
+/* mk-livestatus, Naemon: `400: why` lines, then the barrier's answer. */
+static int reply_mk(struct ls_cmd *c, int i, ls_report_fn report, void *ctx, sd_error *err)
+{
+	char line[1024];
+	unsigned long code, len;
+	size_t n;
+	int failed = 0;
+
+	for (;;) {
+		if (in_line(c, line, sizeof(line), &n) < 0)
+			return no_reply(c, err);
+		if (fixed16(line, n, &code, &len) == 0)
+			break;
+		failed = 1;
+		if (report)
+			report(ctx, c->lines[i], line);
+	}
+	if (in_skip(c, len) < 0)
+		return no_reply(c, err);
+	if (code != 200)
+		return sd_fail(err, "livestatus %s: the server refused a status query (%lu)", c->spec, code);
+	return failed;
+}
+
 int ls_command_flush(struct ls_cmd *c, ls_report_fn report, void *ctx, sd_error *err)
 {
-	char hdr[17], text[1024], *end;
-	unsigned long code, len;
-	int i, failed = 0;
+	int i, k, failed = 0;
 
 	if (!c->n)
 		return 0;
@@ -338,42 +503,11 @@ int ls_command_flush(struct ls_cmd *c, ls_report_fn report, void *ctx, sd_error 
 		return sd_fail(err, "livestatus %s: send: %s", c->spec, strerror(errno));
 	c->len = 0;
 	for (i = 0; i < c->n; i++) {
-		int k = read_exact(c->fd, hdr, 16, c->timeout_ms);
-		if (k != 16)
-			return sd_fail(err, "livestatus %s: no reply to a command%s%s", c->spec,
-				       k < 0 ? ": " : " (connection closed)", k < 0 ? strerror(errno) : "");
-		hdr[16] = 0;
-		code = strtoul(hdr, &end, 10);
-		if (end != hdr + 3 || hdr[15] != '\n')
-			return sd_fail(err, "livestatus %s: malformed reply header", c->spec);
-		len = strtoul(hdr + 3, &end, 10);
-		if (end != hdr + 15)
-			return sd_fail(err, "livestatus %s: malformed reply header", c->spec);
-		if (code != 200) {
-			read_error_text(c->fd, len, c->timeout_ms, text, sizeof(text));
-			/* read_error_text stops at its buffer: drain the rest */
-			if (len > 1023) {
-				char junk[4096];
-				unsigned long left = len - 1023;
-				while (left) {
-					int r = read_exact(c->fd, junk, left < sizeof(junk) ? left : sizeof(junk), c->timeout_ms);
-					if (r <= 0)
-						break;
-					left -= (unsigned long)r;
-				}
-			}
-			failed++;
-			if (report)
-				report(ctx, c->lines[i], text);
-		} else if (len) {
-			char junk[4096];
-			while (len) {
-				int r = read_exact(c->fd, junk, len < sizeof(junk) ? len : sizeof(junk), c->timeout_ms);
-				if (r <= 0)
-					break;
-				len -= (unsigned long)r;
-			}
-		}
+		k = c->dialect == LS_DIALECT_ICINGA2 ? reply_icinga2(c, i, report, ctx, err)
+						     : reply_mk(c, i, report, ctx, err);
+		if (k < 0)
+			return -1;
+		failed += k;
 	}
 	for (i = 0; i < c->n; i++) {
 		free(c->lines[i]);
@@ -383,33 +517,54 @@ int ls_command_flush(struct ls_cmd *c, ls_report_fn report, void *ctx, sd_error 
 	return failed;
 }
 
-int ls_command_send(struct ls_cmd *c, const char *line, ls_report_fn report, void *ctx, sd_error *err)
+static int put(struct ls_cmd *c, const char *s, size_t n)
 {
-	size_t l = strlen(line), need = l + 64;
-	int rc = 0;
-
-	if (strpbrk(line, "\n\r"))
-		return sd_fail(err, "internal: line break inside a command");
-	if (c->len + need > c->cap) {
+	if (c->len + n > c->cap) {
 		size_t cap = c->cap ? c->cap : 65536;
 		char *b;
-		while (cap < c->len + need)
+		while (cap < c->len + n)
 			cap *= 2;
 		if (!(b = realloc(c->buf, cap)))
-			return sd_fail(err, "out of memory");
+			return -1;
 		c->buf = b;
 		c->cap = cap;
 	}
-	if (!(c->lines[c->n] = strdup(line)))
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	return 0;
+}
+
+/* The command's text; naemon-livestatus takes "\\x" as x and "\\n" as a
+ * line break before the core sees it. A backslash goes doubled, so the
+ * core gets it; "\\n" goes as it is: the result text for this server
+ * (TEXT_LINES, formats/extcmd.c) writes line breaks so and a literal
+ * backslash-n otherwise. */
+static int put_text(struct ls_cmd *c, const char *line)
+{
+	const char *b;
+
+	if (c->dialect != LS_DIALECT_NAEMON)
+		return put(c, line, strlen(line));
+	while ((b = strchr(line, '\\'))) {
+		if (put(c, line, (size_t)(b - line) + 1) < 0 || (b[1] != 'n' && put(c, "\\", 1) < 0))
+			return -1;
+		line = b + 1;
+	}
+	return put(c, line, strlen(line));
+}
+
+int ls_command_send(struct ls_cmd *c, const char *line, ls_report_fn report, void *ctx, sd_error *err)
+{
+	const char *tail = c->dialect == LS_DIALECT_ICINGA2 ? LS_CMD_SUFFIX : LS_CMD_BARRIER;
+
+	if (strpbrk(line, "\n\r"))
+		return sd_fail(err, "internal: line break inside a command");
+	if (!(c->lines[c->n] = strdup(line)) || put(c, "COMMAND ", 8) < 0 || put_text(c, line) < 0 ||
+	    put(c, tail, strlen(tail)) < 0)
 		return sd_fail(err, "out of memory");
-	memcpy(c->buf + c->len, "COMMAND ", 8);
-	memcpy(c->buf + c->len + 8, line, l);
-	c->len += 8 + l;
-	memcpy(c->buf + c->len, LS_CMD_SUFFIX, sizeof(LS_CMD_SUFFIX) - 1);
-	c->len += sizeof(LS_CMD_SUFFIX) - 1;
 	if (++c->n == LS_CMD_WINDOW)
-		rc = ls_command_flush(c, report, ctx, err);
-	return rc;
+		return ls_command_flush(c, report, ctx, err);
+	return 0;
 }
 
 void ls_command_close(struct ls_cmd *c)
@@ -426,4 +581,23 @@ void ls_command_close(struct ls_cmd *c)
 	free(c->buf);
 	free(c->spec);
 	free(c);
+}
+
+static int server_row(void *ctx, const struct ls_row *row, sd_error *err)
+{
+	struct ls_server *sv = ctx;
+
+	(void)err;
+	if (row->n >= 2) {
+		snprintf(sv->program_version, sizeof(sv->program_version), "%s", ls_str(&row->cols[0]));
+		snprintf(sv->livestatus_version, sizeof(sv->livestatus_version), "%s", ls_str(&row->cols[1]));
+	}
+	return 0;
+}
+
+int ls_server_info(const char *spec, int timeout_ms, struct ls_server *out, sd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	return ls_query(spec, "GET status\nColumns: program_version livestatus_version", timeout_ms, server_row,
+			out, err) < 0 ? -1 : 0;
 }

@@ -302,6 +302,10 @@ static int object_row(void *ctx, const struct ls_row *row, sd_error *err)
 	if (!*o.host_name) {
 		bad = "name";
 	}
+	/* the schema's 0 when not acknowledged: naemon-livestatus keeps the
+	 * type of an ack that was removed (status.dat says 0) */
+	if (!o.acknowledged)
+		o.acknowledgement_type = 0;
 	if (bad) {
 		sd_object_label(&o, label, sizeof(label));
 		if (c->sink->skipped)
@@ -439,8 +443,9 @@ static int build_queries(const struct ls_source_opts *o, struct query q[6])
 	q[n++] = (struct query){ Q_SERVICES, cols ? request("services", cols, o->host_headers, o->service_headers) : NULL, object_row };
 	free(cols);
 	if (o->parts & (SD_PART_STATE | SD_PART_CENTRAL)) {
-		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ""), comment_row };
-		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ""), downtime_row };
+		const char *ih = o->item_headers ? o->item_headers : "";
+		q[n++] = (struct query){ Q_COMMENTS, request("comments", CO_COLS, o->host_headers, ih), comment_row };
+		q[n++] = (struct query){ Q_DOWNTIMES, request("downtimes", DT_COLS, o->host_headers, ih), downtime_row };
 	}
 	for (i = 0; i < n; i++)
 		if (!q[i].request) {

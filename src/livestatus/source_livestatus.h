@@ -12,6 +12,7 @@ struct ls_source_opts {
 	const char *host_headers;       /* -H: hosts and services ("" or lines ending in \n) */
 	const char *host_only_headers;  /* -O: hosts only */
 	const char *service_headers;    /* -S: services only */
+	const char *item_headers;       /* comments and downtimes only (NULL: none) */
 	unsigned parts;                 /* enum sd_part */
 };
 

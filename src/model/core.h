@@ -14,9 +14,26 @@
 
 enum sd_core { CORE_NAGIOS = 0, CORE_ICINGA2 = 1 };
 
+/* How a core reads the text of a check result on one channel: which
+ * escapes it undoes (formats/extcmd.c writes each). */
+enum core_text {
+	TEXT_NAGIOS,            /* \\ and \n undone (Nagios 4: FIFO, Livestatus, spool) */
+	TEXT_ICINGA2,           /* \n undone in service results only (Icinga 2) */
+	TEXT_LINES,             /* \n undone, a backslash kept (Naemon's spool; naemon-livestatus) */
+	TEXT_FLAT,              /* nothing undone: no long output (Naemon's FIFO) */
+};
+
 struct core_profile {
-	enum sd_core core;
-	const char *name;
+	enum sd_core core;              /* the family: how its commands and config are written */
+	const char *name;               /* --core NAME */
+	const char *title;              /* in messages */
+	/* Livestatus: bare COMMANDs and a status query as barrier (the
+	 * mk-livestatus family: Naemon, Checkmk), not Icinga 2's fixed16 per
+	 * command; and whether the server unescapes backslash-n and double
+	 * backslashes in a command's text (naemon-livestatus) */
+	int livestatus_mk, livestatus_unescapes;
+	/* the result text per channel */
+	enum core_text text_spool, text_fifo, text_livestatus;
 	/* a passive host result is hard at once (Nagios:
 	 * passive_host_checks_are_soft=0), and so is a service problem while
 	 * its host is down */
@@ -38,7 +55,16 @@ struct core_profile {
 	int flexible_needs_duration;
 };
 
-/* The profile of core (never NULL: an unknown value gets Nagios's). */
+/* The profile of a family (never NULL: an unknown value gets Nagios's). */
 const struct core_profile *core_profile(enum sd_core core);
+/* By --core name (nagios, naemon, checkmk, icinga2); NULL if unknown. */
+const struct core_profile *core_profile_named(const char *name);
+/* From what the core says of itself (Livestatus `GET status`
+ * program_version and livestatus_version, or status.dat's version; either
+ * may be ""). *known is 0 when nothing matched: Nagios 4's profile then. */
+const struct core_profile *core_profile_detect(const char *program_version, const char *livestatus_version,
+					       int *known);
+/* The names --core takes, for messages. */
+#define CORE_NAMES "nagios, naemon, checkmk or icinga2"
 
 #endif

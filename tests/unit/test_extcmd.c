@@ -444,16 +444,16 @@ static void builders(void **state)
 		assert_string_equal(c.buf, "[1795000000] DEL_HOST_COMMENT;4");
 	}
 
-	/* acks: sticky as 2, no notification, not persistent */
-	assert_int_equal(extcmd_ack(&c, CORE_NAGIOS, TS, "h", "s", 1, "al;ice", "look; here\n[1] X"), 0);
+	/* acks: sticky as 2, normal as 0, no notification, persistent as asked */
+	assert_int_equal(extcmd_ack(&c, CORE_NAGIOS, TS, "h", "s", 1, 0, "al;ice", "look; here\n[1] X"), 0);
 	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_SVC_PROBLEM;h;s;2;0;0;al,ice;look; here [1] X");
-	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", "s", 1, "al;ice", "look; here\n[1] X"), 0);
-	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_SVC_PROBLEM;h;s;2;0;0;al,ice;look; here [1] X");
-	assert_int_equal(extcmd_ack(&c, CORE_NAGIOS, TS, "h", NULL, 0, "", ""), 0);
-	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;1;0;0;;");
-	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 0, "", ""), 0);
-	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;1;0;0;(unknown);(no comment)");
-	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 7, "a", "b"), 0);
+	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", "s", 1, 1, "al;ice", "look; here\n[1] X"), 0);
+	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_SVC_PROBLEM;h;s;2;0;1;al,ice;look; here [1] X");
+	assert_int_equal(extcmd_ack(&c, CORE_NAGIOS, TS, "h", NULL, 0, 0, "", ""), 0);
+	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;0;0;0;;");
+	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 0, 0, "", ""), 0);
+	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;0;0;0;(unknown);(no comment)");
+	assert_int_equal(extcmd_ack(&c, CORE_ICINGA2, TS, "h", NULL, 7, 0, "a", "b"), 0);
 	assert_string_equal(c.buf, "[1795000000] ACKNOWLEDGE_HOST_PROBLEM;h;2;0;0;a;b");
 
 	/* downtimes: trigger always 0; ';' in the comment only replaced for Nagios */
@@ -666,7 +666,7 @@ enum { V_RESULT_N, V_RESULT_I, V_ACK, V_DOWNTIME, V_COMMENT, V_OTHER, V_N };
 static void injection_run(int rounds, struct viol *v)
 {
 	struct extcmd c = { 0 };
-	int r, core, svc;
+	int r, core, svc, pers;
 
 	for (r = 0; r < rounds; r++) {
 		char host[64], desc[64], po[200], pd[120], lo[300], author[120], comment[200];
@@ -695,8 +695,10 @@ static void injection_run(int rounds, struct viol *v)
 			check_line(&v[core == CORE_NAGIOS ? V_RESULT_N : V_RESULT_I], &c,
 				   svc ? "PROCESS_SERVICE_CHECK_RESULT" : "PROCESS_HOST_CHECK_RESULT", k + 1, e);
 
-			assert_int_equal(extcmd_ack(&c, core, TS, host, s, (int)rnd(2), author, comment), 0);
-			e[k = 0] = NULL; e[++k] = host; if (svc) e[++k] = desc; e[++k] = NULL; e[++k] = "0"; e[++k] = "0";
+			pers = (int)rnd(2);
+			assert_int_equal(extcmd_ack(&c, core, TS, host, s, (int)rnd(2), pers, author, comment), 0);
+			e[k = 0] = NULL; e[++k] = host; if (svc) e[++k] = desc; e[++k] = NULL; e[++k] = "0";
+			e[++k] = pers ? "1" : "0";
 			e[++k] = ca; e[++k] = cc;
 			check_line(&v[V_ACK], &c, svc ? "ACKNOWLEDGE_SVC_PROBLEM" : "ACKNOWLEDGE_HOST_PROBLEM", k + 1, e);
 
@@ -1027,7 +1029,7 @@ static void longest_command_under_pipe_buf(void **state)
 	int core;
 
 	for (core = 0; core < 2; core++) {
-		assert_int_equal(extcmd_ack(&c, core, 9999999999LL, name, name, 1, author, comment), 0);
+		assert_int_equal(extcmd_ack(&c, core, 9999999999LL, name, name, 1, 1, author, comment), 0);
 		longest = c.len > longest ? c.len : longest;
 		assert_int_equal(extcmd_comment(&c, core, 9999999999LL, name, name, 1, author, comment), 0);
 		longest = c.len > longest ? c.len : longest;
