@@ -876,7 +876,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (unknown_command(argv[1])) {
-		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale; or a bundle file)\n",
+		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale, status; or a bundle file)\n",
 			argv[1]);
 		return 2;
 	}

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <yajl/yajl_gen.h>
 #include "import/sitestatus.h"
+#include "import/sitestate.h"
 #include "bundle/keyfile.h"
 #include "bundle/seqstate.h"
 #include "formats/minisign.h"
@@ -89,24 +90,19 @@ static FILE *open_site_file(const char *dir, const char *site, const char *ext)
 	return fopen(p, "re");
 }
 
-/* Lines of DIR/SITE.EXT: 0 when it is missing, -1 when it cannot be read. */
-static long count_lines(const char *dir, const char *site, const char *ext)
+/* Entries of the set DIR/SITE.EXT (sitestate.c reads it as the import does): 0 when it is
+ * missing, -1 when it cannot be read. */
+static long count_set(const char *dir, const char *site, const char *ext)
 {
-	FILE *f = open_site_file(dir, site, ext);
-	long lines = 0;
-	int c, last = '\n';
+	struct lines l = { 0 };
+	char *p = sitestate_path(dir, site, ext);
+	sd_error e;
+	long n;
 
-	if (!f)
-		return errno == ENOENT ? 0 : -1;
-	while ((c = getc(f)) != EOF) {
-		if (c == '\n')
-			lines++;
-		last = c;
-	}
-	if (last != '\n')
-		lines++;
-	fclose(f);
-	return lines;
+	n = p && lines_read(p, &l, &e) == 0 ? (long)l.n : -1;
+	lines_free(&l);
+	free(p);
+	return n;
 }
 
 static void read_site(struct site_status *s, const char *state_dir, const char *trust_dir, long long now,
@@ -116,17 +112,18 @@ static void read_site(struct site_status *s, const char *state_dir, const char *
 	char p[4096];
 	struct ms_pubkey pk;
 	sd_error e = { "" };
+	struct imported im;
 
-	if ((f = open_site_file(state_dir, s->site, ".imported"))) {
-		s->imported = fscanf(f, "%llu %lld %lld", &s->seq, &s->created, &s->at) == 3;
-		if (!s->imported)
-			snprintf(s->error, sizeof(s->error), "%s.imported: damaged (want: SEQUENCE CREATED IMPORTED_AT)", s->site);
-		fclose(f);
-	} else if (errno != ENOENT) {
-		snprintf(s->error, sizeof(s->error), "%s.imported: %s", s->site, strerror(errno));
+	if (sitestate_imported_read(state_dir, s->site, &im, &e) < 0) {
+		snprintf(s->error, sizeof(s->error), "%s", e.msg);
+	} else if (im.seq) {
+		s->imported = 1;
+		s->seq = im.seq;
+		s->created = im.created;
+		s->at = im.at;
 	}
-	s->hosts = count_lines(state_dir, s->site, ".hosts");
-	s->ledger = count_lines(state_dir, s->site, ".ledger");
+	s->hosts = count_set(state_dir, s->site, ".hosts");
+	s->ledger = count_set(state_dir, s->site, ".ledger");
 	if (!s->error[0] && (f = open_site_file(state_dir, s->site, ".error"))) {
 		if (fscanf(f, "%lld ", &s->error_at) != 1 || !fgets(s->error, sizeof(s->error), f))
 			snprintf(s->error, sizeof(s->error), "%s.error: damaged (want: EPOCH MESSAGE)", s->site);
