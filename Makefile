@@ -16,6 +16,15 @@
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec
+DOCDIR    ?= $(PREFIX)/share/doc/sitedump
+# systemd's own unit directory for PREFIX=/usr (Debian 12: /lib/systemd/system), else under PREFIX
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= /lib/systemd/system
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
+SUBST_PATHS = sed -e 's|/usr/local/bin/|$(BINDIR)/|g' -e 's|/usr/local/libexec/sitedump/|$(LIBEXECDIR)/sitedump/|g'
 DESTDIR   ?=
 VERSION   ?= 0.1.0
 
@@ -214,12 +223,24 @@ fuzz: $(FUZZ_BIN)
 	  echo "# $$f ($(FUZZ_SECONDS)s)"; ./$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(F)/artifacts/$$n- $(F)/corpus/$$n $$seeds; done
 
-install: $(BINS) $(PROBE_BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+# Only what an installation runs: the two tools (never a test program), sitediff, the ssh
+# receiver where the docs expect it ($(LIBEXECDIR)/sitedump), the systemd units, the man pages
+# and the docs. The scripts and units name the tools by their installed paths: /usr/local/bin
+# in the sources, rewritten to BINDIR/LIBEXECDIR here. The user the units run as (sitedump)
+# is created by the packages' postinst, or by hand after make install (docs/install.md).
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(LIBEXECDIR)/sitedump $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 scripts/sitediff $(DESTDIR)$(BINDIR)/sitediff
+	$(SUBST_PATHS) scripts/sitedump-ssh-receive >$(DESTDIR)$(LIBEXECDIR)/sitedump/sitedump-ssh-receive
+	chmod 0755 $(DESTDIR)$(LIBEXECDIR)/sitedump/sitedump-ssh-receive
+	set -e; for u in scripts/systemd/*; do \
+	  $(SUBST_PATHS) $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; done
 	install -m 0644 docs/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 scripts/sitedump.cron scripts/polkit/50-sitedump.rules $(DESTDIR)$(DOCDIR)/examples/
 
 # all variants; also the objects of the in-tree builds before build directories
 clean:

@@ -25,4 +25,30 @@ int keyfile_read(const char *path, int nofollow, char *buf, size_t cap, size_t *
  * -2 (-2 also when it is not a public key), err one line naming path. */
 int keyfile_pub_load(const char *path, struct ms_pubkey *pk, sd_error *err);
 
+/* What a key file holds, told apart by its key line (length and magic) and,
+ * for the encryption keys that share a layout, by their comment line. */
+enum key_kind {
+	KEY_UNKNOWN,
+	KEY_SIGN_PUB,   /* minisign public key: -p, the trust dir's SITE.pub */
+	KEY_SIGN_SEC,   /* minisign secret key: sitedump -k */
+	KEY_SEAL_PUB,   /* encryption public key: sitedump --encrypt-to */
+	KEY_SEAL_SEC,   /* encryption secret key: siteload --decrypt-key */
+};
+
+enum key_kind keyfile_kind(const char *text, size_t len);
+
+/*
+ * When text (read from path) is a key of another kind than want: -1, err
+ * one line naming what it is, which option wants what, and the file next
+ * to it that may be the right one ("r1.pub: this is a signing public key;
+ * -k wants the signing secret key (r1.key)"). 0 when it is of kind want or
+ * of no kind known (the parser then says what is wrong).
+ */
+int keyfile_want(const char *path, const char *text, size_t len, enum key_kind want, sd_error *err);
+
+/* A minisign secret key (sitedump -k) from text read from path: NULL with
+ * err (not naming path: the caller does) when it is none, saying what it
+ * is when it is another kind of key. */
+struct ms_seckey *keyfile_sec_parse(const char *path, const char *text, size_t len, sd_error *err);
+
 #endif

@@ -78,7 +78,7 @@ out:
 /* Second line of a key file, decoded into out[len] ("X1" keyid key).
  * nofollow for the public key (keyfile.c says why). */
 static int load_line(const char *path, int nofollow, unsigned char *out, size_t len, const char *what,
-		     sd_error *err)
+		     enum key_kind want, sd_error *err)
 {
 	char *buf = sodium_malloc(KEYFILE_MAX + 1), *nl, *line;
 	size_t n;
@@ -86,7 +86,8 @@ static int load_line(const char *path, int nofollow, unsigned char *out, size_t 
 
 	if (!buf)
 		return sd_fail(err, "out of memory");
-	if (keyfile_read(path, nofollow, buf, KEYFILE_MAX + 1, &n, err) < 0)
+	if (keyfile_read(path, nofollow, buf, KEYFILE_MAX + 1, &n, err) < 0 ||
+	    keyfile_want(path, buf, n, want, err) < 0)
 		goto out;
 	if (strncmp(buf, "untrusted comment:", 18) || !(nl = strchr(buf, '\n'))) {
 		sd_fail(err, "%s: not a sitedump %s", path, what);
@@ -108,7 +109,7 @@ int seal_pub_load(const char *path, struct seal_pub *pub, sd_error *err)
 {
 	unsigned char bin[42];
 
-	if (load_line(path, 1, bin, sizeof(bin), "encryption public key", err) < 0)
+	if (load_line(path, 1, bin, sizeof(bin), "encryption public key", KEY_SEAL_PUB, err) < 0)
 		return -1;
 	memcpy(pub->keyid, bin + 2, 8);
 	memcpy(pub->pk, bin + 10, 32);
@@ -120,7 +121,7 @@ struct seal_sec *seal_sec_load(const char *path, sd_error *err)
 	unsigned char *bin = sodium_malloc(42);
 	struct seal_sec *s = sodium_malloc(sizeof(*s));
 
-	if (!bin || !s || load_line(path, 0, bin, 42, "encryption secret key", err) < 0) {
+	if (!bin || !s || load_line(path, 0, bin, 42, "encryption secret key", KEY_SEAL_SEC, err) < 0) {
 		if (!bin || !s)
 			sd_fail(err, "out of memory");
 		sodium_free(bin);

@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include "bundle/bundle.h"
 #include "bundle/bundle_name.h"
+#include "bundle/keyfile.h"
 #include "livestatus/livestatus.h"
 #include "transports/mail.h"
 #include "formats/minisign.h"
@@ -367,10 +368,8 @@ static struct ms_seckey *load_key(const char *path, sd_error *err)
 		sd_fail(err, "key %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	/* as ssh does for private keys: say so when others can read it */
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "sitedump: warning: secret key %s is accessible by others (mode %04o); chmod 600 it\n",
-			path, (unsigned)(st.st_mode & 07777));
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
 	if (!(buf = sodium_malloc(4096))) {
 		close(fd);
 		sd_fail(err, "out of memory");
@@ -383,8 +382,12 @@ static struct ms_seckey *load_key(const char *path, sd_error *err)
 		sd_fail(err, "key %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	sk = ms_seckey_parse(buf, (size_t)n, err);
+	sk = keyfile_sec_parse(path, buf, (size_t)n, err);
 	sodium_free(buf);       /* wipes */
+	/* as ssh does for private keys: say so when others can read it (once it is one) */
+	if (sk && (st.st_mode & 077))
+		fprintf(stderr, "sitedump: warning: secret key %s is accessible by others (mode %04o); chmod 600 it\n",
+			path, (unsigned)(st.st_mode & 07777));
 	if (!sk) {
 		char msg[SD_ERRLEN];
 		snprintf(msg, sizeof(msg), "%s", err->msg);

@@ -22,6 +22,7 @@
 #include "bundle/bundle.h"
 #include "import/import.h"
 #include "icinga2api/api.h"
+#include "import/sitestatus.h"
 #include "bundle/seqstate.h"
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 		"CONFIG: --config-dir DIR --reload-command CMD --check-command CMD\n"
 		"        --contacts LIST --contact-groups LIST   (the central's own, notified for the sites)\n"
 		"       siteload stale --site SITE [--state-dir DIR] [--link]   (the central's stale check)\n"
+		"       siteload status [--json] [--state-dir DIR] [--trust DIR] [--stale-after SECONDS]\n"
 		"       siteload verify -p SITE.pub [--decrypt-key CENTRAL.key] [LIMITS] BUNDLE|-\n"
 		"       siteload inspect [-p SITE.pub] [--decrypt-key CENTRAL.key] [--json] [LIMITS] BUNDLE|-\n"
 		"       siteload keygen -o NAME [-f]    (encryption key pair for --encrypt-to)\n"
@@ -1013,6 +1015,8 @@ int main(int argc, char **argv)
 		return import_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "stale"))
 		return stale_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return sitestatus_cmd(argc - 1, argv + 1, stdout, stderr);
 	if (!strcmp(argv[1], "verify"))
 		return check_main(argc - 1, argv + 1, 0);
 	if (!strcmp(argv[1], "inspect"))
@@ -1026,7 +1030,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (unknown_command(argv[1])) {
-		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale; or a bundle file)\n",
+		fprintf(stderr, "siteload: unknown command '%s' (import, verify, inspect, keygen, stale, status; or a bundle file)\n",
 			argv[1]);
 		return 2;
 	}

@@ -1,6 +1,7 @@
 /* test_keyfile.c - key files (src/bundle/keyfile.c): a public key is never
- * read through a link, a file too big for a key is refused whole, and
- * every error is one line naming the file. */
+ * read through a link, a file too big for a key is refused whole, every
+ * error is one line naming the file, and a key of the wrong kind (public
+ * for secret, encryption for signing, and the reverse) is named as such. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "bundle/keyfile.h"
+#include "bundle/seal.h"
 
 static char dir[] = "/tmp/test_keyfile.XXXXXX";
 static char pubtext[256];
@@ -112,11 +114,123 @@ static void follow(void **state)
 	assert_int_equal(keyfile_read(path_of("xl.key"), 1, buf, sizeof(buf), &len, &err), -1);
 }
 
+static void slurp(const char *name, char *buf, size_t cap, size_t *len)
+{
+	FILE *f = fopen(path_of(name), "r");
+
+	assert_non_null(f);
+	*len = fread(buf, 1, cap - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+}
+
+/* the four key files of a site and a central, as the tools' keygen writes them */
+static void write_pairs(void)
+{
+	struct ms_pubkey pk;
+	struct ms_seckey *sk;
+	sd_error err = { "" };
+	char msg[512], *t;
+
+	assert_non_null(sk = ms_keygen(&pk, &err));
+	assert_non_null(t = ms_seckey_format(sk));
+	spew("r1.key", t, strlen(t));
+	ms_secret_text_free(t);
+	ms_seckey_free(sk);
+	assert_non_null(t = ms_pubkey_format(&pk));
+	spew("r1.pub", t, strlen(t));
+	spew("lone.pub", t, strlen(t));      /* no lone.key next to it */
+	free(t);
+	assert_int_equal(seal_keygen(path_of("central"), 0, msg, sizeof(msg), &err), 0);
+}
+
+static void says(int rc, const sd_error *err, const char *a, const char *b)
+{
+	assert_int_not_equal(rc, 0);
+	assert_null(strchr(err->msg, '\n'));
+	if (!strstr(err->msg, a) || (b && !strstr(err->msg, b)))
+		fail_msg("'%s' does not say '%s' and '%s'", err->msg, a, b ? b : "");
+}
+
+static void kinds(void **state)
+{
+	static const struct {
+		const char *name;
+		enum key_kind kind;
+	} files[] = {
+		{ "r1.key", KEY_SIGN_SEC }, { "r1.pub", KEY_SIGN_PUB },
+		{ "central.key", KEY_SEAL_SEC }, { "central.pub", KEY_SEAL_PUB },
+	};
+	char buf[KEYFILE_MAX + 1];
+	size_t len, i;
+
+	(void)state;
+	write_pairs();
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		slurp(files[i].name, buf, sizeof(buf), &len);
+		assert_int_equal(keyfile_kind(buf, len), files[i].kind);
+	}
+	assert_int_equal(keyfile_kind("untrusted comment: x\nnot base64!\n", 33), KEY_UNKNOWN);
+	assert_int_equal(keyfile_kind("", 0), KEY_UNKNOWN);
+}
+
+/* each option given each wrong key says what the file is and what it wants */
+static void wrong_kind(void **state)
+{
+	char buf[KEYFILE_MAX + 1], want[600];
+	struct ms_pubkey pk;
+	struct ms_seckey *sk;
+	struct seal_pub sp;
+	struct seal_sec *ss;
+	sd_error err = { "" };
+	size_t len;
+
+	(void)state;
+	/* -k given the public key: named, and the secret key next to it pointed at */
+	slurp("r1.pub", buf, sizeof(buf), &len);
+	assert_null(sk = keyfile_sec_parse(path_of("r1.pub"), buf, len, &err));
+	snprintf(want, sizeof(want), "-k wants the signing secret key (%s)", path_of("r1.key"));
+	says(-1, &err, "this is a signing public key", want);
+	/* without the pair's other half nothing is pointed at */
+	slurp("lone.pub", buf, sizeof(buf), &len);
+	assert_null(sk = keyfile_sec_parse(path_of("lone.pub"), buf, len, &err));
+	says(-1, &err, "this is a signing public key", "(sitedump keygen writes it)");
+	/* -k given the central's encryption key */
+	slurp("central.key", buf, sizeof(buf), &len);
+	assert_null(sk = keyfile_sec_parse(path_of("central.key"), buf, len, &err));
+	says(-1, &err, "this is an encryption secret key; -k wants the signing secret key", NULL);
+	/* -p given the secret key, or the central's encryption public key */
+	says(keyfile_pub_load(path_of("r1.key"), &pk, &err), &err, "this is a signing secret key", path_of("r1.pub"));
+	assert_non_null(strstr(err.msg, "-p"));
+	says(keyfile_pub_load(path_of("central.pub"), &pk, &err), &err,
+	     "central.pub: this is an encryption public key", "wants the signing public key");
+	/* --decrypt-key given the public half, or the site's signing key */
+	assert_null(ss = seal_sec_load(path_of("central.pub"), &err));
+	snprintf(want, sizeof(want), "--decrypt-key wants the encryption secret key (%s)", path_of("central.key"));
+	says(-1, &err, "this is an encryption public key", want);
+	assert_null(ss = seal_sec_load(path_of("r1.key"), &err));
+	says(-1, &err, "this is a signing secret key; --decrypt-key", "siteload keygen");
+	/* --encrypt-to given the secret half, or a signing public key */
+	snprintf(want, sizeof(want), "--encrypt-to wants the encryption public key (%s)", path_of("central.pub"));
+	says(seal_pub_load(path_of("central.key"), &sp, &err), &err, "this is an encryption secret key", want);
+	says(seal_pub_load(path_of("r1.pub"), &sp, &err), &err, "this is a signing public key; --encrypt-to", NULL);
+	/* the right kinds still load */
+	slurp("r1.key", buf, sizeof(buf), &len);
+	assert_non_null(sk = keyfile_sec_parse(path_of("r1.key"), buf, len, &err));
+	ms_seckey_free(sk);
+	assert_int_equal(keyfile_pub_load(path_of("r1.pub"), &pk, &err), 0);
+	assert_int_equal(seal_pub_load(path_of("central.pub"), &sp, &err), 0);
+	assert_non_null(ss = seal_sec_load(path_of("central.key"), &err));
+	seal_sec_free(ss);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pub_keys),
 		cmocka_unit_test(follow),
+		cmocka_unit_test(kinds),
+		cmocka_unit_test(wrong_kind),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
