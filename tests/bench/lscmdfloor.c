@@ -9,6 +9,16 @@
  *       (src/livestatus/livestatus.c ls_command_send/flush): write the window, then read
  *       its 64 replies (16-byte header, body drained). Exit 1 when a reply
  *       is not 200 (counted on stderr).
+ *   lscmdfloor mk SOCKET CMDFILE
+ *       the mk-livestatus dialect (naemon-livestatus, Checkmk): every line as a
+ *       bare `COMMAND <line>\n\n` (these servers answer a command with nothing,
+ *       or a `400: why` line), in windows of 64, each window ended by ONE
+ *       `GET status` barrier (fixed16) whose answer comes after whatever the
+ *       window's commands caused: the least a client can do and still know
+ *       the core processed them. siteload sends a barrier after each command
+ *       (to pin a 400 on its command). The lines are sent as they are (the
+ *       bench writes them with siteload's escaping). Exit 1 when a `400:`
+ *       line came (counted on stderr).
  *   lscmdfloor spool DIR RECORDS [FIFO CMDFILE]
  *       RECORDS (checkresult records, each ending with an empty line) into one
  *       file DIR/cXXXXXX under a file header, then its .ok marker (no fsync,
@@ -37,6 +47,7 @@
 
 #define WINDOW 64
 #define SUFFIX "\nResponseHeader: fixed16\n\n"
+#define BARRIER "GET status\nColumns: livestatus_version\nKeepAlive: on\nResponseHeader: fixed16\n\n"
 
 static void die(const char *what)
 {
@@ -155,6 +166,107 @@ static int read_replies(int fd, int n)
 		}
 	}
 	return bad;
+}
+
+/* one reply line (without '\n') into line; -1 at EOF */
+static int read_line(int fd, char *line, size_t cap)
+{
+	size_t n = 0;
+	char ch;
+
+	for (;;) {
+		ssize_t r = read(fd, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		if (ch == '\n')
+			break;
+		if (n + 1 < cap)
+			line[n++] = ch;
+	}
+	line[n] = 0;
+	return (int)n;
+}
+
+/* the window's `400:` lines, then the barrier's fixed16 answer; returns
+ * how many 400 lines came. Byte-wise reads: a window has one answer of a
+ * few dozen bytes, so this costs nothing beside the core's work. */
+static int read_barrier(int fd)
+{
+	char line[4096], junk[4096];
+	int bad = 0, n;
+	unsigned long len;
+
+	while ((n = read_line(fd, line, sizeof(line))) != 15 || line[3] != ' ') {
+		if (n < 0) {
+			fprintf(stderr, "lscmdfloor: no answer to the barrier\n");
+			exit(2);
+		}
+		if (bad++ < 5)
+			fprintf(stderr, "lscmdfloor: %s\n", line);
+	}
+	if (strncmp(line, "200", 3)) {
+		fprintf(stderr, "lscmdfloor: barrier answered %.3s\n", line);
+		exit(2);
+	}
+	len = strtoul(line + 3, NULL, 10);
+	while (len) {
+		size_t k = len < sizeof(junk) ? len : sizeof(junk);
+		if (read_exact(fd, junk, k) < 0)
+			exit(2);
+		len -= k;
+	}
+	return bad;
+}
+
+static int mode_mk(const char *spec, const char *cmdfile)
+{
+	size_t len, cap = 1 << 16, blen = 0;
+	char *cmds = slurp(cmdfile, &len), *line, *next, *buf = malloc(cap);
+	int fd, n = 0, bad = 0;
+	long total = 0;
+
+	if (!cmds)
+		die(cmdfile);
+	if ((fd = ls_connect(spec)) < 0)
+		die(spec);
+	for (line = cmds; line < cmds + len; line = next) {
+		size_t l, need;
+		char *nl = memchr(line, '\n', (size_t)(cmds + len - line));
+		next = nl ? nl + 1 : cmds + len;
+		l = (size_t)((nl ? nl : cmds + len) - line);
+		if (!l)
+			continue;
+		need = l + 10 + sizeof(BARRIER);
+		if (blen + need > cap) {
+			while (blen + need > cap)
+				cap *= 2;
+			if (!(buf = realloc(buf, cap)))
+				die("malloc");
+		}
+		memcpy(buf + blen, "COMMAND ", 8);
+		memcpy(buf + blen + 8, line, l);
+		memcpy(buf + blen + 8 + l, "\n\n", 2);
+		blen += 8 + l + 2;
+		total++;
+		if (++n == WINDOW || next == cmds + len) {
+			memcpy(buf + blen, BARRIER, sizeof(BARRIER) - 1);
+			write_all(fd, buf, blen + sizeof(BARRIER) - 1, spec);
+			bad += read_barrier(fd);
+			blen = 0;
+			n = 0;
+		}
+	}
+	if (n) {
+		memcpy(buf + blen, BARRIER, sizeof(BARRIER) - 1);
+		write_all(fd, buf, blen + sizeof(BARRIER) - 1, spec);
+		bad += read_barrier(fd);
+	}
+	finish(fd);
+	if (bad)
+		fprintf(stderr, "lscmdfloor: %d of %ld commands refused\n", bad, total);
+	return bad ? 1 : 0;
 }
 
 static int mode_ls(const char *spec, const char *cmdfile)
@@ -315,12 +427,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && !strcmp(argv[1], "ls"))
 		return mode_ls(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "mk"))
+		return mode_mk(argv[2], argv[3]);
 	if ((argc == 4 || argc == 6) && !strcmp(argv[1], "spool"))
 		return mode_spool(argv[2], argv[3], argc == 6 ? argv[4] : NULL, argc == 6 ? argv[5] : NULL);
 	if (argc == 5 && !strcmp(argv[1], "reload") &&
 	    (!strncmp(argv[3], "ls:", 3) || !strncmp(argv[3], "status:", 7)))
 		return mode_reload((pid_t)atoi(argv[2]), argv[3], argv[4]);
 	fprintf(stderr, "usage: lscmdfloor ls SOCKET CMDFILE\n"
+			"       lscmdfloor mk SOCKET CMDFILE\n"
 			"       lscmdfloor spool DIR RECORDS [FIFO CMDFILE]\n"
 			"       lscmdfloor reload PID ls:SOCKET|status:STATUSFILE HOST\n");
 	return 2;
