@@ -19,16 +19,22 @@
 #include "base/jscan.h"
 #include "icinga2api/api.h"
 
-static int obj_cmp(const void *a, const void *b)
+int central_key_cmp(const char *host1, const char *svc1, const char *host2, const char *svc2)
 {
-	const struct central_obj *x = a, *y = b;
-	int r = strcmp(x->host, y->host);
+	int r = strcmp(host1, host2);
 
 	if (r)
 		return r;
-	if (!x->svc || !y->svc)
-		return !!x->svc - !!y->svc;
-	return strcmp(x->svc, y->svc);
+	if (!svc1 || !svc2)
+		return !!svc1 - !!svc2;
+	return strcmp(svc1, svc2);
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct central_obj *x = a, *y = b;
+
+	return central_key_cmp(x->host, x->svc, y->host, y->svc);
 }
 
 static void obj_free(void *p)

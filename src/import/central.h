@@ -71,6 +71,9 @@ struct central *central_read_statusdat(const char *status, const char *objects,
  * the API's actions take. */
 struct api_opts;
 struct central *central_read_api(const struct api_opts *o, const char *site, sd_error *err);
+/* The order of objects by (host, service; NULL service: the host first):
+ * the model's, and reconcile's for its own per-object sets. */
+int central_key_cmp(const char *host1, const char *svc1, const char *host2, const char *svc2);
 /* An empty model (tests, --dry-run without a central). */
 struct central *central_new(void);
 const struct central_obj *central_find(const struct central *c, const char *host, const char *svc);

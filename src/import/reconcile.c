@@ -221,13 +221,8 @@ struct hoststate {
 static int ackc_cmp(const void *a, const void *b)
 {
 	const struct ackc *x = a, *y = b;
-	int r = strcmp(x->host, y->host);
 
-	if (r)
-		return r;
-	if (!x->svc || !y->svc)
-		return !!x->svc - !!y->svc;
-	return strcmp(x->svc, y->svc);
+	return central_key_cmp(x->host, x->svc, y->host, y->svc);
 }
 
 static void ackc_free(void *p)
