@@ -35,13 +35,20 @@ PKGS      := yajl zlib libzstd libsodium libdeflate libarchive libcurl inih
 CC        ?= cc
 FUZZ_CC   ?= clang
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-# libarchive is dlopen'ed by src/bundle/bundle.c (see there why): not linked, but
-# its soname is taken from the library we compile against.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libarchive,$(PKGS))) -ldl
-LIBARCHIVE_SONAME := $(shell objdump -p $$(pkg-config --variable=libdir libarchive)/libarchive.so 2>/dev/null | \
-                       awk '$$1 == "SONAME" { print $$2 }')
+# libarchive and libcurl are dlopen'ed (src/bundle/bundle.c, src/icinga2api/api.c:
+# see there why): not linked, but their sonames are taken from the libraries we
+# compile against.
+DLOPENED   := libarchive libcurl
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DLOPENED),$(PKGS))) -ldl
+soname_of   = $(shell objdump -p $$(pkg-config --variable=libdir $(1))/$(1).so 2>/dev/null | \
+                awk '$$1 == "SONAME" { print $$2 }')
+LIBARCHIVE_SONAME := $(call soname_of,libarchive)
+LIBCURL_SONAME    := $(call soname_of,libcurl)
 ifneq ($(LIBARCHIVE_SONAME),)
 PKG_CFLAGS += -DLIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"'
+endif
+ifneq ($(LIBCURL_SONAME),)
+PKG_CFLAGS += -DLIBCURL_SONAME='"$(LIBCURL_SONAME)"'
 endif
 # only the unit tests need cmocka: asked for when one is built
 CMOCKA_CFLAGS = $(shell pkg-config --cflags cmocka)
