@@ -994,11 +994,23 @@ static int read_head(struct archive *a, const struct rctx *rc, struct rhead *h, 
 static int read_pick_key(const struct rhead *h, bundle_key_fn keyfor, void *keyctx, struct ms_pubkey *pk,
 			 int *vf, sd_error *err)
 {
-	char site[256];
+	char site[256], line[128];
+	unsigned char bin[2 + MS_KEYNUMBYTES + 64];
+	const char *p, *nl;
 
 	if (sig_site(h->sig, h->slen, site, sizeof(site)) < 0)
 		return bad(vf, err, "bundle: %s names no valid site", BUNDLE_SIGNATURE);
-	if (keyfor(keyctx, site, pk, err) < 0) {
+	/* the signature line ("ED" keynum sig) names the key that made it
+	 * (read_head checked there are four lines) */
+	p = memchr(h->sig, '\n', h->slen) + 1;
+	nl = memchr(p, '\n', h->slen - (size_t)(p - h->sig));
+	if ((size_t)(nl - p) >= sizeof(line))
+		return bad(vf, err, "bundle: %s: malformed signature line", BUNDLE_SIGNATURE);
+	memcpy(line, p, (size_t)(nl - p));
+	line[nl - p] = '\0';
+	if (ms_b64_decode(line, bin, sizeof(bin)) < 0)
+		return bad(vf, err, "bundle: %s: malformed signature line", BUNDLE_SIGNATURE);
+	if (keyfor(keyctx, site, bin + 2, pk, err) < 0) {
 		*vf = 1;
 		return -1;
 	}

@@ -69,10 +69,14 @@ struct bundle_reader *bundle_read(int fd, const struct ms_pubkey *pk, const stru
 /*
  * The same, with the key chosen by the site the signature names: keyfor
  * fills *pk for `site` (the trust store) or returns -1 with err set (no key
- * for that site: verify_failed). The signature must then verify against
- * that key and the signed manifest must name the same site.
+ * for that site: verify_failed). keynum is the key number the signature
+ * names (unverified, like the site): a site may have several trusted keys
+ * (a key rotation) and keyfor picks the one of that number. The signature
+ * must then verify against that key and the signed manifest must name the
+ * same site.
  */
-typedef int (*bundle_key_fn)(void *ctx, const char *site, struct ms_pubkey *pk, sd_error *err);
+typedef int (*bundle_key_fn)(void *ctx, const char *site, const unsigned char keynum[MS_KEYNUMBYTES],
+			     struct ms_pubkey *pk, sd_error *err);
 struct bundle_reader *bundle_read_trusted(int fd, bundle_key_fn keyfor, void *keyctx,
 					  const struct bundle_limits *lim, const char *tmpdir,
 					  int *verify_failed, sd_error *err);

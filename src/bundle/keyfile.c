@@ -68,6 +68,55 @@ int keyfile_pub_load(const char *path, struct ms_pubkey *pk, sd_error *err)
 	return 0;
 }
 
+/* One key line of a SITE.pub with several (from..end, no newline). */
+static int pubs_line(const char *path, const char *line, size_t l, int lineno, struct ms_pubkey *pk,
+		     sd_error *err)
+{
+	char msg[SD_ERRLEN];
+
+	if (ms_pubkey_parse(line, l, pk, err) < 0) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return sd_fail(err, "%s: line %d: %s", path, lineno, msg);
+	}
+	return 0;
+}
+
+int keyfile_pubs_load(const char *path, struct ms_pubkey *pks, size_t max, size_t *n, sd_error *err)
+{
+	char buf[KEYFILE_MAX + 1];
+	const char *p, *end, *nl;
+	size_t len, l;
+	int rc, lineno = 0;
+
+	*n = 0;
+	if ((rc = keyfile_read(path, 1, buf, sizeof(buf), &len, err)) < 0)
+		return rc;
+	if (keyfile_want(path, buf, len, KEY_SIGN_PUB, err) < 0)
+		return -2;
+	for (p = buf, end = buf + len; p < end; p = nl + 1) {
+		lineno++;
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		l = (size_t)(nl - p);
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (!l || (l >= 18 && !strncmp(p, "untrusted comment:", 18)))
+			continue;
+		if (*n == max) {
+			sd_fail(err, "%s: over %zu keys", path, max);
+			return -2;
+		}
+		if (pubs_line(path, p, l, lineno, &pks[*n], err) < 0)
+			return -2;
+		++*n;
+	}
+	if (!*n) {
+		sd_fail(err, "%s: no public key in it", path);
+		return -2;
+	}
+	return 0;
+}
+
 /* ---- which key is this ------------------------------------------------------------------------
  * An admin with four key files (SITE.key, SITE.pub, CENTRAL.key, CENTRAL.pub) gives one for
  * another; the parsers alone would then say "malformed key line" or "unsupported signature

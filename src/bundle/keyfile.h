@@ -25,6 +25,17 @@ int keyfile_read(const char *path, int nofollow, char *buf, size_t cap, size_t *
  * -2 (-2 also when it is not a public key), err one line naming path. */
 int keyfile_pub_load(const char *path, struct ms_pubkey *pk, sd_error *err);
 
+/*
+ * A trust dir's SITE.pub: one public key, or several during a key rotation
+ * (the new key's .pub appended to the old one's: `cat new.pub >> SITE.pub`).
+ * Each key is its key line, after an optional "untrusted comment:" line;
+ * blank lines are skipped. Up to max keys into pks[], their number in *n.
+ * 0, or keyfile_read's -1 or -2 (-2 also when a line is not a public key,
+ * or there are none or over max), err one line naming path.
+ */
+#define KEYFILE_MAX_PUBS 8
+int keyfile_pubs_load(const char *path, struct ms_pubkey *pks, size_t max, size_t *n, sd_error *err);
+
 /* What a key file holds, told apart by its key line (length and magic) and,
  * for the encryption keys that share a layout, by their comment line. */
 enum key_kind {

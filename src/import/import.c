@@ -49,6 +49,7 @@ struct input {
 	struct bundle_reader *r;
 	const struct bundle_info *info;
 	int superseded;
+	char site[65];          /* a trusted site the bundle named, even if it failed to verify */
 	enum import_outcome outcome;
 	char reason[SD_ERRLEN];
 };
@@ -301,24 +302,66 @@ out:
 
 /* ---- the run ---- */
 
-/* The trusted key of a bundle's site (SITE.pub in --trust-dir). */
-static int keyfor(void *vctx, const char *site, struct ms_pubkey *pk, sd_error *err)
+/* What the trust callback reads for: the run, and the input being read. */
+struct keyctx {
+	struct runctx *c;
+	struct input *in;
+};
+
+/* "A, B": the ids of pks */
+static void keyids_text(const struct ms_pubkey *pks, size_t n, char *buf, size_t len)
 {
-	struct runctx *c = vctx;
-	char *p, msg[SD_ERRLEN];
+	char id[17];
+	size_t i, k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && k < len; i++) {
+		ms_keyid_hex(pks[i].keynum, id);
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", id);
+	}
+}
+
+/*
+ * The trusted key of a bundle's site: the one of SITE.pub in --trust-dir
+ * whose number the signature names. SITE.pub holds two keys during a key
+ * rotation (README "Key rotation"): either verifies, and the sequence
+ * stays the site's, so a bundle replayed from before the rotation is
+ * still refused as old. Once the site has a key here its failures are
+ * its own (in->site: SITE.error); a site without one is anyone's claim.
+ */
+static int keyfor(void *vctx, const char *site, const unsigned char keynum[MS_KEYNUMBYTES], struct ms_pubkey *pk,
+		  sd_error *err)
+{
+	struct keyctx *k = vctx;
+	const struct import_opts *o = k->c->o;
+	struct ms_pubkey pks[KEYFILE_MAX_PUBS];
+	char *p, msg[SD_ERRLEN], id[17], ids[KEYFILE_MAX_PUBS * 18];
+	size_t n, i;
 	int rc;
 
-	if (c->o->only_site && strcmp(site, c->o->only_site))
-		return sd_fail(err, "bundle of site '%s' refused: this key may only load site '%s'", site, c->o->only_site);
-	if (!(p = sitestate_path(c->o->trust_dir, site, ".pub")))
+	if (o->only_site && strcmp(site, o->only_site))
+		return sd_fail(err, "bundle of site '%s' refused: this key may only load site '%s'", site, o->only_site);
+	if (!(p = sitestate_path(o->trust_dir, site, ".pub")))
 		return sd_fail(err, "out of memory");
-	rc = keyfile_pub_load(p, pk, err);
+	rc = keyfile_pubs_load(p, pks, KEYFILE_MAX_PUBS, &n, err);
 	free(p);
 	if (rc == -1) {         /* not there (or a link): the site is not trusted */
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		return sd_fail(err, "no trusted key for site '%s' (%s)", site, msg);
 	}
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	if (seq_site_ok(site))
+		snprintf(k->in->site, sizeof(k->in->site), "%s", site);
+	for (i = 0; i < n; i++)
+		if (!memcmp(pks[i].keynum, keynum, MS_KEYNUMBYTES)) {
+			*pk = pks[i];
+			return 0;
+		}
+	ms_keyid_hex(keynum, id);
+	keyids_text(pks, n, ids, sizeof(ids));
+	return sd_fail(err, "site %s: signature made by key %s, which is not trusted for the site (%s.pub: %s)",
+		       site, id, site, ids);
 }
 
 static int input_cmp(const void *x, const void *y)
@@ -335,6 +378,7 @@ static int input_cmp(const void *x, const void *y)
 
 static int open_input(struct runctx *c, struct input *in, struct seal_sec *dk, sd_error *err)
 {
+	struct keyctx kc = { c, in };
 	struct stat st;
 	int fd, vf = 0;
 
@@ -359,7 +403,7 @@ static int open_input(struct runctx *c, struct input *in, struct seal_sec *dk, s
 			return vf ? 1 : -1;
 		fd = plain;
 	}
-	in->r = bundle_read_trusted(fd, keyfor, c, &c->o->lim, NULL, &vf, err);
+	in->r = bundle_read_trusted(fd, keyfor, &kc, &c->o->lim, NULL, &vf, err);
 	if (fd)
 		close(fd);
 	if (!in->r)
@@ -564,10 +608,43 @@ static void bundle_import(struct runctx *c, struct input *in)
 	im.seq = bi->sequence;
 	im.created = bi->created;
 	im.at = c->now;
+	snprintf(im.keyid, sizeof(im.keyid), "%s", bi->keyid);
 	if (sitestate_imported_write(o->state_dir, bi->site, &im, &e) < 0) {
 		runctx_report(c, what, e.msg);
 		c->status = 2;
 		set_outcome(in, IMPORT_FAILED, e.msg);
+	}
+}
+
+/*
+ * SITE.error: written for each site a bundle of the run failed for, removed
+ * for each site a bundle was applied for, in the run's order (bundles that
+ * did not verify come last: they are the newer news), so it holds the last
+ * failure since the last success. Only for sites with a trusted key (a
+ * bundle naming another site is anyone's claim). Not in a dry run.
+ */
+static void inputs_record_errors(struct runctx *c, const struct input *in, int n)
+{
+	char reason[SD_ERRLEN + 64];
+	const char *base;
+	sd_error e;
+	int i, rc;
+
+	for (i = 0; i < n && !c->o->dry_run; i++) {
+		if (!in[i].site[0] || in[i].outcome == IMPORT_SKIPPED)
+			continue;
+		if (in[i].outcome == IMPORT_APPLIED) {
+			rc = sitestate_error_clear(c->o->state_dir, in[i].site, &e);
+		} else {
+			base = strrchr(in[i].path, '/') ? strrchr(in[i].path, '/') + 1 : in[i].path;
+			if (in[i].r)
+				snprintf(reason, sizeof(reason), "sequence %llu: %s", in[i].info->sequence, in[i].reason);
+			else
+				snprintf(reason, sizeof(reason), "%s: %s", strcmp(base, "-") ? base : "stdin", in[i].reason);
+			rc = sitestate_error_write(c->o->state_dir, in[i].site, c->now, reason, &e);
+		}
+		if (rc < 0)
+			runctx_note(c, in[i].site, e.msg);
 	}
 }
 
@@ -607,6 +684,7 @@ int import_run(const struct import_opts *o, char *const *paths, int n, sd_error 
 	for (i = 0; i < n; i++)
 		if (in[i].r)    /* else its outcome was set when it was read */
 			bundle_import(&c, &in[i]);
+	inputs_record_errors(&c, in, n);
 	if (o->outcome)
 		for (i = 0; i < n; i++)
 			o->outcome(o->ctx, in[i].path, in[i].outcome, in[i].reason);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "import/sitestate.h"
 #include "base/output.h"
 
@@ -179,7 +180,9 @@ int sitestate_imported_read(const char *dir, const char *site, struct imported *
 		return sd_fail(err, "out of memory");
 	if ((f = fopen(p, "re"))) {
 		if (fscanf(f, "%llu %lld %lld", &im->seq, &im->created, &im->at) != 3)
-			rc = sd_fail(err, "%s: damaged (want: SEQUENCE CREATED IMPORTED_AT)", p);
+			rc = sd_fail(err, "%s: damaged (want: SEQUENCE CREATED IMPORTED_AT [KEYID])", p);
+		else if (fscanf(f, " %16[0-9A-F]", im->keyid) != 1)
+			im->keyid[0] = '\0';   /* written before the key id was */
 		fclose(f);
 	} else if (errno != ENOENT) {
 		rc = sd_fail(err, "%s: %s", p, strerror(errno));
@@ -195,9 +198,44 @@ int sitestate_imported_write(const char *dir, const char *site, const struct imp
 
 	if (!p)
 		return sd_fail(err, "out of memory");
-	snprintf(buf, sizeof(buf), "%llu %lld %lld\n", im->seq, im->created, im->at);
+	snprintf(buf, sizeof(buf), "%llu %lld %lld%s%s\n", im->seq, im->created, im->at, im->keyid[0] ? " " : "",
+		 im->keyid);
 	/* readable by the core, which runs `siteload stale` as its own user */
 	rc = sitestate_write(p, buf, strlen(buf), 0644, err);
+	free(p);
+	return rc;
+}
+
+int sitestate_error_write(const char *dir, const char *site, long long at, const char *reason, sd_error *err)
+{
+	char *p = sitestate_path(dir, site, ".error"), buf[SD_ERRLEN + 32];
+	size_t i, k;
+	int rc;
+
+	if (!p)
+		return sd_fail(err, "out of memory");
+	k = (size_t)snprintf(buf, sizeof(buf), "%lld %s", at, reason);
+	if (k >= sizeof(buf) - 1)
+		k = sizeof(buf) - 2;
+	for (i = 0; i < k; i++)         /* one line, whatever the reason held */
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = ' ';
+	buf[k++] = '\n';
+	/* read by `siteload status`, maybe as the core's user (a check) */
+	rc = sitestate_write(p, buf, k, 0644, err);
+	free(p);
+	return rc;
+}
+
+int sitestate_error_clear(const char *dir, const char *site, sd_error *err)
+{
+	char *p = sitestate_path(dir, site, ".error");
+	int rc = 0;
+
+	if (!p)
+		return sd_fail(err, "out of memory");
+	if (unlink(p) < 0 && errno != ENOENT)
+		rc = sd_fail(err, "%s: %s", p, strerror(errno));
 	free(p);
 	return rc;
 }

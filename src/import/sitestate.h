@@ -8,6 +8,7 @@
  *   SITE.imported  sequence, created, imported at (the order and the stale check)
  *   SITE.hosts     the central host names the site owns
  *   SITE.ledger    downtimes/comments siteload created: the only ones it may delete
+ *   SITE.error     the last failed import's time and reason, until one succeeds
  * The sets are sorted string sets (struct lines), one entry a line.
  */
 #ifndef SITEDUMP_IMPORT_SITESTATE_H
@@ -44,10 +45,16 @@ int sitestate_same(const char *path, const char *text, size_t len);
 struct imported {
 	unsigned long long seq;
 	long long created, at;
+	char keyid[17];         /* of the key that verified it ("" not recorded: before key ids were) */
 };
 
 int sitestate_imported_read(const char *dir, const char *site, struct imported *im, sd_error *err);
 int sitestate_imported_write(const char *dir, const char *site, const struct imported *im, sd_error *err);
+
+/* SITE.error: "EPOCH REASON", one line (REASON's control characters made
+ * spaces), written whole; clear removes it (gone already is fine). */
+int sitestate_error_write(const char *dir, const char *site, long long at, const char *reason, sd_error *err);
+int sitestate_error_clear(const char *dir, const char *site, sd_error *err);
 
 /* The union of the SITEEXT sets of every site but site (other sites' hosts). */
 int sitestate_others_read(const char *dir, const char *site, const char *ext, struct lines *out, sd_error *err);

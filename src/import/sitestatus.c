@@ -110,9 +110,10 @@ static void read_site(struct site_status *s, const char *state_dir, const char *
 {
 	FILE *f;
 	char p[4096];
-	struct ms_pubkey pk;
+	struct ms_pubkey pks[KEYFILE_MAX_PUBS];
 	sd_error e = { "" };
 	struct imported im;
+	size_t i;
 
 	if (sitestate_imported_read(state_dir, s->site, &im, &e) < 0) {
 		snprintf(s->error, sizeof(s->error), "%s", e.msg);
@@ -121,6 +122,7 @@ static void read_site(struct site_status *s, const char *state_dir, const char *
 		s->seq = im.seq;
 		s->created = im.created;
 		s->at = im.at;
+		snprintf(s->verified_by, sizeof(s->verified_by), "%s", im.keyid);
 	}
 	s->hosts = count_set(state_dir, s->site, ".hosts");
 	s->ledger = count_set(state_dir, s->site, ".ledger");
@@ -132,10 +134,14 @@ static void read_site(struct site_status *s, const char *state_dir, const char *
 	}
 	if (trust_dir) {
 		snprintf(p, sizeof(p), "%s/%s.pub", trust_dir, s->site);
-		if (keyfile_pub_load(p, &pk, &e) == 0)
-			ms_keyid_hex(pk.keynum, s->keyid);
-		else
+		if (keyfile_pubs_load(p, pks, KEYFILE_MAX_PUBS, &s->nkeys, &e) == 0) {
+			for (i = 0; i < s->nkeys; i++)
+				ms_keyid_hex(pks[i].keynum, s->keyids[i]);
+			snprintf(s->keyid, sizeof(s->keyid), "%s", s->keyids[0]);
+		} else {
+			s->nkeys = 0;
 			snprintf(s->key_error, sizeof(s->key_error), "%s", e.msg);
+		}
 	}
 	s->stale = !s->imported || now - s->at > stale_after;
 }
@@ -196,6 +202,27 @@ static void count_text(FILE *f, const char *label, long v)
 		fprintf(f, "  %-12s %ld\n", label, v);
 }
 
+/* "trusted key  ID", or during a rotation "trusted keys ID1, ID2" */
+static void keys_text(FILE *f, const struct site_status *s)
+{
+	size_t k;
+
+	fprintf(f, "  %-12s ", s->nkeys > 1 ? "trusted keys" : "trusted key");
+	for (k = 0; k < s->nkeys; k++)
+		fprintf(f, "%s%s", k ? ", " : "", s->keyids[k]);
+	fputc('\n', f);
+}
+
+static int trusted(const struct site_status *s, const char *id)
+{
+	size_t k;
+
+	for (k = 0; k < s->nkeys; k++)
+		if (!strcmp(s->keyids[k], id))
+			return 1;
+	return 0;
+}
+
 void sitestatus_write_text(FILE *f, const struct site_status *s, size_t n, long long now, int stale_after)
 {
 	size_t i, stale = 0;
@@ -213,10 +240,14 @@ void sitestatus_write_text(FILE *f, const struct site_status *s, size_t n, long 
 		}
 		count_text(f, "hosts owned", s[i].hosts);
 		count_text(f, "ledger", s[i].ledger);
-		if (s[i].keyid[0])
-			fprintf(f, "  %-12s %s\n", "trusted key", s[i].keyid);
+		if (s[i].nkeys)
+			keys_text(f, &s[i]);
 		else if (s[i].key_error[0])
 			fprintf(f, "  %-12s none: %s\n", "trusted key", s[i].key_error);
+		if (s[i].verified_by[0])
+			fprintf(f, "  %-12s %s%s\n", "verified by", s[i].verified_by,
+				!trusted(&s[i], s[i].verified_by) && (s[i].nkeys || s[i].key_error[0]) ?
+				" (no longer trusted)" : "");
 		if (s[i].error[0] && s[i].error_at)
 			fprintf(f, "  %-12s %s: %s\n", "last error", when(s[i].error_at, now, b, sizeof(b)), s[i].error);
 		else if (s[i].error[0])
@@ -250,6 +281,7 @@ static void gkv_int(yajl_gen g, const char *k, long long v, int present)
 static void site_json(yajl_gen g, const struct site_status *s, long long now)
 {
 	char seq[32];
+	size_t k;
 
 	yajl_gen_map_open(g);
 	gkv_str(g, "site", s->site);
@@ -265,6 +297,12 @@ static void site_json(yajl_gen g, const struct site_status *s, long long now)
 	gkv_int(g, "hosts", s->hosts, s->hosts >= 0);
 	gkv_int(g, "ledger", s->ledger, s->ledger >= 0);
 	gkv_str(g, "key_id", s->keyid);
+	gstr(g, "key_ids");
+	yajl_gen_array_open(g);
+	for (k = 0; k < s->nkeys; k++)
+		gstr(g, s->keyids[k]);
+	yajl_gen_array_close(g);
+	gkv_str(g, "verified_by", s->verified_by);
 	gkv_str(g, "key_error", s->key_error);
 	gkv_str(g, "last_error", s->error);
 	gkv_int(g, "last_error_at", s->error_at, s->error_at != 0);

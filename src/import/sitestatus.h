@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "base/error.h"
+#include "bundle/keyfile.h"
 
 /* siteload's own default for --stale-after (the core's freshness threshold) */
 #define SITESTATUS_STALE_AFTER 1800
@@ -18,7 +19,10 @@ struct site_status {
 	unsigned long long seq;         /* SITE.imported: SEQUENCE CREATED IMPORTED_AT */
 	long long created, at;
 	long hosts, ledger;             /* lines of SITE.hosts, SITE.ledger; -1 unreadable */
-	char keyid[17];                 /* of TRUST/SITE.pub; "" none */
+	char keyid[17];                 /* of TRUST/SITE.pub (its first key); "" none */
+	char keyids[KEYFILE_MAX_PUBS][17];      /* every key of it (two during a key rotation) */
+	size_t nkeys;
+	char verified_by[17];           /* the key id that verified the last imported bundle; "" unknown */
 	char key_error[SD_ERRLEN];      /* why TRUST/SITE.pub could not be read */
 	long long error_at;             /* SITE.error: EPOCH MESSAGE (0: none recorded) */
 	char error[SD_ERRLEN];

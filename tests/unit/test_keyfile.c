@@ -224,6 +224,69 @@ static void wrong_kind(void **state)
 	seal_sec_free(ss);
 }
 
+/* a new public key, formatted as keygen writes it; its key number in keynum */
+static void new_pub(char *text, size_t cap, unsigned char keynum[MS_KEYNUMBYTES])
+{
+	struct ms_pubkey pk;
+	struct ms_seckey *sk;
+	sd_error err = { "" };
+	char *t;
+
+	assert_non_null(sk = ms_keygen(&pk, &err));
+	assert_non_null(t = ms_pubkey_format(&pk));
+	snprintf(text, cap, "%s", t);
+	memcpy(keynum, pk.keynum, MS_KEYNUMBYTES);
+	free(t);
+	ms_seckey_free(sk);
+}
+
+/* SITE.pub during a key rotation: the old key and the new one appended */
+static void several_pubs(void **state)
+{
+	struct ms_pubkey pks[KEYFILE_MAX_PUBS];
+	unsigned char k1[MS_KEYNUMBYTES], k2[MS_KEYNUMBYTES];
+	char a[256], b[256], text[KEYFILE_MAX + 1];
+	sd_error err = { "" };
+	size_t n;
+
+	(void)state;
+	new_pub(a, sizeof(a), k1);
+	new_pub(b, sizeof(b), k2);
+	/* one key: as before */
+	spew("one.pub", a, strlen(a));
+	assert_int_equal(keyfile_pubs_load(path_of("one.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(pks[0].keynum, k1, MS_KEYNUMBYTES);
+	/* `cat new.pub >> SITE.pub`: both, in order */
+	snprintf(text, sizeof(text), "%s%s", a, b);
+	spew("two.pub", text, strlen(text));
+	assert_int_equal(keyfile_pubs_load(path_of("two.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(pks[0].keynum, k1, MS_KEYNUMBYTES);
+	assert_memory_equal(pks[1].keynum, k2, MS_KEYNUMBYTES);
+	/* bare key lines, a blank line, CRLF (an editor on another system) */
+	snprintf(text, sizeof(text), "%.*s\r\n\n%s", (int)strcspn(strchr(a, '\n') + 1, "\n"), strchr(a, '\n') + 1,
+		 strchr(b, '\n') + 1);
+	spew("bare.pub", text, strlen(text));
+	assert_int_equal(keyfile_pubs_load(path_of("bare.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(pks[1].keynum, k2, MS_KEYNUMBYTES);
+	/* a damaged second key: the whole file refused, the line named */
+	snprintf(text, sizeof(text), "%suntrusted comment: x\nnot base64!\n", a);
+	spew("dmg.pub", text, strlen(text));
+	says(keyfile_pubs_load(path_of("dmg.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), &err, "dmg.pub: line 4", "public key");
+	/* more keys than the caller takes; none at all */
+	snprintf(text, sizeof(text), "%s%s%s", a, b, a);
+	spew("three.pub", text, strlen(text));
+	says(keyfile_pubs_load(path_of("three.pub"), pks, 2, &n, &err), &err, "over 2 keys", NULL);
+	spew("none.pub", "untrusted comment: nothing\n\n", 28);
+	says(keyfile_pubs_load(path_of("none.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), &err, "no public key", NULL);
+	/* never through a link */
+	assert_int_equal(symlink(path_of("two.pub"), path_of("twolink.pub")), 0);
+	assert_int_equal(keyfile_pubs_load(path_of("twolink.pub"), pks, KEYFILE_MAX_PUBS, &n, &err), -1);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +294,7 @@ int main(void)
 		cmocka_unit_test(follow),
 		cmocka_unit_test(kinds),
 		cmocka_unit_test(wrong_kind),
+		cmocka_unit_test(several_pubs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -144,7 +144,7 @@ static void write_same(void **state)
  * core), a damaged one refused with its path */
 static void imported(void **state)
 {
-	struct imported im = { 7, 8, 9 }, back;
+	struct imported im = { 7, 8, 9, "" }, back;
 	char *p = path_of("s1.imported");
 	sd_error e;
 
@@ -155,10 +155,43 @@ static void imported(void **state)
 	assert_int_equal(mode_of(p), 0644);
 	assert_int_equal(sitestate_imported_read(dir, "s1", &back, &e), 0);
 	assert_true(back.seq == 7 && back.created == 8 && back.at == 9);
+	assert_string_equal(back.keyid, "");
+	/* the key that verified it, when there is one; a record written before
+	 * key ids were (three fields) reads with none */
+	snprintf(im.keyid, sizeof(im.keyid), "0123456789ABCDEF");
+	assert_int_equal(sitestate_imported_write(dir, "s1", &im, &e), 0);
+	assert_int_equal(sitestate_imported_read(dir, "s1", &back, &e), 0);
+	assert_true(back.seq == 7 && back.at == 9);
+	assert_string_equal(back.keyid, "0123456789ABCDEF");
+	file_put("s1.imported", "7 8 9\n");
+	assert_int_equal(sitestate_imported_read(dir, "s1", &back, &e), 0);
+	assert_string_equal(back.keyid, "");
 	file_put("s1.imported", "7 8\n");
 	assert_int_equal(sitestate_imported_read(dir, "s1", &back, &e), -1);
 	assert_non_null(strstr(e.msg, "damaged"));
 	assert_non_null(strstr(e.msg, p));
+	free(p);
+}
+
+/* SITE.error: "EPOCH REASON", one line whatever the reason holds, 0644;
+ * cleared (and clearing what is gone is fine) */
+static void error_file(void **state)
+{
+	char *p = path_of("s1.error"), buf[256];
+	FILE *f;
+	sd_error e;
+
+	(void)state;
+	assert_int_equal(sitestate_error_write(dir, "s1", 1700000000, "refused:\nnot\rnewer", &e), 0);
+	assert_int_equal(mode_of(p), 0644);
+	assert_non_null(f = fopen(p, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	assert_null(fgets(buf + strlen(buf), (int)(sizeof(buf) - strlen(buf)), f));
+	fclose(f);
+	assert_string_equal(buf, "1700000000 refused: not newer\n");
+	assert_int_equal(sitestate_error_clear(dir, "s1", &e), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(sitestate_error_clear(dir, "s1", &e), 0);
 	free(p);
 }
 
@@ -193,6 +226,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(write_same, dir_make, dir_remove),
 		cmocka_unit_test_setup_teardown(imported, dir_make, dir_remove),
 		cmocka_unit_test_setup_teardown(others, dir_make, dir_remove),
+		cmocka_unit_test_setup_teardown(error_file, dir_make, dir_remove),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
