@@ -1,4 +1,6 @@
 /* deadline.c - elapsed time and deadlines (deadline.h says why monotonic). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 #include "base/deadline.h"
 
@@ -14,6 +16,7 @@ void sd_deadline_start(struct sd_deadline *d, long long limit_ms)
 {
 	d->start = sd_clock_ms();
 	d->limit = limit_ms;
+	d->noticed = 0;
 }
 
 long long sd_deadline_elapsed(const struct sd_deadline *d)
@@ -34,4 +37,18 @@ long long sd_deadline_left(const struct sd_deadline *d)
 		return -1;
 	left = d->limit - sd_deadline_elapsed(d);
 	return left > 0 ? left : 0;
+}
+
+void sd_deadline_notice(struct sd_deadline *d, const struct sd_waiter *w, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	if (d->noticed || !w || !w->fn || sd_deadline_elapsed(d) <= SD_NOTICE_AFTER_MS)
+		return;
+	d->noticed = 1;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	w->fn(w->ctx, what, d->limit);
 }

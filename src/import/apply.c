@@ -89,7 +89,7 @@ static struct channel *cmd_channel(const struct apply_opts *o, sd_error *err)
 		return channel_livestatus_open(o->livestatus, o->profile ? o->profile : core_profile(o->core),
 					       o->timeout_ms, err);
 	if (o->api)
-		return channel_api_open(o->api, o->reload_wait_ms, err);
+		return channel_api_open(o->api, o->reload_wait_ms, &o->waiter, err);
 	return NULL;
 }
 
@@ -104,7 +104,9 @@ struct applier *apply_open(const struct apply_opts *o, sd_error *err)
 	a->o = *o;
 	if (o->verify)
 		return a;
-	if (o->checkresults && !(a->res = channel_spool_open(o->checkresults, o->dry_run, o->reap_wait_ms, err)))
+	if (o->checkresults &&
+	    !(a->res = channel_spool_open(o->checkresults, o->dry_run, o->reap_wait_ms,
+					  (o->profile ? o->profile : core_profile(o->core))->name, &o->waiter, err)))
 		goto fail;
 	if ((o->dry_run || o->command_file || o->livestatus || o->api) && !(a->cmd = cmd_channel(o, err)))
 		goto fail;

@@ -14,6 +14,7 @@
 #define SITEDUMP_APPLY_H
 #include <stdio.h>
 #include "model/snapshot.h"
+#include "base/deadline.h"
 #include "model/core.h"
 
 struct api_opts;
@@ -41,6 +42,9 @@ struct apply_opts {
 	void *report_ctx;
 	/* called once, before the first byte goes to the core (not in a dry run) */
 	void (*first_send)(void *ctx);
+	/* told about a wait for the core over a second (the spool's reaping,
+	 * the API back after a reload) */
+	struct sd_waiter waiter;
 };
 
 struct apply_stats {

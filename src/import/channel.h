@@ -55,8 +55,10 @@ struct channel {
 	const char *source;             /* the results' check source (the site), or NULL */
 };
 
-/* dry: write the records there instead (siteload --dry-run). */
-struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, sd_error *err);
+/* dry: write the records there instead (siteload --dry-run). who: the
+ * core's name for w, told when the wait for its reaping lasts. */
+struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, const char *who,
+				   const struct sd_waiter *w, sd_error *err);
 /* A FIFO nobody reads is an error here, not a hang. */
 struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *err);
 /* In the dialect of the core's Livestatus (profile). */
@@ -64,5 +66,6 @@ struct channel *channel_livestatus_open(const char *spec, const struct core_prof
 					sd_error *err);
 /* Icinga 2's REST API: results and commands as actions, each reply read;
  * a 503 (the core reloading) or a lost connection retried for reload_wait_ms. */
-struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, sd_error *err);
+struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, const struct sd_waiter *w,
+				 sd_error *err);
 #endif

@@ -28,6 +28,7 @@ struct apich {
 	struct channel ch;              /* first: the channel is the connection */
 	struct api *api;
 	int reload_wait_ms;
+	struct sd_waiter waiter;        /* told when a reload keeps the API away */
 	const char *what;               /* the object of the request in flight */
 	int is_result;                  /* ... and it is a check result */
 };
@@ -83,6 +84,7 @@ static int post(struct apich *a, const char *path, char *body, sd_error *err)
 			retrying = 1;
 			sd_deadline_start(&dl, a->reload_wait_ms);
 		}
+		sd_deadline_notice(&dl, &a->waiter, "icinga2's API to answer again (a reload?)");
 		if (sd_deadline_over(&dl))
 			break;
 		usleep(250000);
@@ -257,7 +259,8 @@ static void api_free(struct channel *ch)
 
 static const struct channel_ops api_ops = { api_result, api_command, api_flush, NULL, api_free };
 
-struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, sd_error *err)
+struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, const struct sd_waiter *w,
+				 sd_error *err)
 {
 	struct apich *a = calloc(1, sizeof(*a));
 
@@ -268,6 +271,8 @@ struct channel *channel_api_open(const struct api_opts *o, int reload_wait_ms, s
 	a->ch.ops = &api_ops;
 	a->ch.parts = 1;
 	a->reload_wait_ms = reload_wait_ms;
+	if (w)
+		a->waiter = *w;
 	if (!(a->api = api_open(o, err))) {
 		free(a);
 		return NULL;

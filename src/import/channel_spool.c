@@ -30,6 +30,9 @@ struct spool {
 	char *dir;
 	FILE *dry;                      /* --dry-run: records go here */
 	int reap_wait_ms;
+	const char *who;                /* the core, in the wait's notice */
+	struct sd_waiter waiter;
+	long long results;              /* records published */
 	FILE *f;                        /* current temp file */
 	char *tmp;
 	int records;
@@ -207,8 +210,10 @@ static int spool_result(struct channel *ch, const struct chan_result *r, sd_erro
 	sbuf_putn(&s->rec, "\n\n", 2);
 	if (sbuf_flush(&s->rec, f, 0) < 0)
 		return sd_fail(err, "%s: write error", s->dry ? "dry run" : s->tmp);
-	if (!s->dry)
+	if (!s->dry) {
 		s->records++;
+		s->results++;
+	}
 	return 0;
 }
 
@@ -234,6 +239,8 @@ static int spool_wait(struct channel *ch, sd_error *err)
 				left++;
 		if (!left)
 			return 0;
+		sd_deadline_notice(&dl, &s->waiter, "%s to reap %lld check results (%zu file%s) in %s", s->who,
+				   s->results, left, left == 1 ? "" : "s", s->dir);
 		if (sd_deadline_over(&dl))
 			return sd_fail(err, "%s: the core has not read %zu checkresult file(s) within %d s "
 				       "(check_result_path, is the core running?); acknowledgements, downtimes "
@@ -264,7 +271,8 @@ static void spool_free(struct channel *ch)
 
 static const struct channel_ops spool_ops = { spool_result, NULL, spool_flush, spool_wait, spool_free };
 
-struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, sd_error *err)
+struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, const char *who,
+				   const struct sd_waiter *w, sd_error *err)
 {
 	struct spool *s = calloc(1, sizeof(*s));
 
@@ -276,6 +284,9 @@ struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms,
 	s->ch.ops = &spool_ops;
 	s->dry = dry;
 	s->reap_wait_ms = reap_wait_ms;
+	s->who = who;
+	if (w)
+		s->waiter = *w;
 	if (!dry)
 		spool_sweep(dir);
 	return &s->ch;

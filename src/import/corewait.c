@@ -20,6 +20,12 @@ int corewait_have_central(const struct import_opts *o)
 	return o->livestatus || o->status_file || o->api;
 }
 
+/* the central core's name, in a wait's notice */
+static const char *core_name(const struct import_opts *o)
+{
+	return (o->profile ? o->profile : core_profile(o->core))->name;
+}
+
 /*
  * status.dat lags the core by up to status_update_interval: read right
  * after siteload sent commands, it would not show them yet, and a second
@@ -67,6 +73,8 @@ static void statusdat_wait(struct runctx *c)
 	/* written a whole second after the send: the core had that second to
 	 * process the commands (it reads its FIFO continuously) */
 	while (stat(c->o->status_file, &st) == 0 && st.st_mtime <= sent + 1) {
+		sd_deadline_notice(&dl, &c->o->waiter, "%s to rewrite %s after the commands sent",
+				   core_name(c->o), c->o->status_file);
 		if (sd_deadline_over(&dl))
 			break;
 		usleep(200000);
@@ -293,6 +301,11 @@ int corewait_loaded(struct runctx *c, const char *site, const char *gen0, sd_err
 			if (!missing)
 				break;
 		}
+		if (restarted)
+			sd_deadline_notice(&dl, &c->o->waiter, "the reloaded %s to know site %s's %zu hosts",
+					   core_name(c->o), site, owned.n);
+		else
+			sd_deadline_notice(&dl, &c->o->waiter, "%s to restart after the reload", core_name(c->o));
 		if (sd_deadline_over(&dl)) {
 			central_free(c->central);
 			c->central = NULL;

@@ -178,6 +178,7 @@ static struct applier *state_applier(struct runctx *c, const char *site, sd_erro
 	ao.report = applier_report;
 	ao.report_ctx = c;
 	ao.first_send = corewait_sent;
+	ao.waiter = o->waiter;
 	return apply_open(&ao, err);
 }
 

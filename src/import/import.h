@@ -5,6 +5,7 @@
 #ifndef SITEDUMP_IMPORT_H
 #define SITEDUMP_IMPORT_H
 #include <stdio.h>
+#include "base/deadline.h"
 #include "bundle/bundle.h"
 #include "model/core.h"
 #include "transports/handoff.h"
@@ -50,6 +51,10 @@ struct import_opts {
 	/* after the run, once per input path (may be NULL) */
 	void (*outcome)(void *ctx, const char *path, enum import_outcome oc, const char *reason);
 	void *ctx;
+	/* a wait for the core that has lasted over a second (the reload, the
+	 * spool's reaping, status.dat's next write): what and how long at most
+	 * (its own ctx: a transport's handoff replaces ctx, not this) */
+	struct sd_waiter waiter;
 };
 
 /* Import bundles (paths; "-" is stdin) in sequence order per site. Returns

@@ -68,6 +68,9 @@ long long readback_run(struct runctx *c, int fd, const struct reconcile_opts *ro
 	for (;;) {
 		if ((left = pass(c, fd, ro, 0, err)) <= 0)
 			return left;
+		sd_deadline_notice(&dl, &c->o->waiter, "%s to show %lld of the results and commands sent "
+				   "(its reaper takes them in)", (c->o->profile ? c->o->profile : core_profile(c->o->core))->name,
+				   left);
 		if (sd_deadline_over(&dl))
 			return pass(c, fd, ro, 1, err);
 		sleep(1);

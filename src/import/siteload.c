@@ -282,6 +282,17 @@ static void imp_info(void *ctx, const char *line)
 		fprintf(stderr, "siteload: %s\n", line);
 }
 
+/* A wait for the core over a second: one line, set only on a terminal
+ * (an admin watching; under cron it would be mail) and without -q. */
+static void imp_waiting(void *ctx, const char *what, long long limit_ms)
+{
+	(void)ctx;
+	if (limit_ms >= 0)
+		fprintf(stderr, "siteload: waiting for %s (up to %lld s)\n", what, (limit_ms + 999) / 1000);
+	else
+		fprintf(stderr, "siteload: waiting for %s\n", what);
+}
+
 static int seconds_arg(const char *s, const char *opt, long long *out)
 {
 	char *end;
@@ -821,6 +832,8 @@ static int import_dispatch(int argc, char **argv, struct import_opts *o, struct 
 	o->report = imp_report;
 	o->info = imp_info;
 	o->ctx = &cli->quiet;
+	if (!cli->quiet && isatty(STDERR_FILENO))
+		o->waiter = (struct sd_waiter){ imp_waiting, NULL };
 	/* what siteload writes is its own (0600) unless a file says otherwise:
 	 * the core's config and check results get their modes explicitly */
 	umask(077);
