@@ -84,7 +84,8 @@ static struct channel *cmd_channel(const struct apply_opts *o, sd_error *err)
 	if (o->dry_run)
 		return printer_open(o->dry_run, err);
 	if (o->command_file)
-		return channel_fifo_open(o->command_file, o->timeout_ms, err);
+		return channel_fifo_open(o->command_file, o->timeout_ms, (o->profile ? o->profile : core_profile(o->core))->name,
+					 &o->waiter, err);
 	if (o->livestatus)
 		return channel_livestatus_open(o->livestatus, o->profile ? o->profile : core_profile(o->core),
 					       o->timeout_ms, err);

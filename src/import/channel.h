@@ -59,8 +59,10 @@ struct channel {
  * core's name for w, told when the wait for its reaping lasts. */
 struct channel *channel_spool_open(const char *dir, FILE *dry, int reap_wait_ms, const char *who,
 				   const struct sd_waiter *w, sd_error *err);
-/* A FIFO nobody reads is an error here, not a hang. */
-struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *err);
+/* A FIFO nobody reads is an error here, not a hang. who, w: as for the
+ * spool (a wait while the pipe is full). */
+struct channel *channel_fifo_open(const char *path, int timeout_ms, const char *who, const struct sd_waiter *w,
+				  sd_error *err);
 /* In the dialect of the core's Livestatus (profile). */
 struct channel *channel_livestatus_open(const char *spec, const struct core_profile *profile, int timeout_ms,
 					sd_error *err);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "import/channel.h"
+#include "base/deadline.h"
 #include "base/error.h"
 
 struct fifo {
@@ -28,19 +29,32 @@ struct fifo {
 	int fd;
 	char *path, *dir;
 	int timeout_ms;
+	const char *who;                /* the core, in the wait's notice */
+	struct sd_waiter waiter;
 };
 
-static int wait_writable(int fd, int timeout_ms)
+/* While the pipe is full (the core busy): polled a second at a time, so
+ * that a long wait can be told. */
+static int wait_writable(struct fifo *f)
 {
-	struct pollfd p = { fd, POLLOUT, 0 };
+	struct pollfd p = { f->fd, POLLOUT, 0 };
+	struct sd_deadline dl;
+	long long left;
 	int r;
 
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		errno = ETIMEDOUT;
-	return r > 0 ? 0 : -1;
+	sd_deadline_start(&dl, f->timeout_ms);
+	for (;;) {
+		left = sd_deadline_left(&dl);
+		if ((r = poll(&p, 1, (int)(left > SD_NOTICE_AFTER_MS ? SD_NOTICE_AFTER_MS : left))) > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (sd_deadline_over(&dl)) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		sd_deadline_notice(&dl, &f->waiter, "%s to read its command FIFO %s", f->who, f->path);
+	}
 }
 
 /* One write of buf, waiting (bounded) while the pipe is full. */
@@ -52,7 +66,7 @@ static int write_whole(struct fifo *f, const char *buf, size_t len, sd_error *er
 			return 0;
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && errno == EAGAIN && wait_writable(f->fd, f->timeout_ms) == 0)
+		if (w < 0 && errno == EAGAIN && wait_writable(f) == 0)
 			continue;
 		if (w < 0 && errno == EPIPE)
 			return sd_fail(err, "%s: the core stopped reading the command FIFO", f->path);
@@ -156,7 +170,8 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *err)
+struct channel *channel_fifo_open(const char *path, int timeout_ms, const char *who, const struct sd_waiter *w,
+				  sd_error *err)
 {
 	struct fifo *f = calloc(1, sizeof(*f));
 	struct stat st;
@@ -170,6 +185,9 @@ struct channel *channel_fifo_open(const char *path, int timeout_ms, sd_error *er
 	}
 	f->ch.ops = &fifo_ops;
 	f->timeout_ms = timeout_ms;
+	f->who = who;
+	if (w)
+		f->waiter = *w;
 	f->fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (f->fd < 0) {
 		if (errno == ENXIO)
