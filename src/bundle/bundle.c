@@ -1002,7 +1002,7 @@ static int read_pick_key(const struct rhead *h, bundle_key_fn keyfor, void *keyc
 		return bad(vf, err, "bundle: %s names no valid site", BUNDLE_SIGNATURE);
 	/* the signature line ("ED" keynum sig) names the key that made it
 	 * (read_head checked there are four lines) */
-	p = memchr(h->sig, '\n', h->slen) + 1;
+	p = (const char *)memchr(h->sig, '\n', h->slen) + 1;
 	nl = memchr(p, '\n', h->slen - (size_t)(p - h->sig));
 	if ((size_t)(nl - p) >= sizeof(line))
 		return bad(vf, err, "bundle: %s: malformed signature line", BUNDLE_SIGNATURE);

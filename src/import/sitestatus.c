@@ -6,9 +6,11 @@
  * (import.c), so reading without the lock sees the old or the new one, never half. What a run
  * records is all there is to show: SITE.imported (sequence, made, imported at), SITE.hosts
  * (owned hosts), SITE.ledger (downtimes and comments siteload made), SITE.error when an
- * import recorded one ("EPOCH MESSAGE"), and the key in the trust dir. A site is stale when
- * its last import is older than --stale-after, the threshold the core's own stale check uses,
- * so `siteload status` and the generated freshness checks agree.
+ * import recorded one ("EPOCH MESSAGE"), and the keys in the trust dir (two during a key
+ * rotation: which one verified the last bundle, kept in SITE.imported, tells when the old one
+ * may go). A site is stale when its last import is older than --stale-after, the threshold
+ * the core's own stale check uses, so `siteload status` and the generated freshness checks
+ * agree.
  * The subcommand's option parsing is here too, so that siteload.c only dispatches to it; it
  * writes to the streams main gives it and never exits.
  */
@@ -337,7 +339,8 @@ int sitestatus_write_json(FILE *f, const struct site_status *s, size_t n, long l
 static const char status_usage[] =
 	"usage: siteload status [--json] [--state-dir DIR] [--trust DIR] [--stale-after SECONDS]\n"
 	"  every site of the state dir (and of the trust dir): last sequence, when it was made and\n"
-	"  imported, owned hosts, ledger, trusted key id, last error.\n"
+	"  imported, owned hosts, ledger, trusted key ids and the one that verified the last bundle,\n"
+	"  last error.\n"
 	"  Exit: 0 every site fresh, 2 a site stale (no import for over --stale-after, default 1800),\n"
 	"  3 usage or I/O trouble.\n";
 
