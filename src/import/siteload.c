@@ -899,7 +899,7 @@ static int import_check_paths(const struct import_opts *o, const struct import_c
 	sd_error e = { 0 };
 
 	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->api && !o->config_dir) {
-		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --icinga2-api, --command-file "
+		fprintf(stderr, "siteload: no way to the central core: give --nagios-cfg, --livestatus, --icinga2-api, --command-file "
 			"(with --checkresults) or --config-dir (or --dry-run)\n");
 		return 2;
 	}
@@ -1011,9 +1011,12 @@ static int import_main_argv(int argc, char **argv, struct import_opts *o, struct
 {
 	int rc;
 
-	if ((rc = import_parse_opts(argc, argv, o, cli)) ||
-	    (rc = import_core_defaults(o, cli)) ||
-	    (rc = import_check_sources(argc, o, cli)) ||
+	if ((rc = import_parse_opts(argc, argv, o, cli)))
+		return rc;
+	/* a core config that cannot be read now: the MTA keeps the message */
+	if ((rc = import_core_defaults(o, cli)))
+		return rc == 2 && cli->mail ? 75 : rc;
+	if ((rc = import_check_sources(argc, o, cli)) ||
 	    (rc = import_check_api(o, cli)) ||
 	    (rc = import_pick_cores(o, cli)) ||
 	    (rc = import_check_sinks(o)))
