@@ -107,6 +107,8 @@ ok(!-e "$d/st-bad", 'the state dir was not made');
 $r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/st-bad", '--nagios-cfg', "$d/none.cfg", "$d/no-such-bundle"]);
 is($r->{rc}, 2, 'a nagios.cfg that is not there: exit 2');
 is($r->{err}, "siteload: --nagios-cfg: $d/none.cfg: No such file or directory\n", '... named');
+$r = run([$SITELOAD, '--trust', "$d/trust", '--state-dir', "$d/st-bad", '--nagios-cfg', "$d/none.cfg", '--mail', '-'], stdin => '');
+is($r->{rc}, 75, '... through an MTA (--mail): 75, the message stays queued');
 
 # command_file names a regular file: refused before the bundle, naming nagios.cfg
 spew("$d/nofifo", '');
