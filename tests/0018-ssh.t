@@ -10,7 +10,8 @@
 #   - the same key cannot load a bundle of site beta (validly signed, beta trusted): refused,
 #     exit 1, nothing of beta on the central; asking for another command (cat /etc/passwd, id,
 #     siteload --site beta -) still runs siteload for alpha only; no pty, no port forwarding;
-#   - the receiving script's own checks (site name, config file mode, --site in SITELOAD_ARGS).
+#   - the receiving script's own checks (site name, config file mode, the old shell form); the
+#     config file is siteload's INI (--config), and a site key in it loses to authorized_keys'.
 use strict;
 use warnings;
 use utf8;
@@ -252,19 +253,23 @@ object Host "central-own" { check_command = "dummy"; enable_active_checks = fals
 EOF2
 my $CLS = 'unix:' . $central->livestatus;
 
-# the central's siteload settings, sourced by the receiving script (mode 0644, owned by us)
+# the central's siteload options (siteload --config, INI; mode 0644, owned by us)
 my $CONF = "$d/siteload.conf";
 spew($CONF, <<"EOF");
-# sitedump-ssh-receive: the central's siteload settings (sourced by /bin/sh)
-SITELOAD=$SITELOAD
-SITELOAD_ARGS="--trust $d/trust --state-dir $d/state --config-dir $d/cfg --config-format icinga2
-               --reload-command 'kill -HUP $central->{pid}' --livestatus $CLS"
+# siteload's options, read by sitedump-ssh-receive through siteload --config
+[siteload]
+trust = $d/trust
+state-dir = $d/state
+config-dir = $d/cfg
+config-format = icinga2
+reload-command = kill -HUP $central->{pid}
+livestatus = $CLS
 EOF
 chmod 0644, $CONF;
 
 my $pub = slurp("$d/ssh/alpha_ssh.pub");
 chomp $pub;
-spew("$d/ssh/authorized_keys", qq{command="$RECEIVE alpha $CONF",restrict $pub\n});
+spew("$d/ssh/authorized_keys", qq{command="$RECEIVE alpha $CONF $SITELOAD",restrict $pub\n});
 
 ok(start_sshd(), "private sshd on 127.0.0.1:$SSHD{port}") or BAIL_OUT('no sshd: ' . (slurp("$d/ssh/sshd.log") // ''));
 my $hostpub = slurp("$d/ssh/host_key.pub");
@@ -421,12 +426,22 @@ spew("$d/loose.conf", slurp($CONF));
 chmod 0666, "$d/loose.conf";
 $r = run([$RECEIVE, 'alpha', "$d/loose.conf"]);
 is($r->{rc}, 2, 'a config file others may write: refused, exit 2');
-like($r->{err}, qr/writable by no one else: it is sourced/, 'the config file mode is named');
-spew("$d/site.conf", slurp($CONF) . qq{SITELOAD_ARGS="\$SITELOAD_ARGS --site beta"\n});
+like($r->{err}, qr/writable by no one else: its commands run as this user/, 'the config file mode is named');
+# a site key in the file loses to authorized_keys' site: beta's bundle is still refused
+spew("$d/site.conf", slurp($CONF) . "site = beta\n");
 chmod 0644, "$d/site.conf";
-$r = run([$RECEIVE, 'alpha', "$d/site.conf"]);
-is($r->{rc}, 2, '--site in SITELOAD_ARGS: refused, exit 2');
-like($r->{err}, qr/must not contain --site/, '--site in SITELOAD_ARGS named');
+$r = run([$SITEDUMP, '-k', "$d/beta.key", '--site', 'beta', '--state-dir', "$d/sdstate", '-s', $RLS, '-o', "$d/beta-bundle"]);
+is($r->{rc}, 0, 'a state bundle of beta') or diag $r->{err};
+$r = run(['sh', '-c', 'exec "$@" < "$0"', "$d/beta-bundle", $RECEIVE, 'alpha', "$d/site.conf", $SITELOAD]);
+is($r->{rc}, 1, 'site = beta in the config file: beta\'s bundle through alpha\'s key still refused, exit 1') or diag $r->{err};
+like($r->{err}, qr/bundle of site 'beta' refused: this key may only load site 'alpha'/, '... by the pin from authorized_keys');
+is_deeply([glob("$d/state/beta.*")], [], 'beta: still nothing in the state dir');
+# the shell form of earlier versions is named as such
+spew("$d/old.conf", qq{SITELOAD_ARGS="--trust $d/trust"\n});
+chmod 0644, "$d/old.conf";
+$r = run([$RECEIVE, 'alpha', "$d/old.conf", $SITELOAD]);
+is($r->{rc}, 2, 'a config file in the old shell form: exit 2');
+like($r->{err}, qr/SITELOAD_ARGS is the old shell form: write each option as an INI key/, '... named as such');
 $r = run([$RECEIVE, 'alpha', "$d/missing.conf"]);
 is($r->{rc}, 2, 'a missing config file: exit 2');
 

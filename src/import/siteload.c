@@ -26,6 +26,7 @@
 #include "bundle/seqstate.h"
 #include "formats/minisign.h"
 #include "formats/icinga2_dsl.h"
+#include "formats/nagios_cfg.h"
 #include "formats/nagios_objects.h"
 #include "formats/statusdat.h"
 #include "livestatus/livestatus.h"
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		"       siteload [import] --spool DIR --trust DIR [...]   (the bundles in DIR, filed by outcome)\n"
 		"       siteload [import] --mail -|FILE | --maildir DIR --trust DIR [...]   (bundles by e-mail)\n"
 		"SINKS: --checkresults DIR  --command-file FIFO  --livestatus SPEC  --dry-run\n"
+		"       --nagios-cfg FILE   (the paths not given, from the core's nagios.cfg / naemon.cfg)\n"
 		"       --icinga2-api URL[,URL...] --api-ca FILE (--api-user NAME --api-password-file FILE |\n"
 		"                                  --api-cert FILE --api-key FILE)\n"
 		"CONFIG: --config-dir DIR --reload-command CMD --check-command CMD\n"
@@ -375,6 +377,7 @@ enum { O_TRUST = 256, O_STATEDIR, O_MAXAGE, O_PREFIX, O_CORE, O_CONFDIR, O_CONFF
 enum { O_MAIL = 512, O_MAILDIR };     /* docs/transport-mail.md */
 enum { O_CONTACTS = 768, O_CONTACTGROUPS, O_CHECKCMD };
 enum { O_API = 1024, O_APIUSER, O_APIPASS, O_APICERT, O_APIKEY, O_APICA };   /* Icinga 2's REST API */
+enum { O_NAGIOSCFG = 1280 };
 
 /* the first 25 in the order of the O_ values from 256: the seconds
  * options' message names its option as import_longopts[c - 256] */
@@ -415,6 +418,7 @@ static const struct option import_longopts[] = {
 	{ "api-cert", required_argument, 0, O_APICERT },
 	{ "api-key", required_argument, 0, O_APIKEY },
 	{ "api-ca", required_argument, 0, O_APICA },
+	{ "nagios-cfg", required_argument, 0, O_NAGIOSCFG },
 	{ 0, 0, 0, 0 },
 };
 
@@ -430,6 +434,15 @@ struct import_cli {
 	char *url_buf;
 	const char *url_v[16];
 	char password[1024];
+	/* the defaults of options not given: --nagios-cfg's paths, or under
+	 * OMD_ROOT the site's own (import_core_defaults); each path check
+	 * names where a default came from (label) */
+	const char *nagios_cfg, *omd_root;
+	struct nagios_cfg ncfg;
+	int nagios_family;      /* the central is of the Nagios family (a nagios.cfg, an OMD site) */
+	char live[PATH_MAX + 8], confdir[PATH_MAX], omd_spool[PATH_MAX];
+	char lbl_cmd[PATH_MAX + 64], lbl_cr[PATH_MAX + 64], lbl_status[PATH_MAX + 64],
+	     lbl_objects[PATH_MAX + 64], lbl_confdir[PATH_MAX + 64], lbl_live[64];
 };
 
 /* one value of --timeout, --reload-wait, --reap-wait or --stale-after */
@@ -509,6 +522,7 @@ static int import_parse_opts(int argc, char **argv, struct import_opts *o, struc
 		case O_APICERT: cli->api.cert_file = optarg; break;
 		case O_APIKEY: cli->api.key_file = optarg; break;
 		case O_APICA: cli->api.ca_file = optarg; break;
+		case O_NAGIOSCFG: cli->nagios_cfg = optarg; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -670,7 +684,7 @@ static int pick_core(struct import_opts *o, const struct import_cli *cli)
 			return 2;
 		}
 	} else {
-		o->profile = core_profile(o->livestatus ? CORE_ICINGA2 : CORE_NAGIOS);
+		o->profile = core_profile(o->livestatus && !cli->nagios_family ? CORE_ICINGA2 : CORE_NAGIOS);
 	}
 	o->core = o->profile->core;
 	return 0;
@@ -761,30 +775,157 @@ static int path_is(const char *opt, const char *path, mode_t type, int writable)
 	return 0;
 }
 
+/* the first of dirs with a subdirectory sitedump/ (siteload's own config
+ * directory, made by the admin), into buf; 0 when none has one */
+static int sitedump_subdir(char *const *dirs, size_t n, char *buf, size_t len)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((size_t)snprintf(buf, len, "%s/sitedump", dirs[i]) >= len)
+			continue;
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * --nagios-cfg FILE: the core's main config gives what was not given.
+ * command_file only without --livestatus (the socket answers each
+ * command, the FIFO does not); status_file and object_cache_file only
+ * when nothing else reads the central; the config directory is the
+ * sitedump/ subdirectory of the first cfg_dir that has one (Debian's
+ * first cfg_dir is the plugins' /etc/nagios-plugins/config).
+ */
+static int nagios_cfg_defaults(struct import_opts *o, struct import_cli *cli)
+{
+	struct nagios_cfg *c = &cli->ncfg;
+	const char *f = cli->nagios_cfg;
+	sd_error e = { "" };
+
+	if (cli->api_urls || (cli->core && !strcmp(cli->core, "icinga2"))) {
+		fprintf(stderr, "siteload: --nagios-cfg is the main config of a Nagios or Naemon central: "
+			"not with --icinga2-api or --core icinga2\n");
+		return 2;
+	}
+	if (nagios_cfg_load(f, c, &e) < 0) {
+		fprintf(stderr, "siteload: --nagios-cfg: %s\n", e.msg);
+		return 2;
+	}
+	cli->nagios_family = 1;
+	if (!o->command_file && !o->livestatus && c->command_file) {
+		o->command_file = c->command_file;
+		snprintf(cli->lbl_cmd, sizeof(cli->lbl_cmd), "command_file of %s:", f);
+	}
+	if (!o->checkresults && c->check_result_path) {
+		o->checkresults = c->check_result_path;
+		snprintf(cli->lbl_cr, sizeof(cli->lbl_cr), "check_result_path of %s:", f);
+	}
+	if (!o->livestatus && !o->status_file && !o->objects_cache && c->status_file && c->object_cache_file) {
+		o->status_file = c->status_file;
+		o->objects_cache = c->object_cache_file;
+		snprintf(cli->lbl_status, sizeof(cli->lbl_status), "status_file of %s:", f);
+		snprintf(cli->lbl_objects, sizeof(cli->lbl_objects), "object_cache_file of %s:", f);
+	}
+	if (!o->config_dir && sitedump_subdir(c->cfg_dirs, c->n_cfg_dirs, cli->confdir, sizeof(cli->confdir))) {
+		o->config_dir = cli->confdir;
+		snprintf(cli->lbl_confdir, sizeof(cli->lbl_confdir), "cfg_dir of %s, sitedump/:", f);
+	}
+	return 0;
+}
+
+/*
+ * Under OMD_ROOT (an OMD or Checkmk site, run as the site user): the
+ * site's Livestatus socket reads the central and takes the commands,
+ * unless something else was given to read it; the config directory is
+ * etc/nagios/conf.d/sitedump when the admin made it. The check result
+ * spool comes after the core is known (omd_spool_default). The state directory
+ * is seq_default_dir()'s. No command pipe: the socket answers.
+ */
+static int omd_defaults(struct import_opts *o, struct import_cli *cli)
+{
+	char *dirs[1];
+	char etc[PATH_MAX];
+
+	if (!cli->omd_root || cli->omd_root[0] != '/')
+		return 0;
+	cli->nagios_family = 1;
+	if (!o->livestatus && !o->status_file && !o->command_file && !cli->api_urls) {
+		snprintf(cli->live, sizeof(cli->live), "unix:%s/tmp/run/live", cli->omd_root);
+		o->livestatus = cli->live;
+		snprintf(cli->lbl_live, sizeof(cli->lbl_live), "--livestatus (OMD_ROOT's)");
+	}
+	snprintf(etc, sizeof(etc), "%s/etc/nagios/conf.d", cli->omd_root);
+	dirs[0] = etc;
+	if (!o->config_dir && sitedump_subdir(dirs, 1, cli->confdir, sizeof(cli->confdir))) {
+		o->config_dir = cli->confdir;
+		snprintf(cli->lbl_confdir, sizeof(cli->lbl_confdir), "--config-dir (OMD_ROOT's)");
+	}
+	return 0;
+}
+
+/* Options not given: from --nagios-cfg, else from OMD_ROOT; what is
+ * given (command line, then config file) always wins. 0, or 2. */
+static int import_core_defaults(struct import_opts *o, struct import_cli *cli)
+{
+	strcpy(cli->lbl_cmd, "--command-file");
+	strcpy(cli->lbl_cr, "--checkresults");
+	strcpy(cli->lbl_status, "--status-file");
+	strcpy(cli->lbl_objects, "--objects-cache");
+	strcpy(cli->lbl_confdir, "--config-dir");
+	strcpy(cli->lbl_live, "--livestatus");
+	cli->omd_root = getenv("OMD_ROOT");
+	if (cli->nagios_cfg)
+		return nagios_cfg_defaults(o, cli);
+	return omd_defaults(o, cli);
+}
+
+/* Under OMD_ROOT with a Nagios core (detected): its check result spool
+ * tmp/nagios/checkresults carries results with their execution time,
+ * when it is there and no channel was chosen. 0, or 2. */
+static int omd_spool_default(struct import_opts *o, struct import_cli *cli)
+{
+	struct stat st;
+
+	if (!cli->omd_root || cli->omd_root[0] != '/' || cli->nagios_cfg || o->checkresults || o->command_file ||
+	    o->livestatus != cli->live || o->core != CORE_NAGIOS)
+		return 0;
+	snprintf(cli->omd_spool, sizeof(cli->omd_spool), "%s/tmp/nagios/checkresults", cli->omd_root);
+	if (stat(cli->omd_spool, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	o->checkresults = cli->omd_spool;
+	snprintf(cli->lbl_cr, sizeof(cli->lbl_cr), "--checkresults (OMD_ROOT's)");
+	if (!o->dry_run && path_is(cli->lbl_cr, o->checkresults, S_IFDIR, 1) < 0)
+		return 2;
+	return 0;
+}
+
 /* What the options name, checked before any bundle is read or anything
  * written: a misconfigured central is a usage error (exit 2, the bundle
  * stays with the sender for the next try), never a refused bundle. */
-static int import_check_paths(const struct import_opts *o)
+static int import_check_paths(const struct import_opts *o, const struct import_cli *cli)
 {
 	sd_error e = { 0 };
 
 	if (!o->dry_run && !o->checkresults && !o->command_file && !o->livestatus && !o->api && !o->config_dir) {
-		fprintf(stderr, "siteload: no way to the central core: give --livestatus, --icinga2-api, --command-file "
+		fprintf(stderr, "siteload: no way to the central core: give --nagios-cfg, --livestatus, --icinga2-api, --command-file "
 			"(with --checkresults) or --config-dir (or --dry-run)\n");
 		return 2;
 	}
 	if (o->livestatus && ls_spec_check(o->livestatus, &e) < 0) {
-		fprintf(stderr, "siteload: --livestatus: %s\n", e.msg);
+		fprintf(stderr, "siteload: %s: %s\n", cli->lbl_live, e.msg);
 		return 2;
 	}
-	if ((o->status_file && (path_is("--status-file", o->status_file, S_IFREG, 0) < 0 ||
-				path_is("--objects-cache", o->objects_cache, S_IFREG, 0) < 0)) ||
-	    (o->config_dir && path_is("--config-dir", o->config_dir, S_IFDIR, !o->dry_run) < 0))
+	if ((o->status_file && (path_is(cli->lbl_status, o->status_file, S_IFREG, 0) < 0 ||
+				path_is(cli->lbl_objects, o->objects_cache, S_IFREG, 0) < 0)) ||
+	    (o->config_dir && path_is(cli->lbl_confdir, o->config_dir, S_IFDIR, !o->dry_run) < 0))
 		return 2;
 	if (o->dry_run)
 		return 0;
-	if ((o->checkresults && path_is("--checkresults", o->checkresults, S_IFDIR, 1) < 0) ||
-	    (o->command_file && path_is("--command-file", o->command_file, S_IFIFO, 1) < 0))
+	if ((o->checkresults && path_is(cli->lbl_cr, o->checkresults, S_IFDIR, 1) < 0) ||
+	    (o->command_file && path_is(cli->lbl_cmd, o->command_file, S_IFIFO, 1) < 0))
 		return 2;
 	return 0;
 }
@@ -883,14 +1024,19 @@ static int import_main_argv(int argc, char **argv, struct import_opts *o, struct
 {
 	int rc;
 
-	if ((rc = import_parse_opts(argc, argv, o, cli)) ||
-	    (rc = import_check_sources(argc, o, cli)) ||
+	if ((rc = import_parse_opts(argc, argv, o, cli)))
+		return rc;
+	/* a core config that cannot be read now: the MTA keeps the message */
+	if ((rc = import_core_defaults(o, cli)))
+		return rc == 2 && cli->mail ? 75 : rc;
+	if ((rc = import_check_sources(argc, o, cli)) ||
 	    (rc = import_check_api(o, cli)) ||
 	    (rc = import_pick_cores(o, cli)) ||
 	    (rc = import_check_sinks(o)))
 		return rc;
-	if ((rc = import_check_paths(o)) ||
+	if ((rc = import_check_paths(o, cli)) ||
 	    (rc = import_detect(o, cli)) ||
+	    (rc = omd_spool_default(o, cli)) ||
 	    (rc = import_prepare(o, self, abs_state)))
 		/* through an MTA (--mail): a central that cannot be used now keeps
 		 * the message queued (75, EX_TEMPFAIL) rather than bounced */
@@ -933,6 +1079,7 @@ static int import_main(int argc, char **argv)
 	}
 	free(abs_state);
 	free(cli.url_buf);
+	nagios_cfg_free(&cli.ncfg);
 	explicit_bzero(cli.password, sizeof(cli.password));
 	return rc;
 }
