@@ -9,7 +9,9 @@
 #   2. endpoint 1 stopped before the next bundle (a recovery, a comment added, one deleted, a
 #      downtime deleted): siteload fails over to endpoint 2, exit 0, sequence recorded,
 #      endpoint 2 shows the change; endpoint 1 started again gets it from endpoint 2's replay
-#      log; no duplicates on either;
+#      log; no duplicates on either; what was deleted through endpoint 2 and comes back there
+#      when endpoint 1 reconnects (Icinga issue 10022) is deleted by a run through endpoint 2
+#      first, and nothing else is;
 #   3. endpoint 1 stopped in the middle of a run: a site of 2,000 services, siteload frozen
 #      (SIGSTOP) once endpoint 1 shows its first results, endpoint 1 stopped, siteload let go:
 #      the rest goes to endpoint 2, exit 0, every result on both endpoints in the end, the

@@ -1655,6 +1655,15 @@ perf_data, last_check, last_state_change, acknowledged, acknowledgement_type, re
 groups, vars, notes...), C<downtimes>, C<comments>, C<acks>, C<hostgroups>, C<servicegroups>,
 C<now>.
 
+=item icinga2_ha_start(name => NAME, conf => TEXT, ...)  /  icinga2_ha_connected($e1, $e2, TIMEOUT)
+
+Two Icinga 2 instances forming the HA zone C<master> on 127.0.0.1 (endpoints
+C<NAME1.localhost>, C<NAME2.localhost>, certificates from C<icinga2 pki>, C<accept_config>
+on), both loading TEXT; each handle has C<{api}> as SiteTest::Icinga2Api's (url, ca, user,
+password, passfile, endpoint). Returns once the cluster connection is up;
+C<icinga2_ha_connected> waits for it again (after a reload or restart). An Icinga 2 handle's
+C<halt()> stops the daemon but keeps its dir and state, C<restart()> starts it again there.
+
 =item parse_status_dat(PATH, raw => 0), parse_objects_cache(PATH, raw => 0)
 
 Independent parsers; values decoded from UTF-8, not unescaped.
