@@ -238,8 +238,10 @@ clean_everywhere('after the resync', $e1);
 # So endpoint 2 may show again the comment and the downtime siteload deleted through it, and
 # endpoint 1, which siteload reads first, does not: a run through endpoint 2 first deletes them
 # (the deletion then reaches endpoint 1, which has nothing to delete).
-sleep 2;   # what endpoint 1 sends on connecting has come (it came within the catch-up above in every run seen)
-my @ghosts = grep { !/^sitediff:/ } split /\n/, diff_ep($e2)->{out};
+# (they come with what endpoint 1 sends on connecting: waited for up to 20 s, both came in
+# every run seen; without them the run below must delete nothing)
+my @ghosts;
+wait_for(sub { @ghosts = grep { !/^sitediff:/ } split /\n/, diff_ep($e2)->{out}; @ghosts >= 2 }, 20, 0.25);
 ok(!grep({ !/^(?:downtime only on B: service 'db01;mysql' .* author 'dave'|comment only on B: host 'db01' author 'bob')/ } @ghosts),
    'endpoint 2 differs at most by what was deleted through it while endpoint 1 was away') or diag join "\n", @ghosts;
 diag('endpoint 2 after endpoint 1 reconnected: ' . (@ghosts ? join('; ', @ghosts) . ' (back again: Icinga issue 10022)' : 'as the remote'));
