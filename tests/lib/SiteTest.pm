@@ -1424,6 +1424,164 @@ EOC
     return wantarray ? ($ic, \%desc) : $ic;
 }
 
+# ---------------------------------------------------------------------------------------
+# Icinga 2: halt and restart in place, and a two-endpoint HA zone (tests/0039)
+
+package SiteTest::Icinga2;
+
+# halt(): stop the daemon (TERM, then KILL, as stop()) but keep its dir (state file, replay
+# log, runtime comments and downtimes) and its registration, so that restart() can bring it
+# back with its state, and END still removes the dir. 1, or croaks.
+sub halt {
+    my ($self) = @_;
+    croak "halt: $self->{name} is not running" if $self->{stopped} || $self->{halted};
+    my $ok = SiteTest::_kill_group($self->{sid}, $self->{child});
+    delete $self->{child};
+    croak "halt: could not stop session $self->{sid}" unless $ok;
+    $self->{halted} = 1;
+    SiteTest::_dbg("icinga2 $self->{name} halted (dir kept)");
+    return 1;
+}
+
+# restart(timeout => 30): the same command line in the same dir after halt(); waits for
+# Livestatus as icinga2_start does, and for the API when the instance has one ($ic->{api}).
+sub restart {
+    my ($self, %o) = @_;
+    croak "restart: $self->{name} was not halted" unless $self->{halted};
+    $self->_stop_guardian_;         # it watches the old session
+    SiteTest::_icinga2_spawn($self, $o{timeout});
+    delete $self->{halted};
+    return $self;
+}
+
+package SiteTest;
+
+# exported without touching the list at the top (several sessions add to this file)
+push @EXPORT, qw(icinga2_ha_start icinga2_ha_connected);
+
+# fork and exec icinga2 with $self's conf and defines, wait for Livestatus (and the API if
+# $self->{api}); sets pid/sid/child and a new guardian. Croaks with the log's tail.
+sub _icinga2_spawn {
+    my ($self, $timeout) = @_;
+    $timeout //= $START_TIMEOUT;
+    my @argv = ($ICINGA2, 'daemon', '-c', $self->{conf}, @{ $self->{defines} });
+    my $pid = fork() // croak "fork: $!";
+    if (!$pid) {
+        setsid();
+        $ENV{ICINGA2_USER}  = 'root';
+        $ENV{ICINGA2_GROUP} = 'root';
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>>', $self->{console});
+        open(STDERR, '>&', \*STDOUT);
+        $SIG{$_} = 'DEFAULT' for qw(INT TERM HUP QUIT ALRM PIPE);
+        { exec { $argv[0] } @argv };
+        print STDERR "exec $argv[0]: $!\n";
+        _exit(127);
+    }
+    @$self{qw(pid sid child)} = ($pid, $pid, $pid);
+    $self->_start_guardian_;
+    my $deadline = time + $timeout;
+    while (1) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            delete $self->{child};
+            croak "icinga2 $self->{name} exited with status " . ($? >> 8) . "\n" . _tail($self->{log}, 20);
+        }
+        last if eval { @{ livestatus_query($self->{livestatus}, "GET status\nColumns: program_start", timeout => 5) } };
+        croak "icinga2 $self->{name} not answering GET status after ${timeout}s\n" . _tail($self->{log}, 20)
+            if time > $deadline;
+        sleep 0.1;
+    }
+    return unless $self->{api};
+    require SiteTest::Icinga2Api;
+    wait_for(sub { my ($st) = SiteTest::Icinga2Api::api_get($self, '/v1/status/IcingaApplication'); ($st // 0) == 200 },
+             $deadline - time + 5, 0.2)
+        or croak "icinga2 $self->{name}: API not answering on $self->{api}{url}\n" . _tail($self->{log}, 20);
+}
+
+# The config of one endpoint of the zone: both Endpoints on 127.0.0.1, one Zone "master".
+# accept_config: comments and downtimes made at runtime reach the other endpoint as
+# config::UpdateObject messages, which an ApiListener without it ignores (check results,
+# acknowledgements and removals travel as events and need neither flag). No zones.d: both
+# endpoints load the same files (tests/0039 says why), so there is no config to sync.
+sub _icinga2_ha_conf {
+    my ($z, $i) = @_;
+    my $me = $z->{endpoints}[$i];
+    my $eps = join '', map { qq{object Endpoint "$z->{endpoints}[$_]" { host = "127.0.0.1"; port = $z->{ports}[$_] }\n} } 0, 1;
+    return <<"HACONF";
+// ---- HA zone (SiteTest::icinga2_ha_start): endpoint $me ----
+const NodeName = "$me"
+$eps
+object Zone "master" { endpoints = [ "$z->{endpoints}[0]", "$z->{endpoints}[1]" ] }
+object ApiListener "api" {
+  bind_host = "127.0.0.1"
+  bind_port = $z->{ports}[$i]
+  cert_path = "$z->{pki}/e$i.crt"
+  key_path = "$z->{pki}/e$i.key"
+  ca_path = "$z->{ca}"
+  accept_config = true
+  accept_commands = false
+}
+object ApiUser "root" {
+  password = "$z->{password}"
+  permissions = [ "*" ]
+}
+HACONF
+}
+
+# icinga2_ha_start(name => NAME, conf => TEXT, %icinga2_start_options) -> ($e1, $e2)
+# Two Icinga 2 instances forming the HA zone "master": endpoints NAME1.localhost and
+# NAME2.localhost (certificates from `icinga2 pki`, one CA), each listening on 127.0.0.1 at a
+# port of its own, each with its own temp dir (as icinga2_start), both loading TEXT. Each
+# handle has {api} as SiteTest::Icinga2Api's (url https://NAMEi.localhost:PORT, ca, user,
+# password, passfile; endpoint, the name) so api_get/api_post work on it. libcurl resolves
+# *.localhost to the loopback itself (curl 7.88 here), so the names need no /etc/hosts entry
+# and clients verify the certificates' names. Returns once both API listeners answer and the
+# cluster connection is up (icinga2_ha_connected).
+sub icinga2_ha_start {
+    my (%o) = @_;
+    require SiteTest::Icinga2Api;
+    my $name = $o{name} // 'ha';
+    my $pki = abs_path(tempdir('st-hapki-XXXXXX', TMPDIR => 1, CLEANUP => 1));
+    my %z = (pki => "$pki/ca", endpoints => [ map { "$name$_.localhost" } 1, 2 ], password => 'ha-secret-0039');
+    mkdir $z{pki};
+    $z{ca} = SiteTest::Icinga2Api::_pki($z{pki}, $z{endpoints}[0] => 'e0', $z{endpoints}[1] => 'e1');
+    my @p = (SiteTest::Icinga2Api::free_port());
+    do { $p[1] = SiteTest::Icinga2Api::free_port() } while $p[1] == $p[0];
+    $z{ports} = \@p;
+    spew("$pki/root.pass", "$z{password}\n");
+    my @ic;
+    for my $i (0, 1) {
+        my $ic = icinga2_start(%o, name => "$name" . ($i + 1), conf => _icinga2_ha_conf(\%z, $i) . ($o{conf} // ''));
+        $ic->{api} = { url => "https://$z{endpoints}[$i]:$p[$i]", port => $p[$i], ca => $z{ca}, user => 'root',
+                       password => $z{password}, passfile => "$pki/root.pass", endpoint => $z{endpoints}[$i] };
+        push @ic, $ic;
+    }
+    for my $ic (@ic) {
+        wait_for(sub { my ($st) = SiteTest::Icinga2Api::api_get($ic, '/v1/status/IcingaApplication'); ($st // 0) == 200 },
+                 $o{timeout} // $START_TIMEOUT, 0.2)
+            or croak "icinga2 API not answering on $ic->{api}{url}\n" . _tail($ic->{log}, 20);
+    }
+    icinga2_ha_connected(@ic, $o{timeout} // 60) or croak "HA zone: the endpoints did not connect\n"
+        . join("\n", map { "--- $_->{log}:\n" . _tail($_->{log}, 20) } @ic);
+    return @ic;
+}
+
+# icinga2_ha_connected($e1, $e2, TIMEOUT): wait until each endpoint's ApiListener status
+# names the other as connected (/v1/status/ApiListener, api.conn_endpoints). 1 or undef.
+# Icinga 2.13 retries a lost cluster connection every 10 s.
+sub icinga2_ha_connected {
+    my ($e1, $e2, $timeout) = @_;
+    require SiteTest::Icinga2Api;
+    my $sees = sub {
+        my ($ic, $other) = @_;
+        my ($st, $j) = SiteTest::Icinga2Api::api_get($ic, '/v1/status/ApiListener');
+        return 0 unless ($st // 0) == 200;
+        my $api = $j->{results}[0]{status}{api} or return 0;
+        return scalar grep { $_ eq $other->{api}{endpoint} } @{ $api->{conn_endpoints} || [] };
+    };
+    return wait_for(sub { $sees->($e1, $e2) && $sees->($e2, $e1) }, $timeout // 60, 0.25);
+}
+
 1;
 
 __END__
@@ -1496,6 +1654,15 @@ attempt [Nagios counting], icinga_attempt, checked, plugin_output, long_plugin_o
 perf_data, last_check, last_state_change, acknowledged, acknowledgement_type, results sent,
 groups, vars, notes...), C<downtimes>, C<comments>, C<acks>, C<hostgroups>, C<servicegroups>,
 C<now>.
+
+=item icinga2_ha_start(name => NAME, conf => TEXT, ...)  /  icinga2_ha_connected($e1, $e2, TIMEOUT)
+
+Two Icinga 2 instances forming the HA zone C<master> on 127.0.0.1 (endpoints
+C<NAME1.localhost>, C<NAME2.localhost>, certificates from C<icinga2 pki>, C<accept_config>
+on), both loading TEXT; each handle has C<{api}> as SiteTest::Icinga2Api's (url, ca, user,
+password, passfile, endpoint). Returns once the cluster connection is up;
+C<icinga2_ha_connected> waits for it again (after a reload or restart). An Icinga 2 handle's
+C<halt()> stops the daemon but keeps its dir and state, C<restart()> starts it again there.
 
 =item parse_status_dat(PATH, raw => 0), parse_objects_cache(PATH, raw => 0)
 
