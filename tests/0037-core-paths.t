@@ -180,23 +180,24 @@ $ng->stop;
 SKIP: {
     my ($prefix, $why) = naemon_prefix();
     skip "naemon not built: run scripts/build-naemon ($why)", 7 unless $prefix;
-    # the fake site: what the site's Naemon reads must be readable by its user
+    # the fake site, laid out as OMD's with its Naemon core (CORE naemon: tmp/naemon,
+    # etc/naemon); what the site's Naemon reads must be readable by its user
     my $o = "$d/omd";
-    make_path("$o/tmp/run", "$o/tmp/nagios", "$o/var", "$o/etc/nagios/conf.d/sitedump");
+    make_path("$o/tmp/run", "$o/tmp/naemon", "$o/var", "$o/etc/naemon/conf.d/sitedump");
     chmod 0755, $d;
     system('chmod', '-R', 'a+rX', $o) == 0 or die;
-    my $nm = naemon_start(name => 'paths-omd', objects => [$base], extra_cfg => { cfg_dir => "$o/etc/nagios/conf.d" });
+    my $nm = naemon_start(name => 'paths-omd', objects => [$base], extra_cfg => { cfg_dir => "$o/etc/naemon/conf.d" });
     symlink($nm->livestatus, "$o/tmp/run/live") or die "symlink: $!";
-    symlink($nm->{checkresult_dir}, "$o/tmp/nagios/checkresults") or die "symlink: $!";
+    symlink($nm->{checkresult_dir}, "$o/tmp/naemon/checkresults") or die "symlink: $!";
     # siteload tells a reloaded core by program_start (whole seconds) and its pid (the same
     # after a HUP): a reload within the second the core started is not seen (as in 0028)
     sleep 1.1;
     local $ENV{OMD_ROOT} = $o;
     $r = run([$SITELOAD, '--trust', "$d/trust", '--reload-command', "kill -HUP $nm->{pid}", bundle(disk => 'DISK CRITICAL - 96%')]);
     is($r->{rc}, 0, 'under OMD_ROOT: import without a path option, exit 0') or diag $r->{err};
-    ok(-f "$o/etc/nagios/conf.d/sitedump/sitedump-far.cfg", 'config in $OMD_ROOT/etc/nagios/conf.d/sitedump');
+    ok(-f "$o/etc/naemon/conf.d/sitedump/sitedump-far.cfg", 'config in $OMD_ROOT/etc/naemon/conf.d/sitedump');
     ok(-f "$o/var/sitedump/far.imported", 'state in $OMD_ROOT/var/sitedump');
-    like($r->{err}, qr/checkresult files/, 'results through $OMD_ROOT/tmp/nagios/checkresults');
+    like($r->{err}, qr/checkresult files/, 'results through $OMD_ROOT/tmp/naemon/checkresults (the Naemon core detected)');
     my $got = sub {
         my $q = eval { $nm->query("GET services\nColumns: state plugin_output\nFilter: host_name = far host\nFilter: description = disk") } || [];
         return @$q ? "$q->[0][0] $q->[0][1]" : '';

@@ -840,14 +840,15 @@ static int nagios_cfg_defaults(struct import_opts *o, struct import_cli *cli)
  * Under OMD_ROOT (an OMD or Checkmk site, run as the site user): the
  * site's Livestatus socket reads the central and takes the commands,
  * unless something else was given to read it; the config directory is
- * etc/nagios/conf.d/sitedump when the admin made it. The check result
- * spool comes after the core is known (omd_spool_default). The state directory
+ * etc/nagios/conf.d/sitedump or, with OMD's Naemon core, etc/naemon/
+ * conf.d/sitedump, whichever the admin made. The check result spool
+ * comes after the core is known (omd_spool_default). The state directory
  * is seq_default_dir()'s. No command pipe: the socket answers.
  */
 static int omd_defaults(struct import_opts *o, struct import_cli *cli)
 {
-	char *dirs[1];
-	char etc[PATH_MAX];
+	char *dirs[2];
+	char etc[PATH_MAX], etc_naemon[PATH_MAX];
 
 	if (!cli->omd_root || cli->omd_root[0] != '/')
 		return 0;
@@ -858,8 +859,10 @@ static int omd_defaults(struct import_opts *o, struct import_cli *cli)
 		snprintf(cli->lbl_live, sizeof(cli->lbl_live), "--livestatus (OMD_ROOT's)");
 	}
 	snprintf(etc, sizeof(etc), "%s/etc/nagios/conf.d", cli->omd_root);
+	snprintf(etc_naemon, sizeof(etc_naemon), "%s/etc/naemon/conf.d", cli->omd_root);
 	dirs[0] = etc;
-	if (!o->config_dir && sitedump_subdir(dirs, 1, cli->confdir, sizeof(cli->confdir))) {
+	dirs[1] = etc_naemon;
+	if (!o->config_dir && sitedump_subdir(dirs, 2, cli->confdir, sizeof(cli->confdir))) {
 		o->config_dir = cli->confdir;
 		snprintf(cli->lbl_confdir, sizeof(cli->lbl_confdir), "--config-dir (OMD_ROOT's)");
 	}
@@ -882,9 +885,10 @@ static int import_core_defaults(struct import_opts *o, struct import_cli *cli)
 	return omd_defaults(o, cli);
 }
 
-/* Under OMD_ROOT with a Nagios core (detected): its check result spool
- * tmp/nagios/checkresults carries results with their execution time,
- * when it is there and no channel was chosen. 0, or 2. */
+/* Under OMD_ROOT with a Nagios or Naemon core (detected): its check
+ * result spool tmp/nagios/checkresults (tmp/naemon/checkresults for
+ * OMD's Naemon) carries results with their execution time, when it is
+ * there and no channel was chosen. 0, or 2. */
 static int omd_spool_default(struct import_opts *o, struct import_cli *cli)
 {
 	struct stat st;
@@ -892,7 +896,8 @@ static int omd_spool_default(struct import_opts *o, struct import_cli *cli)
 	if (!cli->omd_root || cli->omd_root[0] != '/' || cli->nagios_cfg || o->checkresults || o->command_file ||
 	    o->livestatus != cli->live || o->core != CORE_NAGIOS)
 		return 0;
-	snprintf(cli->omd_spool, sizeof(cli->omd_spool), "%s/tmp/nagios/checkresults", cli->omd_root);
+	snprintf(cli->omd_spool, sizeof(cli->omd_spool), "%s/tmp/%s/checkresults", cli->omd_root,
+		 strcmp(o->profile->name, "naemon") ? "nagios" : "naemon");
 	if (stat(cli->omd_spool, &st) < 0 || !S_ISDIR(st.st_mode))
 		return 0;
 	o->checkresults = cli->omd_spool;
