@@ -10,7 +10,9 @@
 #   - a command Naemon refuses (the object removed from its config behind siteload's back, by a
 #     byte-transparent socket relay that edits the config and reloads the core when the first
 #     COMMAND comes): one line naming the object and Naemon's reason, exit 1, sequence not
-#     recorded; the next run, with the config back, applies it;
+#     recorded; the next run, with the config back, applies it; two refused commands in one
+#     window (siteload sends one barrier per window and asks the central which objects it lacks):
+#     both named with their reasons, the good commands around them applied;
 #   - a Livestatus that swallows commands silently (as Checkmk's says nothing about a refused
 #     one; the same relay, dropping COMMANDs): the read-back names the objects, exit 1,
 #     sequence not recorded.
@@ -220,6 +222,62 @@ $r = load($CLS, $b5);
 is($r->{rc}, 0, 'the next run with the config back: exit 0') or diag $r->{err};
 isnt(seq_of(), $seq0, 'sequence recorded');
 diff0('after the refused command was applied', after_reload => 1);
+
+# ---- two refused commands in one window, good ones around them -------------------------------
+# siteload sends one barrier per window of 64 commands; Naemon's `400:` does not name the object,
+# so siteload asks the central which of the window's objects it has: both refusals named, each
+# with its reason, the good commands before, between and after them applied.
+sub cut_service {
+    my ($text, $svc) = @_;
+    $text =~ s/define service \{(?:(?!\}).)*service_description\s+\Q$svc\E\n(?:(?!\}).)*\}\n//s
+        or die "no $svc service";
+    return $text;
+}
+$ts = int(time) - 1;
+my %good = ('db01;mysql' => 'MySQL WARNING - slow', 'häst-ü;ssh' => 'SSH OK - back',
+            'web01;http' => 'HTTP WARNING - slow', 'web01;Ωmega' => 'Ωmega WARNING');
+$rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;db01;backup;0;BACKUP OK', $ts);
+$rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;web01;load;2;LOAD CRITICAL|load1=9.9', $ts);
+$rem->ls_command("PROCESS_SERVICE_CHECK_RESULT;$_;1;$good{$_}", $ts) for sort keys %good;
+ok(wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: description = load")->[0][0] == 2
+                  && $rem->query("GET services\nColumns: state\nFilter: description = ssh")->[0][0] == 1 }, 20),
+   'remote: six services changed');
+my $b7 = bundle();
+$seq0 = seq_of();
+($rp, $rpid) = relay_to_central(hook => sub {
+    # db01;backup and web01;load removed from the central's config behind siteload's back
+    spew($cfgfile, cut_service(cut_service($orig, 'backup'), 'load'));
+    kill 'HUP', $cen->{pid};
+    wait_for(sub { my $x = eval { $cen->query("GET services\nColumns: description\n"
+                                              . "Filter: description = backup\nFilter: description = load\nOr: 2") };
+                   $x && !@$x }, 30) or die 'the central did not drop the services';
+});
+$r = load("unix:$rp", '--core', 'naemon', $b7);
+kill 'TERM', $rpid;
+waitpid $rpid, 0;
+is($r->{rc}, 1, 'two commands Naemon refused in one window: exit 1') or diag $r->{err};
+my @refused = grep { /400: / } split /\n/, u($r->{err});
+# (a result replayed as several attempts is several commands: each refused, each named)
+ok(@refused >= 2 && !grep({ !/db01;backup|web01;load/ } @refused), 'every refusal names one of the two objects')
+    or diag explain \@refused;
+like(u($r->{err}), qr/^siteload: .*db01;backup.*: 400: .*$/m, 'the first named: db01;backup and Naemon\'s reason');
+like(u($r->{err}), qr/^siteload: .*web01;load.*: 400: .*$/m, 'the second named: web01;load and Naemon\'s reason');
+is(seq_of(), $seq0, 'sequence not recorded');
+for my $k (sort keys %good) {
+    my ($h, $s) = split /;/, $k;
+    ok(wait_for(sub { my $x = $cen->query("GET services\nColumns: plugin_output\nFilter: host_name = $h\n"
+                                          . "Filter: description = $s");
+                      @$x && $x->[0][0] eq $good{$k} }, 30), "the good command for $k applied");
+}
+spew($cfgfile, $orig);
+kill 'HUP', $cen->{pid};
+ok(wait_for(sub { eval { @{ $cen->query("GET services\nColumns: description\n"
+                                        . "Filter: description = backup\nFilter: description = load\nOr: 2") } == 2 } }, 30),
+   'central: the config is back');
+$r = load($CLS, $b7);
+is($r->{rc}, 0, 'the next run with the config back: exit 0') or diag $r->{err};
+isnt(seq_of(), $seq0, 'sequence recorded');
+diff0('after the two refused commands were applied', after_reload => 1);
 
 # ---- a Livestatus that swallows commands -------------------------------------------------------
 $ts = int(time) - 1;

@@ -44,13 +44,17 @@ const char *ls_default_spec(void);
  * the rest and reads every reply. A command the core refused (Icinga 2's
  * 452, Naemon's `400:` line) is passed to report with the server's text
  * and counted; both return the number refused, or -1 (err set) when the
- * connection failed. line must be one line (no CR/LF): the caller builds
- * it with extcmd. A server that says nothing about a refused command
- * (Checkmk's) is only caught by reading the central back.
+ * connection failed. Naemon's reason does not name the object: a window
+ * with refusals is matched to the commands whose host or service the
+ * central lacks (one more query each for hosts and services); when that
+ * does not explain them, report gets "one of N commands, for X to Y" as
+ * the line. line must be one line (no CR/LF): the caller builds it with
+ * extcmd. A server that says nothing about a refused command (Checkmk's)
+ * is only caught by reading the central back.
  */
 enum ls_dialect {
 	LS_DIALECT_ICINGA2,     /* fixed16 on each COMMAND, 200/452 per command */
-	LS_DIALECT_MK,          /* bare COMMANDs, a status query after each (Checkmk) */
+	LS_DIALECT_MK,          /* bare COMMANDs, a status query after each window (Checkmk) */
 	LS_DIALECT_NAEMON,      /* the same, and the server unescapes a backslash and the next
 				 * character in the text (\\n: line break): backslashes sent
 				 * doubled but in \\n */

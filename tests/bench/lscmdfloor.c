@@ -15,8 +15,8 @@
  *       or a `400: why` line), in windows of 64, each window ended by ONE
  *       `GET status` barrier (fixed16) whose answer comes after whatever the
  *       window's commands caused: the least a client can do and still know
- *       the core processed them. siteload sends a barrier after each command
- *       (to pin a 400 on its command). The lines are sent as they are (the
+ *       the core processed them (siteload sends the same; it asks the central
+ *       more only when a window got a 400). The lines are sent as they are (the
  *       bench writes them with siteload's escaping). Exit 1 when a `400:`
  *       line came (counted on stderr).
  *   lscmdfloor spool DIR RECORDS [FIFO CMDFILE]
