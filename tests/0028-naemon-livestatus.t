@@ -179,6 +179,14 @@ is($r->{rc}, 0, 'unchanged newer bundle: exit 0') or diag $r->{err};
 like($r->{err}, qr/0 results for 0 objects, acks 0 set 0 removed, downtimes 0 added 0 deleted, comments 0 added 0 deleted/,
      'unchanged newer bundle: nothing sent but the link') or diag $r->{err};
 
+# A remote result is sent only when it is newer than the central's: each case's results one
+# second after the last case's, however fast the run (a case can take less than a second).
+sub next_ts {
+    my ($prev) = @_;
+    sleep 0.1 while int(time) - 1 <= $prev + 1;
+    return int(time) - 1;
+}
+
 # ---- a relay in front of the central's socket (tests/lib/SiteTest/Relay.pm) ---------------------
 sub relay_to_central {
     my (%o) = @_;
@@ -190,7 +198,7 @@ sub relay_to_central {
 my $cfgfile = "$d/cfg/sitedump-alpha.cfg";
 ok(-f $cfgfile, "siteload's config file for the site: $cfgfile");
 my $orig = slurp($cfgfile);
-$ts = int(time) - 1;
+$ts = next_ts($ts);
 $rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;db01;backup;2;BACKUP CRITICAL', $ts);
 $rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;web01;http;0;HTTP OK', $ts);
 ok(wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: description = backup")->[0][0] == 2 }, 20),
@@ -233,7 +241,7 @@ sub cut_service {
         or die "no $svc service";
     return $text;
 }
-$ts = int(time) - 1;
+$ts = next_ts($ts);
 my %good = ('db01;mysql' => 'MySQL WARNING - slow', 'häst-ü;ssh' => 'SSH OK - back',
             'web01;http' => 'HTTP WARNING - slow', 'web01;Ωmega' => 'Ωmega WARNING');
 $rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;db01;backup;0;BACKUP OK', $ts);
@@ -280,7 +288,7 @@ isnt(seq_of(), $seq0, 'sequence recorded');
 diff0('after the two refused commands were applied', after_reload => 1);
 
 # ---- a Livestatus that swallows commands -------------------------------------------------------
-$ts = int(time) - 1;
+$ts = next_ts($ts);
 $rem->ls_command('PROCESS_SERVICE_CHECK_RESULT;db01;mysql;2;MySQL CRITICAL', $ts);
 ok(wait_for(sub { $rem->query("GET services\nColumns: state\nFilter: description = mysql")->[0][0] == 2 }, 20),
    'remote: mysql CRITICAL');
