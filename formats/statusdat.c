@@ -332,14 +332,21 @@ static const char *const okeys[O_NKEYS] = {
 	"service_groups", "hostgroup_name", "servicegroup_name", "members",
 };
 
-static int key_index(const char *const *keys, int n, const char *k)
+/* The keys by hash: looked up for every line of both files (a 50k-service
+ * status.dat has 3 million), most of them keys the reader does not use. */
+static int keys_init(struct htab *t, const char *const *keys, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (keys[i][0] == k[0] && !strcmp(keys[i], k))
-			return i;
-	return -1;
+		if (ht_get(t, keys[i], strlen(keys[i]), 1) != i)
+			return -1;
+	return 0;
+}
+
+static int key_index(struct htab *t, const char *k, size_t klen)
+{
+	return (int)ht_get(t, k, klen, 0);
 }
 
 /* Block kinds of both files, and the emit mask bit of each. */
@@ -399,6 +406,7 @@ struct ctx {
 	long long depth_sum, in_effect, dt_comments;
 	struct htab gnames[2];  /* [SD_HOST] hostgroups, [SD_SERVICE] servicegroups */
 	struct htab members[2]; /* host -> hostgroups, host\0service -> servicegroups */
+	struct htab skeys, okeys; /* key -> S_* and O_* index */
 	int bad;                /* the current block has a bad line (c->err says which) */
 	int skip;               /* the conversion failed on the record, not on the run */
 	long nwarn, hidden;     /* warnings sent, and those over WARN_MAX */
@@ -943,7 +951,7 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 			return fail_at(c, r, r->lineno, "Icinga's programstatus block after the first record", NULL);
 		c->icinga_st = 1;
 	}
-	if (!store || (i = key_index(skeys, S_NKEYS, key)) < 0)
+	if (!store || (i = key_index(&c->skeys, key, (size_t)(value - 1 - key))) < 0)
 		return 0;
 	if (c->sv[i].set) {
 		bad_line(c, r, "duplicate key", key);
@@ -1445,7 +1453,7 @@ static int ob_line(struct ctx *c, struct rd *r, struct cur *b)
 			if (var_new(c, key + 1, klen - 1, e, r->len - (size_t)(e - l)) < 0)
 				return oom(c);
 			b->last = &c->vars[c->nvars - 1].value;
-		} else if ((i = key_index(okeys, O_NKEYS, key)) >= 0) {
+		} else if ((i = key_index(&c->okeys, key, klen)) >= 0) {
 			if (c->ov[i].set) {
 				bad_line(c, r, "duplicate key", key);
 				return 0;
@@ -1633,6 +1641,8 @@ static void ctx_free(struct ctx *c)
 		ht_free(&c->gnames[i]);
 		ht_free(&c->members[i]);
 	}
+	ht_free(&c->skeys);
+	ht_free(&c->okeys);
 }
 
 static int rd_init(struct rd *r, FILE *f, const char *name, sd_error *err)
@@ -1660,7 +1670,10 @@ int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, cons
 	if (rd_init(&c.st, status, status_name ? status_name : "status.dat", err) < 0 ||
 	    rd_init(&c.ob, objects, objects_name ? objects_name : "objects.cache", err) < 0)
 		return -1;
-	rc = parts == SD_PART_STATE ? run_state(&c) : run_config(&c);
+	if (keys_init(&c.skeys, skeys, S_NKEYS) < 0 || keys_init(&c.okeys, okeys, O_NKEYS) < 0)
+		rc = oom(&c);
+	else
+		rc = parts == SD_PART_STATE ? run_state(&c) : run_config(&c);
 	ctx_free(&c);
 	return rc;
 }
