@@ -983,6 +983,9 @@ static void central_model(void **state)
 	assert_non_null(strstr(c.log, "report "));
 	assert_non_null(strstr(c.log, "hostcomment block of 'h': "));
 	assert_non_null(strstr(c.log, ": expected '<TAB>key=value' or '<TAB>}', got '?%garbage'\n"));
+	/* a comment after a downtime is out of the snapshot order: the model is
+	 * read again, and the skip is still reported once */
+	assert_null(strstr(strstr(c.log, "hostcomment block of 'h': ") + 1, "hostcomment block of 'h': "));
 	central_free(m);
 	/* NULL report: read the same, quietly */
 	m = central_read_statusdat(st, ob, NULL, NULL, &err);
