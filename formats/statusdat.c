@@ -24,6 +24,9 @@
  *   block before other text, no info/programstatus block first) is an error.
  * - A check pass over both files precedes any emission, so an error comes
  *   before any record, and the reports too (the later passes are quiet).
+ *   siteload's model of its central can drop what it got on an error, and a
+ *   second pass over a large status.dat doubles the read: for it the check
+ *   pass emits, while the file is in the snapshot order (statusdat_read_state_once).
  *   A file cut exactly between two blocks parses cleanly; hence the
  *   cross-checks, still errors: equal host/service counts in both files,
  *   downtimes in effect covering every scheduled_downtime_depth, a downtime
@@ -332,14 +335,21 @@ static const char *const okeys[O_NKEYS] = {
 	"service_groups", "hostgroup_name", "servicegroup_name", "members",
 };
 
-static int key_index(const char *const *keys, int n, const char *k)
+/* The keys by hash: looked up for every line of both files (a 50k-service
+ * status.dat has 3 million), most of them keys the reader does not use. */
+static int keys_init(struct htab *t, const char *const *keys, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (keys[i][0] == k[0] && !strcmp(keys[i], k))
-			return i;
-	return -1;
+		if (ht_get(t, keys[i], strlen(keys[i]), 1) != i)
+			return -1;
+	return 0;
+}
+
+static int key_index(struct htab *t, const char *k, size_t klen)
+{
+	return (int)ht_get(t, k, klen, 0);
 }
 
 /* Block kinds of both files, and the emit mask bit of each. */
@@ -387,6 +397,8 @@ struct ctx {
 	int st_records;         /* this pass has seen a record block */
 	int icinga_ob;          /* objects.cache is */
 	int checking;           /* in the check pass: validate, count, no emission */
+	unsigned once_emit;     /* statusdat_read_state_once: kinds the check pass emits */
+	long long once_emitted; /* records it emitted */
 	struct rd st, ob;
 	struct val sv[S_NKEYS];
 	struct val ov[O_NKEYS];
@@ -399,6 +411,7 @@ struct ctx {
 	long long depth_sum, in_effect, dt_comments;
 	struct htab gnames[2];  /* [SD_HOST] hostgroups, [SD_SERVICE] servicegroups */
 	struct htab members[2]; /* host -> hostgroups, host\0service -> servicegroups */
+	struct htab skeys, okeys; /* key -> S_* and O_* index */
 	int bad;                /* the current block has a bad line (c->err says which) */
 	int skip;               /* the conversion failed on the record, not on the run */
 	long nwarn, hidden;     /* warnings sent, and those over WARN_MAX */
@@ -943,7 +956,7 @@ static int st_key(struct ctx *c, struct rd *r, enum kind k, const char *key, con
 			return fail_at(c, r, r->lineno, "Icinga's programstatus block after the first record", NULL);
 		c->icinga_st = 1;
 	}
-	if (!store || (i = key_index(skeys, S_NKEYS, key)) < 0)
+	if (!store || (i = key_index(&c->skeys, key, (size_t)(value - 1 - key))) < 0)
 		return 0;
 	if (c->sv[i].set) {
 		bad_line(c, r, "duplicate key", key);
@@ -1023,6 +1036,11 @@ static void st_begin(struct ctx *c, struct cur *b, struct pass *p, int convert, 
 	c->st_records |= k == K_HOST || k == K_SERVICE || k == K_HOSTCOMMENT || k == K_SERVICECOMMENT ||
 			  k == K_HOSTDOWNTIME || k == K_SERVICEDOWNTIME;
 	begin_block(b, k, p, c->st.lineno, convert && (c->checking || (emit & kind_em[k])));
+	/* one pass only while the file is in the snapshot order, and never
+	 * for Icinga's (known from programstatus, before any record) */
+	if (p->unordered || c->icinga_st)
+		c->once_emit = 0;
+	c->once_emitted += (c->once_emit & kind_em[k]) != 0;
 	if (b->store)
 		for (i = 0; i < S_NKEYS; i++)
 			c->sv[i].set = 0;
@@ -1035,7 +1053,7 @@ static int st_end(struct ctx *c, struct cur *b, unsigned emit)
 
 	if (b->store)
 		rc = block_end(c, &c->st, b->type, b->start,
-			       st_block(c, b->k, b->type, b->start, c->checking ? 0 : emit));
+			       st_block(c, b->k, b->type, b->start, c->checking ? c->once_emit : emit));
 	b->k = K_NONE;
 	c->bad = 0;
 	return rc;
@@ -1445,7 +1463,7 @@ static int ob_line(struct ctx *c, struct rd *r, struct cur *b)
 			if (var_new(c, key + 1, klen - 1, e, r->len - (size_t)(e - l)) < 0)
 				return oom(c);
 			b->last = &c->vars[c->nvars - 1].value;
-		} else if ((i = key_index(okeys, O_NKEYS, key)) >= 0) {
+		} else if ((i = key_index(&c->okeys, key, klen)) >= 0) {
 			if (c->ov[i].set) {
 				bad_line(c, r, "duplicate key", key);
 				return 0;
@@ -1547,7 +1565,12 @@ static int same_blocks(struct ctx *c, struct rd *r, const struct pass *ref, cons
 	return 0;
 }
 
-static int run_state(struct ctx *c)
+/*
+ * once: statusdat_read_state_once, records emitted by the check pass while
+ * the file is in order (a Nagios or Naemon status.dat always is). 1 when
+ * some were and then the order broke.
+ */
+static int run_state(struct ctx *c, int once)
 {
 	static const unsigned split[] = { EM_HOST, EM_SERVICE, EM_COMMENT, EM_DOWNTIME };
 	static const unsigned all[] = { EM_HOST | EM_SERVICE | EM_COMMENT | EM_DOWNTIME };
@@ -1556,6 +1579,7 @@ static int run_state(struct ctx *c)
 	size_t n, i;
 
 	c->checking = 1;
+	c->once_emit = once ? EM_HOST | EM_SERVICE | EM_COMMENT | EM_DOWNTIME : 0;
 	if (status_pass(c, 0, 1, &ref) < 0 || objects_pass(c, 0, 0, &ob) < 0 || cross_check(c, &ref, &ob) < 0)
 		return -1;
 	warn_hidden(c);
@@ -1568,6 +1592,10 @@ static int run_state(struct ctx *c)
 			       "(truncated or out of sync)", c->st.name, c->st.lineno, c->dt_comments,
 			       ref.n[K_HOSTDOWNTIME] + ref.n[K_SERVICEDOWNTIME]);
 	c->checking = 0;
+	if (c->once_emit)
+		return 0;       /* every record went out in the check pass, in order */
+	if (c->once_emitted)
+		return 1;
 	passes = ref.unordered ? split : all;
 	n = ref.unordered ? 4 : 1;
 	for (i = 0; i < n; i++)
@@ -1633,6 +1661,8 @@ static void ctx_free(struct ctx *c)
 		ht_free(&c->gnames[i]);
 		ht_free(&c->members[i]);
 	}
+	ht_free(&c->skeys);
+	ht_free(&c->okeys);
 }
 
 static int rd_init(struct rd *r, FILE *f, const char *name, sd_error *err)
@@ -1660,7 +1690,32 @@ int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, cons
 	if (rd_init(&c.st, status, status_name ? status_name : "status.dat", err) < 0 ||
 	    rd_init(&c.ob, objects, objects_name ? objects_name : "objects.cache", err) < 0)
 		return -1;
-	rc = parts == SD_PART_STATE ? run_state(&c) : run_config(&c);
+	if (keys_init(&c.skeys, skeys, S_NKEYS) < 0 || keys_init(&c.okeys, okeys, O_NKEYS) < 0)
+		rc = oom(&c);
+	else
+		rc = parts == SD_PART_STATE ? run_state(&c, 0) : run_config(&c);
+	ctx_free(&c);
+	return rc;
+}
+
+int statusdat_read_state_once(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
+			      const struct sd_sink *sink, sd_error *err)
+{
+	struct ctx c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.sink = sink;
+	c.err = err;
+	if (!status || !objects)
+		return sd_fail(err, "status.dat reader: %s is needed", objects ? "status.dat" : "objects.cache");
+	if (rd_init(&c.st, status, status_name ? status_name : "status.dat", err) < 0 ||
+	    rd_init(&c.ob, objects, objects_name ? objects_name : "objects.cache", err) < 0)
+		return -1;
+	if (keys_init(&c.skeys, skeys, S_NKEYS) < 0 || keys_init(&c.okeys, okeys, O_NKEYS) < 0)
+		rc = oom(&c);
+	else
+		rc = run_state(&c, 1);
 	ctx_free(&c);
 	return rc;
 }

@@ -43,6 +43,20 @@ int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, cons
 		      unsigned parts, const struct sd_sink *sink, sd_error *err);
 
 /*
+ * The state part in one pass over status.dat, for a sink that can throw
+ * away what it was given (siteload's model of its central): the records
+ * are emitted while the files are checked, so on -1 the sink may have had
+ * some. The records, their order and the reports are statusdat_read_fp's
+ * otherwise (a sink's own skips come among the reader's reports). 1: the file's blocks are out of the snapshot order (not a
+ * Nagios or Naemon file) after records went out: discard them and read
+ * the same streams again from their start with statusdat_read_fp; every
+ * report was made already. (Icinga's file, known before any record, is
+ * read as statusdat_read_fp reads it: 0.)
+ */
+int statusdat_read_state_once(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
+			      const struct sd_sink *sink, sd_error *err);
+
+/*
  * The core's version from the `info` block at the head of a status.dat
  * (Nagios "4.4.6", Naemon "1.5.2", Icinga 2 "r2.13.6-1"): copied to out
  * (printable, cut to len). Reads at most the first 64 lines. 0, or -1

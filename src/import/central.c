@@ -8,6 +8,7 @@
  * site's odd object must not stop the imports of all the others.
  */
 
+#include <errno.h>
 #include <search.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -250,12 +251,17 @@ out:
 	return c;
 }
 
-struct central *central_read_statusdat(const char *status, const char *objects,
+/* One pass over status.dat where it can be (statusdat_read_state_once):
+ * half the reading of a large central. Its 1 (blocks out of the order a
+ * Nagios or Naemon writes) means: the model again, from the same open
+ * files, without the reports it made already. */
+static struct central *statusdat_model(FILE *st, const char *status, FILE *ob, const char *objects,
 				       void (*report)(void *ctx, const char *what, const char *why),
 				       void *report_ctx, sd_error *err)
 {
 	struct central *c = central_new();
 	struct sd_sink s;
+	int rc;
 
 	if (!c) {
 		sd_fail(err, "out of memory");
@@ -266,10 +272,48 @@ struct central *central_read_statusdat(const char *status, const char *objects,
 	s.skipped = report;
 	s.warned = report;
 	s.report_ctx = report_ctx;
-	if (statusdat_read(status, objects, SD_PART_STATE, &s, err) < 0) {
+	rc = statusdat_read_state_once(st, status, ob, objects, &s, err);
+	if (rc == 1) {
+		central_free(c);
+		if (!(c = central_new())) {
+			sd_fail(err, "out of memory");
+			return NULL;
+		}
+		sink_init(&s, c);
+		rc = fseeko(st, 0, SEEK_SET) || fseeko(ob, 0, SEEK_SET)
+		     ? sd_fail(err, "%s: cannot read it again from the start: %s", status, strerror(errno))
+		     : statusdat_read_fp(st, status, ob, objects, SD_PART_STATE, &s, err);
+	}
+	if (rc < 0) {
 		central_free(c);
 		return NULL;
 	}
+	return c;
+}
+
+struct central *central_read_statusdat(const char *status, const char *objects,
+				       void (*report)(void *ctx, const char *what, const char *why),
+				       void *report_ctx, sd_error *err)
+{
+	struct central *c = NULL;
+	FILE *st, *ob;
+
+	if (!status || !objects) {
+		sd_fail(err, "status.dat reader: both --status-file and --objects-cache are needed");
+		return NULL;
+	}
+	/* both open first, then only these read: the core may rename new files over them */
+	if (!(st = fopen(status, "re"))) {
+		sd_fail(err, "%s: %s", status, strerror(errno));
+		return NULL;
+	}
+	if (!(ob = fopen(objects, "re")))
+		sd_fail(err, "%s: %s", objects, strerror(errno));
+	else
+		c = statusdat_model(st, status, ob, objects, report, report_ctx, err);
+	fclose(st);
+	if (ob)
+		fclose(ob);
 	return c;
 }
 

@@ -231,6 +231,54 @@ static FILE *memfile(const char *s, size_t len)
 	return f;
 }
 
+/*
+ * statusdat_read_state_once on the same input as run(): the same records in
+ * the same order, the same reports (the sink's own skips aside, which it
+ * reports among the reader's) and the same error; on its 1, the records of a
+ * second read of the same streams without reports.
+ */
+static void run_once(const char *st, size_t stlen, const char *ob, size_t oblen, const struct coll *ref,
+		     int ref_rc, const sd_error *ref_err)
+{
+	struct coll c = { 0 };
+	struct sd_sink sink = {
+		.ctx = &c, .group = on_group, .object = on_object, .comment = on_comment,
+		.downtime = on_downtime, .skipped = on_skipped, .warned = on_warned, .report_ctx = &c,
+	};
+	FILE *fs = memfile(st, stlen), *fo = memfile(ob, oblen);
+	sd_error err = { { 0 } };
+	size_t i;
+	int rc;
+
+	c.parts = SD_PART_STATE;
+	c.skip_every = ref->skip_every;
+	c.fail_at = ref->fail_at;
+	rc = statusdat_read_state_once(fs, "status.dat", fo, "objects.cache", &sink, &err);
+	if (!ref->skip_every)
+		assert_string_equal(c.log, ref->log);
+	if (rc == 1) {
+		coll_free(&c);
+		c.parts = SD_PART_STATE;
+		c.skip_every = ref->skip_every;
+		c.fail_at = ref->fail_at;
+		sink.skipped = sink.warned = NULL;
+		assert_int_equal(fseeko(fs, 0, SEEK_SET), 0);
+		assert_int_equal(fseeko(fo, 0, SEEK_SET), 0);
+		rc = statusdat_read_fp(fs, "status.dat", fo, "objects.cache", SD_PART_STATE, &sink, &err);
+	}
+	fclose(fs);
+	fclose(fo);
+	assert_int_equal(rc, ref_rc);
+	if (rc < 0) {
+		assert_string_equal(err.msg, ref_err->msg);
+	} else {
+		assert_int_equal(c.n, ref->n);
+		for (i = 0; i < c.n; i++)
+			assert_string_equal(c.rec[i], ref->rec[i]);
+	}
+	coll_free(&c);
+}
+
 static int run(const char *st, size_t stlen, const char *ob, size_t oblen, unsigned parts,
 	       struct coll *c, sd_error *err)
 {
@@ -247,6 +295,8 @@ static int run(const char *st, size_t stlen, const char *ob, size_t oblen, unsig
 	if (fs)
 		fclose(fs);
 	fclose(fo);
+	if (st && parts == SD_PART_STATE)
+		run_once(st, stlen, ob, oblen, c, rc, err);
 	if (rc < 0) {
 		assert_true(err->msg[0] != '\0');
 		assert_null(strchr(err->msg, '\n'));    /* one line */
@@ -933,6 +983,9 @@ static void central_model(void **state)
 	assert_non_null(strstr(c.log, "report "));
 	assert_non_null(strstr(c.log, "hostcomment block of 'h': "));
 	assert_non_null(strstr(c.log, ": expected '<TAB>key=value' or '<TAB>}', got '?%garbage'\n"));
+	/* a comment after a downtime is out of the snapshot order: the model is
+	 * read again, and the skip is still reported once */
+	assert_null(strstr(strstr(c.log, "hostcomment block of 'h': ") + 1, "hostcomment block of 'h': "));
 	central_free(m);
 	/* NULL report: read the same, quietly */
 	m = central_read_statusdat(st, ob, NULL, NULL, &err);
