@@ -436,6 +436,28 @@ like(slurp("$S/rejected/$alpha[3]{name}.reason") // '', qr/^refused: not newer t
     is_deeply(names($SRC), $before, 'nothing moved');
 }
 
+# ---- an encrypted bundle: named .tar.gz.sealed, taken from the spool with the central's key -------
+{
+    my $k = run([$SITELOAD, 'keygen', '-o', "$d/central"]);
+    is($k->{rc}, 0, "siteload keygen: the central's encryption key") or diag $k->{err};
+    alpha_change();
+    my $w = run([$SITEDUMP, '-v', '-k', "$d/alpha.key", '--site', 'alpha', '--state-dir', "$d/sdstate",
+                 '-s', $RLS, '--encrypt-to', "$d/central.pub", '-o', "$d/out/"]);
+    my ($path) = ($w->{err} // '') =~ /^sitedump: wrote (\S+)$/m;
+    is($w->{rc}, 0, 'sitedump --encrypt-to: exit 0') or diag $w->{err};
+    my ($seq) = basename($path // '') =~ /^alpha-(\d+)-state\.tar\.gz\.sealed$/;
+    ok($seq, 'an encrypted bundle is named SITE-SEQ-KIND.tar.gz.sealed: ' . basename($path // '?'));
+    isnt(substr(slurp($path) // '', 0, 2), "\x1f\x8b", '... and is not gzip');
+    my $E = "$d/spool-sealed";
+    mkdir $E or die "$E: $!";
+    drop($E, { name => basename($path), bytes => slurp($path) });
+    my $r = run([@LOAD, '--decrypt-key', "$d/central.key", '--spool', $E]);
+    is($r->{rc}, 0, 'the spool takes it with --decrypt-key: exit 0') or diag $r->{err};
+    is_deeply(summary($r->{err}), { found => 1, applied => 1, skipped => 0, old => 0, rejected => 0, failed => 0 },
+              'one bundle found and applied') or diag $r->{err};
+    is(imported_seq('alpha'), $seq, 'alpha at the encrypted bundle\'s sequence');
+}
+
 # ---- usage ----------------------------------------------------------------------------------------
 $r = run([@LOAD, '--spool', $S, "$S/done/$alpha[1]{name}"]);
 is($r->{rc}, 2, '--spool with a bundle besides: exit 2');

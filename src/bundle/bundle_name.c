@@ -12,7 +12,8 @@
 #include "bundle/bundle_name.h"
 #include "bundle/seqstate.h"
 
-static const char *const exts[] = { "tar.gz", "tar.zst", "tar" };
+/* an encrypted bundle is not a tar: ".sealed" says so, and what is inside */
+static const char *const exts[] = { "tar.gz", "tar.zst", "tar", "tar.gz.sealed", "tar.zst.sealed", "tar.sealed" };
 static const char *const kinds[] = { "state", "config", "both" };
 
 #define SEQ_DIGITS_MAX 20       /* ULLONG_MAX has 20 */
@@ -103,7 +104,9 @@ int bundle_name_format(char *buf, size_t len, const char *site, unsigned long lo
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-const char *bundle_name_ext(enum bundle_compress c)
+const char *bundle_name_ext(enum bundle_compress c, int sealed)
 {
+	if (sealed)
+		return c == BUNDLE_GZIP ? "tar.gz.sealed" : c == BUNDLE_ZSTD ? "tar.zst.sealed" : "tar.sealed";
 	return c == BUNDLE_GZIP ? "tar.gz" : c == BUNDLE_ZSTD ? "tar.zst" : "tar";
 }

@@ -4,7 +4,8 @@
  * by it (docs/transport-spool.md, docs/transport-queue.md).
  *
  * The name only finds a bundle; what counts is the signed manifest inside.
- * Encrypted bundles have the same names.
+ * An encrypted bundle's EXT ends in ".sealed" (SITE-SEQ-KIND.tar.gz.sealed):
+ * it is not a tar, and `tar -tzf` on it should not be tried.
  */
 #ifndef SITEDUMP_BUNDLE_NAME_H
 #define SITEDUMP_BUNDLE_NAME_H
@@ -12,14 +13,14 @@
 #include <stddef.h>
 #include "bundle/bundle.h"
 
-/* Longer than any name the rules allow: 64 + 1 + 20 + 1 + 6 + 1 + 7. */
+/* Longer than any name the rules allow: 64 + 1 + 20 + 1 + 6 + 1 + 14. */
 #define BUNDLE_NAME_MAX 128
 
 struct bundle_name {
 	char site[65];                  /* seq_site_ok */
 	unsigned long long seq;         /* 1 or more */
 	const char *kind;               /* "state", "config" or "both" (static) */
-	const char *ext;                /* "tar", "tar.gz" or "tar.zst" (static) */
+	const char *ext;                /* "tar", "tar.gz" or "tar.zst", each maybe + ".sealed" (static) */
 };
 
 /*
@@ -35,7 +36,8 @@ int bundle_name_parse(const char *name, struct bundle_name *bn);
 int bundle_name_format(char *buf, size_t len, const char *site, unsigned long long seq, const char *kind,
 		       const char *ext);
 
-/* The extension of a bundle compressed with c ("tar.gz", "tar.zst", "tar"). */
-const char *bundle_name_ext(enum bundle_compress c);
+/* The extension of a bundle compressed with c ("tar.gz", "tar.zst", "tar"),
+ * with ".sealed" appended when it is encrypted. */
+const char *bundle_name_ext(enum bundle_compress c, int sealed);
 
 #endif

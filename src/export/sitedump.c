@@ -705,7 +705,7 @@ static int run_bundle(struct opts *o)
 	}
 	bundle_info_fill(&info, o, sj.seq, kind);
 	/* the site was checked above and seq_next never gives 0: cannot fail */
-	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress)) < 0) {
+	if (bundle_name_format(name, sizeof(name), o->site, info.sequence, kind, bundle_name_ext(o->compress, o->encrypt_to != NULL)) < 0) {
 		sd_fail(&err, "bundle name: bad site, sequence or kind");
 		goto out;
 	}

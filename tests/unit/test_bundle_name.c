@@ -119,9 +119,20 @@ static void format_names(void **state)
 	assert_int_equal(bundle_name_format(buf, sizeof(buf), "a", 1, "state", ".tar"), -1);
 	/* too short a buffer: -1, never a cut name */
 	assert_int_equal(bundle_name_format(small, sizeof(small), "alpha", 17950000, "state", "tar"), -1);
-	assert_string_equal(bundle_name_ext(BUNDLE_GZIP), "tar.gz");
-	assert_string_equal(bundle_name_ext(BUNDLE_ZSTD), "tar.zst");
-	assert_string_equal(bundle_name_ext(BUNDLE_NONE), "tar");
+	assert_string_equal(bundle_name_ext(BUNDLE_GZIP, 0), "tar.gz");
+	assert_string_equal(bundle_name_ext(BUNDLE_ZSTD, 0), "tar.zst");
+	assert_string_equal(bundle_name_ext(BUNDLE_NONE, 0), "tar");
+	assert_string_equal(bundle_name_ext(BUNDLE_GZIP, 1), "tar.gz.sealed");
+	assert_string_equal(bundle_name_ext(BUNDLE_ZSTD, 1), "tar.zst.sealed");
+	assert_string_equal(bundle_name_ext(BUNDLE_NONE, 1), "tar.sealed");
+	/* an encrypted bundle's name: formatted and parsed back */
+	assert_int_equal(bundle_name_format(buf, sizeof(buf), "r1", 42, "state", "tar.gz.sealed"), 0);
+	assert_string_equal(buf, "r1-42-state.tar.gz.sealed");
+	assert_int_equal(bundle_name_parse(buf, &bn), 0);
+	assert_string_equal(bn.ext, "tar.gz.sealed");
+	assert_int_equal(bn.seq, 42);
+	assert_int_equal(bundle_name_parse("r1-42-state.sealed", &bn), -1);
+	assert_int_equal(bundle_name_parse("r1-42-state.tar.gz.sealed.tmp", &bn), -1);
 }
 
 int main(void)
