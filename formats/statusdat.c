@@ -1674,8 +1674,10 @@ static int rd_init(struct rd *r, FILE *f, const char *name, sd_error *err)
 	return 0;
 }
 
-int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
-		      unsigned parts, const struct sd_sink *sink, sd_error *err)
+/* The readers' one set-up around run_state (once: the single-pass mode) or
+ * run_config; status may be NULL only for the config part. */
+static int read_files(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
+		      unsigned parts, int once, const struct sd_sink *sink, sd_error *err)
 {
 	struct ctx c;
 	int rc;
@@ -1683,8 +1685,6 @@ int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, cons
 	memset(&c, 0, sizeof(c));
 	c.sink = sink;
 	c.err = err;
-	if (parts != SD_PART_STATE && parts != SD_PART_CONFIG)
-		return sd_fail(err, "status.dat reader: parts must be the state or the config part, one at a time");
 	if (!objects || (!status && parts == SD_PART_STATE))
 		return sd_fail(err, "status.dat reader: %s is needed", objects ? "status.dat" : "objects.cache");
 	if (rd_init(&c.st, status, status_name ? status_name : "status.dat", err) < 0 ||
@@ -1693,31 +1693,23 @@ int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, cons
 	if (keys_init(&c.skeys, skeys, S_NKEYS) < 0 || keys_init(&c.okeys, okeys, O_NKEYS) < 0)
 		rc = oom(&c);
 	else
-		rc = parts == SD_PART_STATE ? run_state(&c, 0) : run_config(&c);
+		rc = parts == SD_PART_STATE ? run_state(&c, once) : run_config(&c);
 	ctx_free(&c);
 	return rc;
+}
+
+int statusdat_read_fp(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
+		      unsigned parts, const struct sd_sink *sink, sd_error *err)
+{
+	if (parts != SD_PART_STATE && parts != SD_PART_CONFIG)
+		return sd_fail(err, "status.dat reader: parts must be the state or the config part, one at a time");
+	return read_files(status, status_name, objects, objects_name, parts, 0, sink, err);
 }
 
 int statusdat_read_state_once(FILE *status, const char *status_name, FILE *objects, const char *objects_name,
 			      const struct sd_sink *sink, sd_error *err)
 {
-	struct ctx c;
-	int rc;
-
-	memset(&c, 0, sizeof(c));
-	c.sink = sink;
-	c.err = err;
-	if (!status || !objects)
-		return sd_fail(err, "status.dat reader: %s is needed", objects ? "status.dat" : "objects.cache");
-	if (rd_init(&c.st, status, status_name ? status_name : "status.dat", err) < 0 ||
-	    rd_init(&c.ob, objects, objects_name ? objects_name : "objects.cache", err) < 0)
-		return -1;
-	if (keys_init(&c.skeys, skeys, S_NKEYS) < 0 || keys_init(&c.okeys, okeys, O_NKEYS) < 0)
-		rc = oom(&c);
-	else
-		rc = run_state(&c, 1);
-	ctx_free(&c);
-	return rc;
+	return read_files(status, status_name, objects, objects_name, SD_PART_STATE, 1, sink, err);
 }
 
 int statusdat_read(const char *status_path, const char *objects_path, unsigned parts,
