@@ -158,6 +158,16 @@ unlike($r->{out}, qr/waiting for/, '... and -q silences the wait');
 ok(-e "$d/state/r1.error", 'r1.error still there');
 $r = import_(bundle('new', 'state'));
 is($r->{rc}, 0, 'a state bundle into the spool the core reads: imported') or diag $r->{err};
+
+# the reload command past a second is a wait too: the config file removed behind siteload's back,
+# so the next config bundle writes it again and reloads through a slow command
+unlink("$d/cfg/sitedump-r1.cfg") or die "sitedump-r1.cfg: $!";
+my @slow = map { $_ eq "kill -HUP $ng->{pid}" ? "sleep 1.5; kill -HUP $ng->{pid}" : $_ } @IMPORT;
+$r = run(['/usr/bin/script', '-qec', join(' ', map { $q->($_) } @slow, bundle('new')), '/dev/null']);
+is($r->{rc}, 0, 'a config bundle with a slow reload command: imported') or diag $r->{out};
+like($r->{out}, qr/^siteload: waiting for the reload command \(up to \d+ s\)\r?$/m,
+     'on a terminal: the reload command past a second is said to be waited for') or diag $r->{out};
+ok(-f "$d/cfg/sitedump-r1.cfg", '... and the config file is back');
 ok(!-e "$d/state/r1.error", '... and r1.error removed');
 
 $ng->stop;

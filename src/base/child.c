@@ -172,6 +172,8 @@ static int watch(struct run *w)
 			if ((s = stop(w)) != 0)
 				return s;
 		}
+		if (w->o->waiter && !w->fired)
+			sd_deadline_notice(&w->dl, w->o->waiter, "%s", w->o->what ? w->o->what : "a command");
 		pause_run(w);
 	}
 }

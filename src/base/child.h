@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include "base/error.h"
 
+struct sd_waiter;                       /* base/deadline.h */
+
 #define CHILD_STDIN_NULL (-1)   /* stdin from /dev/null */
 
 struct child_opts {
@@ -36,6 +38,10 @@ struct child_opts {
 	size_t cap;
 	void (*out)(void *ctx, const char *p, size_t n);
 	void *ctx;
+	/* told once the command has run past a second (deadline.h); what:
+	 * what is waited for ("the reload command ..."); both may be unset */
+	const struct sd_waiter *waiter;
+	const char *what;
 };
 
 enum child_end { CHILD_EXITED, CHILD_SIGNALED, CHILD_TIMED_OUT };

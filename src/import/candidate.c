@@ -234,7 +234,8 @@ static int run_check(struct runctx *c, char *why, size_t len, sd_error *err)
 {
 	struct checkout co = { .len = 0 };
 	struct child_opts o = { .in = CHILD_STDIN_NULL, .own_group = 1, .timeout_ms = CHECK_TIMEOUT_MS,
-				.out = checkout_cb, .ctx = &co };
+				.out = checkout_cb, .ctx = &co, .waiter = &c->o->waiter,
+				.what = "the check command to validate the new config" };
 	const char *cmd = c->o->check_command;
 	struct child_result r;
 	sd_error e;

@@ -166,7 +166,8 @@ int corewait_central(struct runctx *c, const char *site, sd_error *err)
  * admin's to see (and sudo's prompt on a terminal still works) */
 int corewait_reload(struct runctx *c, sd_error *err)
 {
-	struct child_opts o = { .own_group = !child_have_tty(), .timeout_ms = RELOAD_TIMEOUT_MS, .grace_ms = 5000 };
+	struct child_opts o = { .own_group = !child_have_tty(), .timeout_ms = RELOAD_TIMEOUT_MS, .grace_ms = 5000,
+				.waiter = &c->o->waiter, .what = "the reload command" };
 	const char *cmd = c->o->reload_command;
 	struct child_result r;
 	sd_error e;
